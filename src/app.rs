@@ -1,0 +1,628 @@
+//! The commands: each turns parsed arguments into a plan (a [`Stack`], [`Invocation`]s), runs
+//! it through the one [`Docker`] runner and reports. Order inside a command is always: resolve
+//! and validate everything that needs no docker, then preflight, then docker.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+
+use crate::cli::{self, Cli, Command};
+use crate::compose;
+use crate::docker::{self, Docker};
+use crate::exit::{Exit, UserError};
+use crate::preflight;
+use crate::project::Project;
+use crate::secrets;
+use crate::stack::{self, Stack};
+use crate::status::{self, Container, Service};
+use crate::ui;
+use crate::validate;
+
+/// Lines of each failing service's log shown when `up` fails.
+const FAILURE_LOG_LINES: u32 = 20;
+
+pub struct App {
+    global: cli::Global,
+    cwd: PathBuf,
+    env: preflight::Env,
+}
+
+impl App {
+    pub fn new(global: cli::Global) -> Result<Self> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let env = preflight::Env::from_process(&cwd);
+        Ok(Self { global, cwd, env })
+    }
+
+    pub fn run(&self, command: Command) -> Result<()> {
+        match command {
+            Command::Up(a) => self.up(&a),
+            Command::Down(a) => self.down(&a),
+            Command::Ps(a) => self.ps(&a),
+            Command::Logs(a) => self.logs(&a),
+            Command::Shell(a) => self.shell(&a),
+            Command::Exec(a) => self.exec(&a),
+            Command::Build(a) => self.build(&a),
+            Command::Restart(a) => self.restart(&a),
+            Command::Test(a) => self.test(&a),
+            Command::Check(a) => self.check(&a),
+            Command::Env(a) => self.env(&a),
+            Command::Config(a) => self.config(&a),
+            Command::Completions(a) => {
+                clap_complete::generate(
+                    a.shell,
+                    &mut Cli::command(),
+                    "timmy",
+                    &mut std::io::stdout(),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    fn project(&self) -> Result<Project, UserError> {
+        Project::locate(self.global.project_dir.as_deref(), &self.cwd)
+    }
+
+    fn stack(&self, project: &Project, env: &str) -> Result<Stack, UserError> {
+        let env = project.resolve_env(env)?;
+        Stack::new(project, &env, self.global.project_name.as_deref())
+    }
+
+    fn name(&self, project: &Project, env: &str) -> String {
+        stack::project_name(&project.root, env, self.global.project_name.as_deref())
+    }
+
+    /// Docker CLI, Compose plugin and daemon, checked without spawning anything.
+    fn docker(&self) -> Result<Docker> {
+        let program = preflight::ready(&self.env)?;
+        Ok(self.runner(program))
+    }
+
+    /// Docker CLI and Compose plugin only: for `config`, which needs no daemon.
+    fn docker_offline(&self) -> Result<Docker> {
+        let program = preflight::docker_program(&self.env)?;
+        preflight::compose_plugin(&self.env)?;
+        Ok(self.runner(program))
+    }
+
+    fn runner(&self, program: PathBuf) -> Docker {
+        Docker {
+            program,
+            dry_run: self.global.dry_run,
+            verbose: self.global.verbose,
+        }
+    }
+
+    fn check(&self, a: &cli::CheckArgs) -> Result<()> {
+        let project = self.project()?;
+        let stack = self.stack(&project, &a.env)?;
+        let found = validate::findings(&stack)?;
+        validate::report(&found, a.strict)?;
+        let files = stack.relative_files().join(" + ");
+        if found.is_empty() {
+            ui::info(&format!(
+                ".env is valid for the {} stack ({files})",
+                stack.env
+            ));
+        } else {
+            ui::info(&format!(
+                ".env is usable for the {} stack ({files}) with {}",
+                stack.env,
+                validate::plural(found.len(), "warning")
+            ));
+        }
+        Ok(())
+    }
+
+    fn up(&self, a: &cli::UpArgs) -> Result<()> {
+        let project = self.project()?;
+        let stack = self.stack(&project, &a.env)?;
+        validate::gate(&stack, a.strict)?;
+        let docker = self.docker()?;
+        let code = match docker.run(&compose::up(&stack, a.build, a.timeout)) {
+            Ok(code) => code,
+            Err(e) => return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e)),
+        };
+        if docker.dry_run {
+            return Ok(());
+        }
+        if code != 0 {
+            Self::explain_failure(&docker, &stack.root, &stack.name)?;
+            return Err(Exit::Docker(code).into());
+        }
+        let services = Self::services(&docker, &stack.root, &stack.name)?;
+        ui::info(&format!(
+            "{} stack `{}` is up ({})",
+            stack.env,
+            stack.name,
+            stack.relative_files().join(" + ")
+        ));
+        print!("{}", service_table(&services));
+        let follow = stack.env == "dev" && !a.detach;
+        if follow {
+            ui::info(
+                "following the logs; Ctrl-C stops following, the stack keeps running (timmy down stops it)",
+            );
+            let logs = compose::logs(&stack.root, &stack.name, &[], true, Some(10), None);
+            if let Err(e) = docker.run(&logs) {
+                return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e));
+            }
+        }
+        Ok(())
+    }
+
+    /// After Ctrl-C/SIGTERM: say what is still running, then keep the signal's exit code.
+    fn after_interrupt(
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        e: anyhow::Error,
+    ) -> anyhow::Error {
+        if let Some(Exit::Signal(_)) = e.downcast_ref::<Exit>() {
+            if let Ok(out) = docker.query_after_signal(&compose::ps(root, name)) {
+                let running: Vec<Service> = status::parse_ps(&out.stdout)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| s.state == "running")
+                    .collect();
+                if running.is_empty() {
+                    ui::info(&format!("interrupted; nothing of `{name}` is running"));
+                } else {
+                    let names: Vec<&str> = running.iter().map(|s| s.service.as_str()).collect();
+                    ui::info(&format!(
+                        "interrupted; still running in `{name}`: {} (timmy down stops them)",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        e
+    }
+
+    fn services(docker: &Docker, root: &Path, name: &str) -> Result<Vec<Service>> {
+        let out = docker.query_ok(&compose::ps(root, name))?;
+        status::parse_ps(&out)
+    }
+
+    /// Name each exited or unhealthy service, with its last log lines and health-check output.
+    fn explain_failure(docker: &Docker, root: &Path, name: &str) -> Result<()> {
+        let services = Self::services(docker, root, name)?;
+        let failed: Vec<&Service> = services.iter().filter(|s| s.is_failed()).collect();
+        if failed.is_empty() {
+            ui::error(&format!(
+                "`{name}` did not come up (see docker's message above)"
+            ));
+            return Ok(());
+        }
+        for s in &failed {
+            let what = if s.health == "unhealthy" {
+                "is unhealthy".to_string()
+            } else {
+                format!("{} (exit code {})", s.state, s.exit_code)
+            };
+            ui::error(&format!("service `{}` {what}", s.service));
+            let logs = compose::logs(
+                root,
+                name,
+                std::slice::from_ref(&s.service),
+                false,
+                Some(FAILURE_LOG_LINES),
+                None,
+            );
+            let out = docker.query(&logs)?;
+            eprintln!(
+                "--- last {FAILURE_LOG_LINES} log lines of {} ---",
+                s.service
+            );
+            eprint!("{}", out.stdout);
+            eprint!("{}", out.stderr);
+            if let Some(health) = Self::health_output(docker, root, &s.name) {
+                eprintln!("--- last health check of {} ---", s.service);
+                eprintln!("{health}");
+            }
+        }
+        ui::hint("fix the service, then run timmy up again; timmy down removes what was started");
+        Ok(())
+    }
+
+    fn health_output(docker: &Docker, root: &Path, container: &str) -> Option<String> {
+        let out = docker
+            .query(&compose::inspect_health(root, &[container.to_string()]))
+            .ok()?;
+        let json = out.stdout.lines().next()?.split_once('\t')?.1.to_string();
+        let value: serde_json::Value = serde_json::from_str(&json).ok()?;
+        let last = value.get("Log")?.as_array()?.last()?;
+        let code = last
+            .get("ExitCode")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(-1);
+        let output = last
+            .get("Output")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .trim();
+        Some(format!("exit code {code}: {output}"))
+    }
+
+    fn down(&self, a: &cli::DownArgs) -> Result<()> {
+        let project = self.project()?;
+        let env = a
+            .env
+            .as_deref()
+            .map(|e| project.resolve_env(e))
+            .transpose()?;
+        let name = self.name(&project, env.as_deref().unwrap_or("dev"));
+        let docker = self.docker()?;
+        let before = Self::containers(&docker, &project.root, &name)?;
+        if before.is_empty() {
+            ui::info(&format!("nothing of project `{name}` is running"));
+            return Ok(());
+        }
+        let files: Vec<PathBuf> = status::running_files(&before)
+            .into_iter()
+            .filter(|f| f.is_file())
+            .collect();
+        let running_env = env.or_else(|| status::env_of_files(&files));
+        if a.volumes && running_env.as_deref() == Some("prod") && !a.yes && !docker.dry_run {
+            confirm_volume_removal(&name)?;
+        }
+        let env_file = Some(project.root.join(".env")).filter(|p| p.is_file());
+        let down = compose::down(&project.root, &name, &files, env_file.as_deref(), a.volumes);
+        docker.run_ok(&down)?;
+        if docker.dry_run {
+            return Ok(());
+        }
+        let left = Self::containers(&docker, &project.root, &name)?;
+        if left.is_empty() {
+            let which = running_env.map_or_else(|| "stack".into(), |e| format!("{e} stack"));
+            ui::info(&format!(
+                "stopped the {which} `{name}`; no container of the project is left{}",
+                if a.volumes { "" } else { " (volumes kept)" }
+            ));
+            return Ok(());
+        }
+        report_leftovers(&name, &left);
+        Err(Exit::Failure.into())
+    }
+
+    fn containers(docker: &Docker, root: &Path, name: &str) -> Result<Vec<Container>> {
+        let out = docker.query_ok(&compose::containers_of(root, name))?;
+        Ok(status::parse_containers(&out))
+    }
+
+    fn ps(&self, a: &cli::PsArgs) -> Result<()> {
+        let project = self.project()?;
+        let env = a
+            .env
+            .as_deref()
+            .map(|e| project.resolve_env(e))
+            .transpose()?;
+        let name = self.name(&project, env.as_deref().unwrap_or("dev"));
+        let docker = self.docker()?;
+        let services = Self::services(&docker, &project.root, &name)?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&services)?);
+        } else if services.is_empty() {
+            ui::info(&format!(
+                "nothing of project `{name}` is running; start it with: timmy up"
+            ));
+        } else {
+            print!("{}", service_table(&services));
+        }
+        Ok(())
+    }
+
+    fn logs(&self, a: &cli::LogsArgs) -> Result<()> {
+        let project = self.project()?;
+        project.require_services(&a.services)?;
+        let name = self.name(&project, "dev");
+        let docker = self.docker()?;
+        let inv = compose::logs(
+            &project.root,
+            &name,
+            &a.services,
+            a.follow,
+            a.tail,
+            a.since.as_deref(),
+        );
+        docker.run_ok(&inv)
+    }
+
+    fn shell(&self, a: &cli::ShellArgs) -> Result<()> {
+        let command = compose::shell_command(a.command.as_deref());
+        self.exec_in(&a.service, &command)
+    }
+
+    fn exec(&self, a: &cli::ExecArgs) -> Result<()> {
+        self.exec_in(&a.service, &a.command)
+    }
+
+    fn exec_in(&self, service: &str, command: &[String]) -> Result<()> {
+        let project = self.project()?;
+        project.require_services(&[service.to_string()])?;
+        let name = self.name(&project, "dev");
+        let docker = self.docker()?;
+        let inv = compose::exec(&project.root, &name, service, command, is_interactive());
+        docker.run_ok(&inv)
+    }
+
+    fn build(&self, a: &cli::BuildArgs) -> Result<()> {
+        let project = self.project()?;
+        let stack = self.stack(&project, &a.env)?;
+        validate::gate(&stack, false)?;
+        let docker = self.docker()?;
+        docker.run_ok(&compose::build(&stack, a.no_cache))
+    }
+
+    fn restart(&self, a: &cli::RestartArgs) -> Result<()> {
+        let project = self.project()?;
+        project.require_services(&a.services)?;
+        let name = self.name(&project, "dev");
+        let docker = self.docker()?;
+        docker.run_ok(&compose::restart(&project.root, &name, &a.services))
+    }
+
+    /// Run the `tests` service of the test stack, then always remove the whole test stack.
+    fn test(&self, a: &cli::TestArgs) -> Result<()> {
+        let project = self.project()?;
+        let stack = self.stack(&project, "test")?;
+        validate::gate(&stack, false)?;
+        let docker = self.docker()?;
+        let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
+        let down = compose::down(
+            &stack.root,
+            &stack.name,
+            &stack.files,
+            stack.env_file.as_deref(),
+            true,
+        );
+        let cleaned = docker.run_always(&down);
+        let code = outcome?;
+        match cleaned {
+            Ok(0) => {}
+            Ok(c) => ui::warning(&format!(
+                "cleaning up the test stack failed with code {c}: {down}"
+            )),
+            Err(e) => ui::warning(&format!("cleaning up the test stack failed: {e:#}")),
+        }
+        if docker.dry_run {
+            return Ok(());
+        }
+        if code == 0 {
+            ui::info("tests passed; test stack removed");
+            Ok(())
+        } else {
+            ui::error(&format!(
+                "tests failed with exit code {code}; test stack removed"
+            ));
+            Err(Exit::Docker(code).into())
+        }
+    }
+
+    fn env(&self, a: &cli::EnvArgs) -> Result<()> {
+        let project = self.project()?;
+        project.resolve_env(&a.env)?;
+        let vars = validate::resolved_env(&project.root)?;
+        let shown: Vec<(String, String)> = vars
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if a.show_secrets || !secrets::is_secret_key(&k) {
+                    v
+                } else {
+                    secrets::mask(&v)
+                };
+                (k, v)
+            })
+            .collect();
+        let mut out = std::io::stdout().lock();
+        if a.json {
+            let map: serde_json::Map<String, serde_json::Value> = shown
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            writeln!(out, "{}", serde_json::Value::Object(map))?;
+        } else {
+            for (k, v) in shown {
+                writeln!(out, "{k}={v}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn config(&self, a: &cli::ConfigArgs) -> Result<()> {
+        let project = self.project()?;
+        let stack = self.stack(&project, &a.env)?;
+        if a.files {
+            for f in stack.relative_files() {
+                println!("{f}");
+            }
+            return Ok(());
+        }
+        if a.export {
+            print!("{}", export_lines(&stack));
+            return Ok(());
+        }
+        let docker = self.docker_offline()?;
+        let out = docker.query(&compose::config(&stack))?;
+        let masked = mask_secrets(&out.stdout, &secret_values(&stack.root));
+        print!("{masked}");
+        if out.code != 0 {
+            eprint!("{}", mask_secrets(&out.stderr, &secret_values(&stack.root)));
+            return Err(Exit::Docker(out.code).into());
+        }
+        Ok(())
+    }
+}
+
+fn is_interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+fn confirm_volume_removal(name: &str) -> Result<()> {
+    let refuse = || {
+        UserError::new(format!(
+            "refusing to remove the volumes of the prod stack `{name}` without confirmation"
+        ))
+        .hint("the data in them is lost for good; pass --yes if that is what you want")
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refuse().into());
+    }
+    eprint!(
+        "Remove the named volumes of the prod stack `{name}`? Their data is lost. Type `yes`: "
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(refuse().into())
+    }
+}
+
+fn report_leftovers(name: &str, left: &[Container]) {
+    ui::error(&format!(
+        "{} of project `{name}` still there after down:",
+        validate::plural(left.len(), "container")
+    ));
+    for c in left {
+        let kind = if c.oneoff {
+            "one-off (docker compose run)"
+        } else if c.service.is_empty() {
+            "not from a compose service"
+        } else {
+            "service container"
+        };
+        eprintln!(
+            "  {}  {}  {}  {kind}",
+            c.name,
+            &c.id[..c.id.len().min(12)],
+            c.state
+        );
+    }
+    let ids: Vec<&str> = left.iter().map(|c| &c.id[..c.id.len().min(12)]).collect();
+    ui::hint(&format!("remove them with: docker rm -f {}", ids.join(" ")));
+}
+
+fn service_table(services: &[Service]) -> String {
+    let rows: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| {
+            vec![
+                s.service.clone(),
+                ui::state_word(&s.state),
+                if s.health.is_empty() {
+                    "-".into()
+                } else {
+                    ui::state_word(&s.health)
+                },
+                if s.ports.is_empty() {
+                    "-".into()
+                } else {
+                    s.ports.join(", ")
+                },
+            ]
+        })
+        .collect();
+    ui::table(&["SERVICE", "STATE", "HEALTH", "PORTS"], &rows)
+}
+
+fn export_lines(stack: &Stack) -> String {
+    let files: Vec<String> = stack
+        .files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let quote =
+        |v: &str| shlex::try_quote(v).map_or_else(|_| v.to_string(), std::borrow::Cow::into_owned);
+    let mut out = format!(
+        "export COMPOSE_FILE={}\nexport COMPOSE_PROJECT_NAME={}\n",
+        quote(&files.join(":")),
+        quote(&stack.name)
+    );
+    if let Some(env_file) = &stack.env_file {
+        let _ = writeln!(
+            out,
+            "export COMPOSE_ENV_FILES={}",
+            quote(&env_file.to_string_lossy())
+        );
+    }
+    out
+}
+
+/// Values of secret-looking keys from `.env` and the shell, for masking.
+fn secret_values(root: &Path) -> Vec<String> {
+    let mut values: Vec<String> = validate::resolved_env(root)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| secrets::is_secret_key(k))
+        .flat_map(|(k, v)| [Some(v), validate::shell_lookup(&k)])
+        .flatten()
+        .filter(|v| !v.is_empty())
+        .collect();
+    // Longest first, so a secret that contains another is masked whole.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    values
+}
+
+/// Replace every occurrence of a secret value (also in Compose's `$$`-escaped form).
+fn mask_secrets(text: &str, values: &[String]) -> String {
+    let mut out = text.to_string();
+    for v in values {
+        let masked = secrets::mask(v);
+        out = out.replace(v.as_str(), &masked);
+        if v.contains('$') {
+            out = out.replace(&v.replace('$', "$$"), &masked);
+        }
+    }
+    out
+}
+
+/// Used by `lib::main` to keep the signal exit code when a command returned Ok after one.
+pub fn pending_signal() -> Option<Exit> {
+    docker::received_signal().map(Exit::Signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_replaces_plain_and_escaped_forms() {
+        let values = vec![
+            "pa$word".to_string(),
+            "ghp_abcdefabcdefabcdefabcdefabcdefabcdef".to_string(),
+        ];
+        let text = "A: pa$$word\nB: ghp_abcdefabcdefabcdefabcdefabcdefabcdef\nC: pa$word\n";
+        let out = mask_secrets(text, &values);
+        assert!(!out.contains("word"), "{out}");
+        assert!(!out.contains("abcdef"), "{out}");
+        assert!(out.contains("ghp_"), "{out}");
+    }
+
+    #[test]
+    fn export_lines_use_absolute_files_and_name() {
+        let stack = Stack {
+            env: "prod".into(),
+            root: PathBuf::from("/p q"),
+            name: "timmy".into(),
+            files: vec![
+                PathBuf::from("/p q/docker/docker-compose.yml"),
+                PathBuf::from("/p q/docker/docker-compose.prod.yml"),
+            ],
+            env_file: Some(PathBuf::from("/p q/.env")),
+        };
+        assert_eq!(
+            export_lines(&stack),
+            "export COMPOSE_FILE='/p q/docker/docker-compose.yml:/p q/docker/docker-compose.prod.yml'\n\
+             export COMPOSE_PROJECT_NAME=timmy\n\
+             export COMPOSE_ENV_FILES='/p q/.env'\n"
+        );
+    }
+}

@@ -1,0 +1,861 @@
+//! Every validation of `.env`, `.env.example` and the compose file stack, as data: a list of
+//! findings with file, line, level, message and hint. Pure: the caller reads the files and
+//! the environment and passes them in; nothing here prints. No finding ever contains a value
+//! from `.env` or from the shell — only key names, line numbers and Compose's own wording.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use crate::dotenv::{self, Entry, ParseError, ParseErrorKind, Quote, RefKind};
+use crate::secrets;
+
+/// How serious a finding is: errors stop timmy from starting anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// One problem found by `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The file as displayed, e.g. `.env` or `docker/docker-compose.yml`.
+    pub file: String,
+    pub line: Option<usize>,
+    pub level: Level,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Everything `check` looks at.
+pub struct Input<'a> {
+    /// Display name of the env file, e.g. `.env`.
+    pub env_file: &'a str,
+    /// The env file's text; `None` when it does not exist.
+    pub env_text: Option<&'a str>,
+    /// Unix permission bits of the env file, when known.
+    pub env_mode: Option<u32>,
+    /// `.env.example`'s text, `None` when absent.
+    pub example_text: Option<&'a str>,
+    /// (display name, text) of each compose file of the selected stack.
+    pub compose_files: &'a [(String, String)],
+    /// The calling shell environment.
+    pub shell: &'a dyn Fn(&str) -> Option<String>,
+    /// `docker/.env` exists beside the root `.env`.
+    pub docker_dir_env_exists: bool,
+}
+
+const EXAMPLE_FILE: &str = ".env.example";
+
+/// Runs every check. Findings are sorted: errors first, then warnings, each by file and line.
+#[must_use]
+pub fn check(input: &Input) -> Vec<Finding> {
+    let mut out = Findings::default();
+    let env = input.env_file;
+
+    if input.docker_dir_env_exists {
+        out.warn(
+            "docker/.env",
+            None,
+            "exists beside the root .env: Compose reads it when run by hand from docker/, timmy uses the root .env".to_owned(),
+            Some(format!("move its settings into {env} and delete docker/.env")),
+        );
+    }
+
+    let Some(text) = input.env_text else {
+        let hint = if input.example_text.is_some() {
+            format!("cp {EXAMPLE_FILE} {env}")
+        } else {
+            format!("create {env} with the variables the compose files need")
+        };
+        out.error(env, None, "missing".to_owned(), Some(hint));
+        return out.sorted();
+    };
+
+    check_mode(&mut out, env, input.env_mode);
+    check_text_shape(&mut out, env, text);
+
+    let entries = match dotenv::parse(text, input.shell) {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.error(
+                env,
+                Some(e.line),
+                parse_error_message(&e),
+                Some(parse_error_hint(&e)),
+            );
+            return out.sorted();
+        }
+    };
+    let resolved: HashMap<String, String> = dotenv::resolve(&entries).into_iter().collect();
+
+    check_entries(&mut out, env, &entries, input.shell);
+    check_example(&mut out, input, &entries, &resolved);
+    check_compose_refs(&mut out, input, &resolved);
+    out.sorted()
+}
+
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn push(
+        &mut self,
+        level: Level,
+        file: &str,
+        line: Option<usize>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.0.push(Finding {
+            file: file.to_owned(),
+            line,
+            level,
+            message,
+            hint,
+        });
+    }
+    fn error(&mut self, file: &str, line: Option<usize>, message: String, hint: Option<String>) {
+        self.push(Level::Error, file, line, message, hint);
+    }
+    fn warn(&mut self, file: &str, line: Option<usize>, message: String, hint: Option<String>) {
+        self.push(Level::Warning, file, line, message, hint);
+    }
+    fn sorted(mut self) -> Vec<Finding> {
+        self.0.sort_by(|a, b| {
+            (a.level, &a.file, a.line.unwrap_or(0)).cmp(&(b.level, &b.file, b.line.unwrap_or(0)))
+        });
+        self.0
+    }
+}
+
+fn check_mode(out: &mut Findings, env: &str, mode: Option<u32>) {
+    let Some(mode) = mode else { return };
+    let hint = Some(format!("chmod 600 {env}"));
+    if mode & 0o002 != 0 {
+        out.error(
+            env,
+            None,
+            "is writable by every user on this machine".to_owned(),
+            hint,
+        );
+    } else if mode & 0o077 != 0 {
+        out.warn(
+            env,
+            None,
+            "is readable by other users (it holds secrets)".to_owned(),
+            hint,
+        );
+    }
+}
+
+/// BOM, CRLF and the final newline: read from the text itself.
+fn check_text_shape(out: &mut Findings, env: &str, text: &str) {
+    if text.starts_with('\u{feff}') {
+        out.warn(
+            env,
+            Some(1),
+            "starts with a UTF-8 byte order mark; Compose ignores it, other tools may not"
+                .to_owned(),
+            Some("save the file as UTF-8 without BOM".to_owned()),
+        );
+    }
+    if let Some(at) = text.find("\r\n") {
+        let line = text[..at].matches('\n').count() + 1;
+        out.warn(
+            env,
+            Some(line),
+            "has Windows (CRLF) line endings".to_owned(),
+            Some(format!("convert it: sed -i 's/\\r$//' {env}")),
+        );
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        let line = text.matches('\n').count() + 1;
+        out.warn(
+            env,
+            Some(line),
+            "does not end with a newline".to_owned(),
+            Some("add a newline at the end of the file".to_owned()),
+        );
+    }
+}
+
+/// A parse error in words that contain no text from the file (Compose's own message may
+/// quote part of a value).
+fn parse_error_message(e: &ParseError) -> String {
+    let key = e.key.as_deref().unwrap_or("");
+    match &e.kind {
+        ParseErrorKind::UnexpectedCharacter(c) => {
+            format!("unexpected character {c:?} in variable name (Compose refuses this file)")
+        }
+        ParseErrorKind::KeyContainsSpace => "key cannot contain a space".to_owned(),
+        ParseErrorKind::UnterminatedQuote => {
+            "unterminated quoted value: a quote is never closed (Compose reports the line where the file ends)".to_owned()
+        }
+        ParseErrorKind::EmptyStatement => "`export` with no variable at the end of the file".to_owned(),
+        ParseErrorKind::InvalidTemplate => {
+            format!("invalid `${{...}}` in the value of {key}: Compose refuses this file")
+        }
+        ParseErrorKind::RequiredVariable => {
+            format!("the value of {key} requires a variable that is not set (`${{VAR:?}}`)")
+        }
+    }
+}
+
+fn parse_error_hint(e: &ParseError) -> String {
+    (match e.kind {
+        ParseErrorKind::UnexpectedCharacter(_) => {
+            "keys may hold letters, digits, `_`, `.`, `-`, `[`, `]`; write KEY=value, one per line"
+        }
+        ParseErrorKind::KeyContainsSpace => "write KEY=value with no space inside the key",
+        ParseErrorKind::UnterminatedQuote => {
+            "close the quote; to keep a quote character inside a value, escape it as \\\" or \\'"
+        }
+        ParseErrorKind::EmptyStatement => "remove the trailing `export`",
+        ParseErrorKind::InvalidTemplate => {
+            "write `$$` for a literal `$`, or put the value in single quotes"
+        }
+        ParseErrorKind::RequiredVariable => "set that variable in .env or the shell",
+    })
+    .to_owned()
+}
+
+fn is_plain_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_uppercase())
+        && chars.all(|c| c == '_' || c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+fn check_entries(
+    out: &mut Findings,
+    env: &str,
+    entries: &[Entry],
+    shell: &dyn Fn(&str) -> Option<String>,
+) {
+    let mut last_line: HashMap<&str, usize> = HashMap::new();
+    for e in entries {
+        last_line.insert(&e.key, e.line);
+    }
+    let mut reported_shadow = HashSet::new();
+    for e in entries {
+        let key = &e.key;
+        let line = Some(e.line);
+        if let Some(&last) = last_line.get(key.as_str())
+            && last != e.line
+        {
+            out.warn(
+                env,
+                line,
+                format!("{key} is defined again on line {last}; the last one (line {last}) wins"),
+                Some("keep a single definition".to_owned()),
+            );
+        }
+        if key.is_empty() {
+            out.warn(
+                env,
+                line,
+                "the last line has no `=` and no final newline: Compose reads it as a value with an empty name".to_owned(),
+                Some("write KEY=value, or end the file with a newline".to_owned()),
+            );
+        } else if !is_plain_key(key) {
+            let what = if key.starts_with(|c: char| c.is_ascii_digit()) {
+                "starts with a digit"
+            } else if key.chars().any(|c| c.is_ascii_lowercase())
+                && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+            {
+                "is not upper-case"
+            } else {
+                "contains characters other than A-Z, 0-9 and _"
+            };
+            out.warn(
+                env,
+                line,
+                format!("key {key:?} {what}; compose files cannot refer to it as ${{...}}"),
+                Some("use names like MY_SETTING".to_owned()),
+            );
+        }
+        if e.quote != Quote::Single && !e.missing.is_empty() {
+            out.warn(
+                env,
+                line,
+                format!(
+                    "the value of {key} contains `$` followed by a name that is not set; Compose replaces it with an empty string"
+                ),
+                Some("put the value in single quotes, or write `$$` for a literal `$`".to_owned()),
+            );
+        }
+        if e.quote == Quote::None && e.raw.contains("\t#") {
+            out.warn(
+                env,
+                line,
+                format!("the value of {key} has a tab before `#`: Compose keeps the `#` and what follows as part of the value"),
+                Some("only ` #` (space, hash) starts a comment; quote the value or use a space".to_owned()),
+            );
+        }
+        if e.quote == Quote::None && e.raw.starts_with('#') {
+            out.warn(
+                env,
+                line,
+                format!("the value of {key} starts with `#`: Compose reads it as the value, not as a comment"),
+                Some(format!("write {key}= on its own line and put the comment on the line above")),
+            );
+        }
+        if matches!(
+            key.as_str(),
+            "COMPOSE_PROJECT_NAME" | "COMPOSE_FILE" | "COMPOSE_PROFILES"
+        ) {
+            out.warn(
+                env,
+                line,
+                format!(
+                    "{key} changes what Compose does; timmy passes its own -p/-f and ignores it"
+                ),
+                Some(format!("remove {key} from {env}")),
+            );
+        }
+        if !e.inherited
+            && let Some(shell_value) = shell(key)
+            && shell_value != e.value
+            && reported_shadow.insert(key.clone())
+        {
+            out.warn(
+                env,
+                line,
+                format!("{key} is also set in your shell with a different value; Compose uses the shell's"),
+                Some(format!("unset {key} in your shell, or remove it from {env}")),
+            );
+        }
+        let is_last = last_line.get(key.as_str()) == Some(&e.line);
+        if is_last && let Some(problem) = secrets::token_shape_problem(key, &e.value) {
+            out.warn(env, line, problem, None);
+        }
+        if is_last && !e.inherited && secrets::is_placeholder(&e.value) {
+            let message = format!("{key} holds a placeholder, not a real value");
+            let hint = Some(format!("put the real value of {key} in {env}"));
+            if secrets::is_secret_key(key) {
+                out.error(env, line, message, hint);
+            } else {
+                out.warn(env, line, message, hint);
+            }
+        }
+    }
+}
+
+fn check_example(
+    out: &mut Findings,
+    input: &Input,
+    entries: &[Entry],
+    resolved: &HashMap<String, String>,
+) {
+    let Some(example_text) = input.example_text else {
+        return;
+    };
+    let env = input.env_file;
+    let example = match dotenv::parse(example_text, &|_| None) {
+        Ok(example) => example,
+        Err(e) => {
+            out.error(
+                EXAMPLE_FILE,
+                Some(e.line),
+                parse_error_message(&e),
+                Some(parse_error_hint(&e)),
+            );
+            return;
+        }
+    };
+    let last_line: HashMap<&str, usize> =
+        entries.iter().map(|e| (e.key.as_str(), e.line)).collect();
+    let example_lines: HashMap<&str, usize> =
+        example.iter().map(|e| (e.key.as_str(), e.line)).collect();
+    let mut seen = HashSet::new();
+    for ex in dotenv::resolve(&example) {
+        let (key, example_value) = ex;
+        if key.is_empty() || !seen.insert(key.clone()) {
+            continue;
+        }
+        let example_line = example_lines.get(key.as_str()).copied().unwrap_or(0);
+        let line = last_line.get(key.as_str()).copied();
+        let from_shell = (input.shell)(&key);
+        let from_file = resolved.get(&key);
+        let effective = from_shell.as_deref().or(from_file.map(String::as_str));
+        match effective {
+            None => out.error(
+                env,
+                None,
+                format!("{key} is missing (required by {EXAMPLE_FILE})"),
+                Some(format!(
+                    "{EXAMPLE_FILE}:{example_line} defines {key}; add {key}=... to {env}"
+                )),
+            ),
+            Some("") => out.error(
+                env,
+                line,
+                format!("{key} is empty (required by {EXAMPLE_FILE})"),
+                Some(format!(
+                    "{EXAMPLE_FILE}:{example_line} defines {key}; give it a value in {env}"
+                )),
+            ),
+            Some(_) => {
+                let same_as_example = from_shell.is_none()
+                    && !example_value.is_empty()
+                    && from_file == Some(&example_value)
+                    && !secrets::is_placeholder(&example_value);
+                if same_as_example {
+                    let message = format!("{key} still has the value from {EXAMPLE_FILE}");
+                    let hint = Some(format!(
+                        "{EXAMPLE_FILE}:{example_line} is only an example; set the real value of {key} in {env}"
+                    ));
+                    if secrets::is_secret_key(&key) {
+                        out.error(env, line, message, hint);
+                    } else {
+                        out.warn(env, line, message, hint);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_compose_refs(out: &mut Findings, input: &Input, resolved: &HashMap<String, String>) {
+    let env = input.env_file;
+    let value_of = |name: &str| (input.shell)(name).or_else(|| resolved.get(name).cloned());
+    for (file, text) in input.compose_files {
+        let refs = match dotenv::variables(text) {
+            Ok(refs) => refs,
+            Err((line, e)) => {
+                out.error(
+                    file,
+                    Some(line),
+                    e.message,
+                    Some("write `$$` for a literal `$`".to_owned()),
+                );
+                continue;
+            }
+        };
+        let mut reported = HashSet::new();
+        for r in refs {
+            let value = value_of(&r.name);
+            let problem = match r.kind {
+                RefKind::Plain if value.is_none() => Some((
+                    format!(
+                        "{} is not set (Compose would substitute an empty string)",
+                        r.name
+                    ),
+                    format!(
+                        "add {}=... to {env}, or write ${{{}:-default}} in {file}",
+                        r.name, r.name
+                    ),
+                )),
+                RefKind::Required
+                    if value.is_none() || (r.colon && value.as_deref() == Some("")) =>
+                {
+                    let mut message = format!("required variable {} is missing a value", r.name);
+                    if !r.arg.is_empty() && !r.arg.contains('$') {
+                        message.push_str(": ");
+                        message.push_str(&r.arg);
+                    }
+                    Some((message, format!("set {} in {env} or in the shell", r.name)))
+                }
+                _ => None,
+            };
+            if let Some((message, hint)) = problem
+                && reported.insert((r.line, r.name.clone()))
+            {
+                out.error(file, Some(r.line), message, Some(hint));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Case {
+        env: Option<&'static str>,
+        mode: Option<u32>,
+        example: Option<&'static str>,
+        compose: Vec<(String, String)>,
+        shell: Vec<(&'static str, &'static str)>,
+        docker_env: bool,
+    }
+
+    fn env(text: &'static str) -> Case {
+        Case {
+            env: Some(text),
+            mode: Some(0o600),
+            example: None,
+            compose: Vec::new(),
+            shell: Vec::new(),
+            docker_env: false,
+        }
+    }
+
+    impl Case {
+        fn example(mut self, text: &'static str) -> Self {
+            self.example = Some(text);
+            self
+        }
+        fn compose(mut self, text: &str) -> Self {
+            self.compose
+                .push(("docker/docker-compose.yml".to_owned(), text.to_owned()));
+            self
+        }
+        fn shell(mut self, key: &'static str, value: &'static str) -> Self {
+            self.shell.push((key, value));
+            self
+        }
+        fn mode(mut self, mode: u32) -> Self {
+            self.mode = Some(mode);
+            self
+        }
+        fn run(&self) -> Vec<Finding> {
+            let shell = |k: &str| {
+                self.shell
+                    .iter()
+                    .find(|(key, _)| *key == k)
+                    .map(|(_, v)| (*v).to_owned())
+            };
+            check(&Input {
+                env_file: ".env",
+                env_text: self.env,
+                env_mode: self.mode,
+                example_text: self.example,
+                compose_files: &self.compose,
+                shell: &shell,
+                docker_dir_env_exists: self.docker_env,
+            })
+        }
+        /// Findings as `E .env:3: message` / `W …` lines.
+        fn lines(&self) -> Vec<String> {
+            self.run()
+                .iter()
+                .map(|f| {
+                    let level = if f.level == Level::Error { "E" } else { "W" };
+                    format!("{level} {f}")
+                })
+                .collect()
+        }
+    }
+
+    #[track_caller]
+    fn has(case: &Case, expected: &str) {
+        let lines = case.lines();
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "missing {expected:?} in {lines:#?}"
+        );
+    }
+
+    #[track_caller]
+    fn clean(case: &Case) {
+        let lines = case.lines();
+        assert!(lines.is_empty(), "expected no findings, got {lines:#?}");
+    }
+
+    #[test]
+    fn a_good_env_has_no_findings() {
+        clean(
+            &env("# settings\nPORT=8081\nDB_PASSWORD='s3cr$t'\n")
+                .example("PORT=8080\nDB_PASSWORD=\n")
+                .compose("services:\n  a:\n    ports: [\"${PORT}:80\"]\n    environment:\n      P: ${DB_PASSWORD:?}\n      T: ${TAG:-latest}\n"),
+        );
+    }
+
+    #[test]
+    fn missing_env_is_an_error_with_cp_hint() {
+        let mut case = env("");
+        case.env = None;
+        case.example = Some("A=1\n");
+        let found = case.run();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].to_string(), ".env: missing");
+        assert_eq!(found[0].level, Level::Error);
+        assert_eq!(found[0].hint.as_deref(), Some("cp .env.example .env"));
+    }
+
+    #[test]
+    fn parse_errors_use_composes_line() {
+        has(
+            &env("A=1\nB=\"open\nC=2\n"),
+            "E .env:4: unterminated quoted value: a quote is never closed (Compose reports the line where the file ends)",
+        );
+        has(
+            &env("A=1\nMY KEY=1\n"),
+            "E .env:2: key cannot contain a space",
+        );
+        has(
+            &env("A=1\n\nlol$wut=1\n"),
+            "E .env:3: unexpected character '$' in variable name (Compose refuses this file)",
+        );
+        has(
+            &env("A=1\nB=${X:?}\n"),
+            "E .env:2: the value of B requires a variable that is not set (`${VAR:?}`)",
+        );
+        has(
+            &env("A=${B\n"),
+            "E .env:1: invalid `${...}` in the value of A: Compose refuses this file",
+        );
+    }
+
+    #[test]
+    fn example_keys_must_be_present_and_non_empty() {
+        let case = env("A=1\nB=\n").example("# doc\nA=\nB=\nC=\n");
+        has(&case, "E .env:2: B is empty (required by .env.example)");
+        has(&case, "E .env: C is missing (required by .env.example)");
+        let found = case.run();
+        let c = found
+            .iter()
+            .find(|f| f.message.starts_with("C is missing"))
+            .expect("C reported");
+        assert_eq!(
+            c.hint.as_deref(),
+            Some(".env.example:4 defines C; add C=... to .env")
+        );
+        // the shell can provide it
+        clean(&env("A=1\nB=2\n").example("A=\nB=\nC=\n").shell("C", "x"));
+    }
+
+    #[test]
+    fn example_values_and_placeholders() {
+        let case =
+            env("API_TOKEN=example-token\nHOST=example.org\nSECRET_KEY=changeme\nNAME=TODO\n")
+                .example("API_TOKEN=example-token\nHOST=example.org\nSECRET_KEY=\nNAME=\n");
+        has(
+            &case,
+            "E .env:1: API_TOKEN still has the value from .env.example",
+        );
+        has(
+            &case,
+            "W .env:2: HOST still has the value from .env.example",
+        );
+        has(
+            &case,
+            "E .env:3: SECRET_KEY holds a placeholder, not a real value",
+        );
+        has(
+            &case,
+            "W .env:4: NAME holds a placeholder, not a real value",
+        );
+        // placeholders are caught without an example too
+        has(
+            &env("GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxx\n"),
+            "E .env:1: GITHUB_TOKEN holds a placeholder, not a real value",
+        );
+    }
+
+    #[test]
+    fn compose_plain_and_required_references() {
+        let case = env("SET=1\nEMPTY=\n").compose(
+            "services:\n  a:\n    image: x:${TAG}\n    environment:\n      A: ${SET}\n      B: ${NEED:?set NEED please}\n      C: ${EMPTY:?}\n      D: ${EMPTY?}\n      E: ${OPT:-x}${ALT:+y}\n      F: $$LITERAL\n",
+        );
+        let lines = case.lines();
+        assert_eq!(
+            lines,
+            [
+                "E docker/docker-compose.yml:3: TAG is not set (Compose would substitute an empty string)",
+                "E docker/docker-compose.yml:6: required variable NEED is missing a value: set NEED please",
+                "E docker/docker-compose.yml:7: required variable EMPTY is missing a value",
+            ]
+        );
+        // the shell counts as set
+        clean(&env("A=1\n").compose("x: ${TAG}\n").shell("TAG", "v1"));
+        has(
+            &env("A=1\n").compose("x: 1\ny: ${BROKEN\n"),
+            "E docker/docker-compose.yml:2: Invalid template: \"y: ${BROKEN\"",
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_say_which_wins() {
+        has(
+            &env("A=1\nB=2\nA=3\n"),
+            "W .env:1: A is defined again on line 3; the last one (line 3) wins",
+        );
+    }
+
+    #[test]
+    fn dollar_in_unquoted_or_double_quoted_value() {
+        let msg = "the value of P contains `$` followed by a name that is not set; Compose replaces it with an empty string";
+        has(&env("P=pa$word1\n"), &format!("W .env:1: {msg}"));
+        has(&env("P=\"pa$word1\"\n"), &format!("W .env:1: {msg}"));
+        clean(&env("P='pa$word1'\n"));
+        clean(&env("P=pa$$word1\n"));
+    }
+
+    #[test]
+    fn tab_before_hash_and_value_starting_with_hash() {
+        has(
+            &env("A=bar\t# c\n"),
+            "W .env:1: the value of A has a tab before `#`: Compose keeps the `#` and what follows as part of the value",
+        );
+        has(
+            &env("A=   # note\n"),
+            "W .env:1: the value of A starts with `#`: Compose reads it as the value, not as a comment",
+        );
+        clean(&env("A=bar # c\nB=\"x\t# y\"\n"));
+    }
+
+    #[test]
+    fn crlf_bom_and_final_newline() {
+        has(
+            &env("A=1\nB=2\r\n"),
+            "W .env:2: has Windows (CRLF) line endings",
+        );
+        has(
+            &env("\u{feff}A=1\n"),
+            "W .env:1: starts with a UTF-8 byte order mark; Compose ignores it, other tools may not",
+        );
+        has(&env("A=1\nB=2"), "W .env:2: does not end with a newline");
+        has(
+            &env("A=1\nB"),
+            "W .env:2: the last line has no `=` and no final newline: Compose reads it as a value with an empty name",
+        );
+    }
+
+    #[test]
+    fn odd_keys() {
+        has(
+            &env("lower=1\n"),
+            "W .env:1: key \"lower\" is not upper-case; compose files cannot refer to it as ${...}",
+        );
+        has(
+            &env("1ST=1\n"),
+            "W .env:1: key \"1ST\" starts with a digit; compose files cannot refer to it as ${...}",
+        );
+        has(
+            &env("A-B=1\n"),
+            "W .env:1: key \"A-B\" contains characters other than A-Z, 0-9 and _; compose files cannot refer to it as ${...}",
+        );
+        clean(&env("_OK_1=1\n"));
+    }
+
+    #[test]
+    fn shell_shadowing() {
+        has(
+            &env("A=1\n").shell("A", "2"),
+            "W .env:1: A is also set in your shell with a different value; Compose uses the shell's",
+        );
+        clean(&env("A=1\n").shell("A", "1"));
+    }
+
+    #[test]
+    fn token_shapes() {
+        has(
+            &env("GITHUB_TOKEN=gh_not_a_token\n"),
+            "W .env:1: GITHUB_TOKEN does not look like a GitHub token: expected it to start with ghp_ or gho_ or ghu_ or ghs_ or ghr_ or github_pat_",
+        );
+    }
+
+    #[test]
+    fn permissions() {
+        let readable = "W .env: is readable by other users (it holds secrets)";
+        has(&env("A=1\n").mode(0o644), readable);
+        has(&env("A=1\n").mode(0o640), readable);
+        has(
+            &env("A=1\n").mode(0o666),
+            "E .env: is writable by every user on this machine",
+        );
+        clean(&env("A=1\n").mode(0o600));
+        let found = env("A=1\n").mode(0o604).run();
+        assert_eq!(found[0].hint.as_deref(), Some("chmod 600 .env"));
+    }
+
+    #[test]
+    fn docker_dir_env_and_compose_variables() {
+        let mut case = env("COMPOSE_PROJECT_NAME=x\nCOMPOSE_FILE=a.yml\nCOMPOSE_PROFILES=p\n");
+        case.docker_env = true;
+        has(
+            &case,
+            "W docker/.env: exists beside the root .env: Compose reads it when run by hand from docker/, timmy uses the root .env",
+        );
+        for (line, key) in [
+            (1, "COMPOSE_PROJECT_NAME"),
+            (2, "COMPOSE_FILE"),
+            (3, "COMPOSE_PROFILES"),
+        ] {
+            has(
+                &case,
+                &format!(
+                    "W .env:{line}: {key} changes what Compose does; timmy passes its own -p/-f and ignores it"
+                ),
+            );
+        }
+    }
+
+    #[test]
+    fn sorted_errors_first_then_by_file_and_line() {
+        let case = env("b=1\nA=1\nA=2\nGITHUB_TOKEN=changeme\n")
+            .mode(0o644)
+            .compose("x: ${UNSET}\n");
+        let found = case.run();
+        let keys: Vec<(Level, String, Option<usize>)> = found
+            .iter()
+            .map(|f| (f.level, f.file.clone(), f.line))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort_by_key(|(level, file, line)| (*level, file.clone(), line.unwrap_or(0)));
+        assert_eq!(keys, sorted);
+        assert_eq!(found[0].level, Level::Error);
+        assert_eq!(found.last().map(|f| f.level), Some(Level::Warning));
+    }
+
+    /// Plants secret values in every situation that produces a finding and checks none of
+    /// them reaches a message or hint.
+    #[test]
+    fn no_finding_contains_a_value() {
+        let secrets = [
+            "hunter2secret",
+            "word1zz",
+            "S3cretTabby",
+            "HashNoteQ",
+            "shellSideV4lue",
+            "fileSideV4lue",
+            "gh_wrongShapeTok",
+            "ExampleDefault9",
+            "CRLFvalueZ",
+            "lastLineNoNl",
+        ];
+        let text = "\u{feff}DB_PASSWORD=hunter2secret\nPW=pa$word1zz\nTABBY=S3cretTabby\t# x\nNOTE=   #HashNoteQ\nSHADOW=fileSideV4lue\nGITHUB_TOKEN=gh_wrongShapeTok\nAPI_SECRET=ExampleDefault9\nlower=CRLFvalueZ\r\nDB_PASSWORD=hunter2secret\nlastLineNoNl";
+        let mut case = env(text)
+            .example("API_SECRET=ExampleDefault9\nMISSING=\n")
+            .shell("SHADOW", "shellSideV4lue")
+            .mode(0o666)
+            .compose("x: ${NOPE}${REQ:?}\n");
+        case.docker_env = true;
+        let found = case.run();
+        assert!(
+            found.len() >= 12,
+            "too few findings to prove anything: {found:#?}"
+        );
+        for f in &found {
+            let shown = format!("{f} {}", f.hint.as_deref().unwrap_or(""));
+            for secret in secrets {
+                assert!(!shown.contains(secret), "{secret:?} leaked in {shown:?}");
+            }
+        }
+        // parse errors too: Compose's own message would quote the value
+        for bad in [
+            "A=1\nPASSWORD=\"hunter2secret\n",
+            "PASSWORD=${hunter2secret\n",
+            "PASSWORD=\"x\"hunter2secret$\n",
+            "PASSWORD=${A:?hunter2secret}\n",
+        ] {
+            for f in env(bad).run() {
+                let shown = format!("{f} {}", f.hint.as_deref().unwrap_or(""));
+                assert!(!shown.contains("hunter2secret"), "leaked in {shown:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The command-line surface: clap definitions and help texts, nothing else. Parsing does no I/O;
+//! `app.rs` turns the parsed values into plans and runs them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Run the Timmy service stack on Docker Compose v2: the right files for each \
+environment, a validated .env, health waits and no orphans.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  timmy up                 start the dev stack, wait for health, follow its logs
+  timmy up prod            start the prod stack in the background
+  timmy check prod         validate .env against .env.example and the prod file stack
+  timmy ps                 services with state, health and ports
+  timmy shell              a shell in the `timmy` container (bash, else sh)
+  timmy down               stop what is running and report any leftover container
+
+Environments are the files docker/docker-compose.<env>.yml next to docker/docker-compose.yml.
+Exit codes: 0 ok, 1 timmy's own error, 2 usage, docker's code when a docker command fails,
+128+N when stopped by signal N (130 for Ctrl-C).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "timmy",
+    version,
+    about = ABOUT,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Project root (the folder holding docker/docker-compose.yml); found by walking up from the
+    /// current directory when not given
+    #[arg(long, global = true, value_name = "DIR", env = "TIMMY_PROJECT_DIR")]
+    pub project_dir: Option<PathBuf>,
+
+    /// Compose project name; defaults to the root folder's name (plus `-test` for the test env)
+    #[arg(
+        short = 'p',
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "TIMMY_PROJECT_NAME"
+    )]
+    pub project_name: Option<String>,
+
+    /// Print the docker commands that would change something instead of running them
+    /// (read-only queries such as `docker ps` still run)
+    #[arg(short = 'n', long, global = true)]
+    pub dry_run: bool,
+
+    /// Print every docker command before running it
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// When to use colours; `NO_COLOR` and non-terminals turn them off under `auto`
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate .env, start the stack, wait until every service is healthy
+    #[command(after_help = "\
+Examples:
+  timmy up                 dev stack, then follow its logs (Ctrl-C stops following, not the stack)
+  timmy up prod            prod stack, detached
+  timmy up dev --build -d  rebuild images, do not follow logs
+
+Nothing starts when `timmy check` finds an error. If a service exits or turns unhealthy while
+timmy waits, it names the service, shows its last log lines and health-check output, and exits 1.")]
+    Up(UpArgs),
+
+    /// Stop the running stack, then check that no container of the project is left
+    #[command(after_help = "\
+Examples:
+  timmy down               stop whatever stack of this project is up (learnt from container labels)
+  timmy down --volumes     also remove named volumes (asks first in prod; --yes for scripts)
+
+Exits 1 when a container of the project is still there afterwards, and prints how to remove it.")]
+    Down(DownArgs),
+
+    /// Show the services with state, health and ports
+    #[command(
+        visible_alias = "status",
+        after_help = "\
+Examples:
+  timmy ps
+  timmy ps --json          a JSON array: [{\"service\", \"name\", \"state\", \"health\", \"exit_code\", \"ports\", \"image\"}]"
+    )]
+    Ps(PsArgs),
+
+    /// Show the logs of the running stack
+    #[command(after_help = "\
+Examples:
+  timmy logs -f                     follow every service
+  timmy logs timmy --tail 50        last 50 lines of the timmy service
+  timmy logs redis --since 10m")]
+    Logs(LogsArgs),
+
+    /// Open an interactive shell in a running service (bash, falling back to sh)
+    #[command(after_help = "\
+Examples:
+  timmy shell                       a shell in the `timmy` service
+  timmy shell redis
+  timmy shell timmy -c 'ls /app'    run one shell command and exit with its code")]
+    Shell(ShellArgs),
+
+    /// Run a command in a running service
+    #[command(after_help = "\
+Examples:
+  timmy exec timmy -- node --version
+  timmy exec redis -- redis-cli info memory")]
+    Exec(ExecArgs),
+
+    /// Validate .env, then build the images of a stack
+    #[command(after_help = "\
+Examples:
+  timmy build               images of the dev stack
+  timmy build prod --no-cache")]
+    Build(BuildArgs),
+
+    /// Restart services of the running stack
+    #[command(after_help = "\
+Examples:
+  timmy restart             every service
+  timmy restart timmy")]
+    Restart(RestartArgs),
+
+    /// Run the test stack to completion and exit with the tests' exit code; always cleans up
+    #[command(after_help = "\
+Examples:
+  timmy test                        the `tests` service of docker/docker-compose.test.yml
+  timmy test -- node --test /app/app/test/health.test.js
+
+The test stack has its own project name (<name>-test), so it never touches a dev stack.")]
+    Test(TestArgs),
+
+    /// Validate .env against .env.example and the selected file stack; starts nothing
+    #[command(after_help = "\
+Examples:
+  timmy check               the dev stack
+  timmy check prod --strict warnings count as errors
+
+Findings read `.env:LINE: message` with a hint. Values are never printed.
+Exit 1 when an error is found (or a warning with --strict), else 0.")]
+    Check(CheckArgs),
+
+    /// Print the variables of .env exactly as Compose will read them, secrets masked
+    #[command(after_help = "\
+Examples:
+  timmy env
+  timmy env --json                  {\"KEY\": \"value\", ...}
+  timmy env --show-secrets          do not mask secret-looking values")]
+    Env(EnvArgs),
+
+    /// Print the merged compose configuration (secrets masked), or the file stack
+    #[command(after_help = "\
+Examples:
+  timmy config prod                 merged config, secret values masked
+  timmy config prod --files         docker/docker-compose.yml, docker/docker-compose.prod.yml
+  eval \"$(timmy config prod --export)\"  then plain `docker compose ps` targets the same stack")]
+    Config(ConfigArgs),
+
+    /// Print a shell completion script
+    #[command(after_help = "\
+Examples:
+  timmy completions bash > ~/.local/share/bash-completion/completions/timmy
+  timmy completions zsh > \"${fpath[1]}/_timmy\"")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Environment: dev, prod, test or any docker/docker-compose.<env>.yml
+    #[arg(default_value = "dev")]
+    pub env: String,
+    /// Build images before starting, even when they exist
+    #[arg(long)]
+    pub build: bool,
+    /// Do not follow the logs after the stack is up (the default outside dev)
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Seconds to wait for the services to become healthy
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub timeout: u32,
+    /// Treat warnings of the .env check as errors
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Environment to stop; by default the one that is running, learnt from container labels
+    pub env: Option<String>,
+    /// Also remove the stack's named volumes (data is lost)
+    #[arg(long)]
+    pub volumes: bool,
+    /// Do not ask before removing volumes in prod
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Print a JSON array instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Environment whose project to show (test has its own project name)
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Services to show; all when none given
+    pub services: Vec<String>,
+    /// Keep following new lines
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of each log
+    #[arg(long, value_name = "N")]
+    pub tail: Option<u32>,
+    /// Only lines since a timestamp or a relative time (42m, 2h)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// Service to enter
+    #[arg(default_value = "timmy")]
+    pub service: String,
+    /// Run this shell command instead of an interactive shell
+    #[arg(short = 'c', value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Service to run the command in
+    pub service: String,
+    /// The command and its arguments (after `--`)
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Environment whose images to build
+    #[arg(default_value = "dev")]
+    pub env: String,
+    /// Build without the layer cache
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Services to restart; all when none given
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Command to run in the `tests` service instead of its default (after `--`)
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Environment whose file stack to check
+    #[arg(default_value = "dev")]
+    pub env: String,
+    /// Treat warnings as errors
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Environment (only matters for the shell-environment lookup order, kept for symmetry)
+    #[arg(default_value = "dev")]
+    pub env: String,
+    /// Print one JSON object {"KEY": "value", ...}
+    #[arg(long)]
+    pub json: bool,
+    /// Print secret-looking values in full
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Environment whose configuration to print
+    #[arg(default_value = "dev")]
+    pub env: String,
+    /// Print only the compose files of the stack, one per line
+    #[arg(long, conflicts_with = "export")]
+    pub files: bool,
+    /// Print `export COMPOSE_FILE=… COMPOSE_PROJECT_NAME=…` lines for plain `docker compose`
+    #[arg(long)]
+    pub export: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to generate the script for
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_help_has_an_example() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            let after = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(
+                after.contains("Examples:") && after.contains("timmy "),
+                "`timmy {}` has no example in its help",
+                sub.get_name()
+            );
+        }
+    }
+
+    #[test]
+    fn exec_needs_a_command_after_double_dash() {
+        assert!(Cli::try_parse_from(["timmy", "exec", "timmy"]).is_err());
+        let cli = Cli::try_parse_from(["timmy", "exec", "timmy", "--", "ls", "-la"]).unwrap();
+        match cli.command {
+            Command::Exec(a) => assert_eq!(a.command, ["ls", "-la"]),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+}

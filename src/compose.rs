@@ -1,0 +1,373 @@
+//! Every docker command timmy runs, built as a value first. An [`Invocation`] is the argv after
+//! `docker` plus the working directory; its `Display` is a shell-quoted command line that serves
+//! `--dry-run`, `-v` and error messages alike. The builders here are pure: they read no PATH,
+//! no environment and no disk, so tests compare whole argv vectors.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::stack::Stack;
+
+pub const LABEL_PROJECT: &str = "com.docker.compose.project";
+pub const LABEL_CONFIG_FILES: &str = "com.docker.compose.project.config_files";
+pub const LABEL_SERVICE: &str = "com.docker.compose.service";
+pub const LABEL_ONEOFF: &str = "com.docker.compose.oneoff";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// Arguments after the `docker` program itself.
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+}
+
+impl Invocation {
+    fn new(cwd: &Path, args: Vec<String>) -> Self {
+        Self {
+            args,
+            cwd: cwd.to_path_buf(),
+        }
+    }
+}
+
+impl fmt::Display for Invocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("docker")?;
+        for arg in &self.args {
+            let quoted = shlex::try_quote(arg).unwrap_or_else(|_| arg.into());
+            write!(f, " {quoted}")?;
+        }
+        Ok(())
+    }
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// `compose` with the full file stack: project directory, env file, name, files.
+fn stack_prefix(stack: &Stack) -> Vec<String> {
+    let mut args = vec![s("compose"), s("--project-directory"), path(&stack.root)];
+    if let Some(env_file) = &stack.env_file {
+        args.extend([s("--env-file"), path(env_file)]);
+    }
+    args.extend([s("-p"), stack.name.clone()]);
+    for file in &stack.files {
+        args.extend([s("-f"), path(file)]);
+    }
+    args
+}
+
+/// `compose -p NAME`: commands on a running project need no compose file; Compose finds the
+/// containers by label, so a broken `.env` cannot stop `ps`, `logs` or `exec`.
+fn named_prefix(name: &str) -> Vec<String> {
+    vec![s("compose"), s("-p"), s(name)]
+}
+
+fn stack_cmd(stack: &Stack, tail: impl IntoIterator<Item = String>) -> Invocation {
+    let mut args = stack_prefix(stack);
+    args.extend(tail);
+    Invocation::new(&stack.root, args)
+}
+
+fn named_cmd(root: &Path, name: &str, tail: impl IntoIterator<Item = String>) -> Invocation {
+    let mut args = named_prefix(name);
+    args.extend(tail);
+    Invocation::new(root, args)
+}
+
+pub fn up(stack: &Stack, build: bool, timeout_secs: u32) -> Invocation {
+    let mut tail = vec![
+        s("up"),
+        s("--detach"),
+        s("--wait"),
+        s("--wait-timeout"),
+        timeout_secs.to_string(),
+        s("--remove-orphans"),
+    ];
+    if build {
+        tail.push(s("--build"));
+    }
+    stack_cmd(stack, tail)
+}
+
+pub fn build(stack: &Stack, no_cache: bool) -> Invocation {
+    let mut tail = vec![s("build")];
+    if no_cache {
+        tail.push(s("--no-cache"));
+    }
+    stack_cmd(stack, tail)
+}
+
+pub fn config(stack: &Stack) -> Invocation {
+    stack_cmd(stack, [s("config")])
+}
+
+/// `down` for a stack learnt from labels. `files` are the config files Compose recorded; when
+/// they are gone (renamed checkout), Compose still stops the project by name.
+pub fn down(
+    root: &Path,
+    name: &str,
+    files: &[PathBuf],
+    env_file: Option<&Path>,
+    volumes: bool,
+) -> Invocation {
+    let mut args = vec![s("compose")];
+    if !files.is_empty() {
+        args.extend([s("--project-directory"), path(root)]);
+        if let Some(env_file) = env_file {
+            args.extend([s("--env-file"), path(env_file)]);
+        }
+    }
+    args.extend([s("-p"), s(name)]);
+    for file in files {
+        args.extend([s("-f"), path(file)]);
+    }
+    args.extend([s("down"), s("--remove-orphans")]);
+    if volumes {
+        args.push(s("--volumes"));
+    }
+    Invocation::new(root, args)
+}
+
+pub fn ps(root: &Path, name: &str) -> Invocation {
+    named_cmd(root, name, [s("ps"), s("--all"), s("--format"), s("json")])
+}
+
+pub fn logs(
+    root: &Path,
+    name: &str,
+    services: &[String],
+    follow: bool,
+    tail_lines: Option<u32>,
+    since: Option<&str>,
+) -> Invocation {
+    let mut tail = vec![s("logs")];
+    if follow {
+        tail.push(s("--follow"));
+    }
+    if let Some(n) = tail_lines {
+        tail.extend([s("--tail"), n.to_string()]);
+    }
+    if let Some(t) = since {
+        tail.extend([s("--since"), s(t)]);
+    }
+    tail.extend(services.iter().cloned());
+    named_cmd(root, name, tail)
+}
+
+pub fn exec(root: &Path, name: &str, service: &str, command: &[String], tty: bool) -> Invocation {
+    let mut tail = vec![s("exec")];
+    if !tty {
+        tail.push(s("-T"));
+    }
+    tail.push(s(service));
+    tail.extend(command.iter().cloned());
+    named_cmd(root, name, tail)
+}
+
+/// bash when the image has it, else sh; with `command`, `-c command` in that shell.
+pub fn shell_command(command: Option<&str>) -> Vec<String> {
+    let script = match command {
+        None => "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi",
+        Some(_) => {
+            "if command -v bash >/dev/null 2>&1; then exec bash -c \"$0\"; else exec sh -c \"$0\"; fi"
+        }
+    };
+    let mut argv = vec![s("sh"), s("-c"), s(script)];
+    if let Some(c) = command {
+        argv.push(s(c));
+    }
+    argv
+}
+
+pub fn restart(root: &Path, name: &str, services: &[String]) -> Invocation {
+    let mut tail = vec![s("restart")];
+    tail.extend(services.iter().cloned());
+    named_cmd(root, name, tail)
+}
+
+/// One-off run of `service`, removed afterwards.
+pub fn run(stack: &Stack, service: &str, command: &[String], tty: bool) -> Invocation {
+    let mut tail = vec![s("run"), s("--rm")];
+    if !tty {
+        tail.push(s("-T"));
+    }
+    tail.push(s(service));
+    tail.extend(command.iter().cloned());
+    stack_cmd(stack, tail)
+}
+
+/// Every container (running or not) carrying the project label, one tab-separated line each:
+/// id, name, state, service, one-off flag, config files. Go-template `Label` lookups instead of
+/// `.Labels`, because the config-files label itself contains commas.
+pub fn containers_of(root: &Path, name: &str) -> Invocation {
+    let format = format!(
+        "{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.State}}}}\t{{{{.Label \"{LABEL_SERVICE}\"}}}}\t{{{{.Label \"{LABEL_ONEOFF}\"}}}}\t{{{{.Label \"{LABEL_CONFIG_FILES}\"}}}}"
+    );
+    Invocation::new(
+        root,
+        vec![
+            s("ps"),
+            s("--all"),
+            s("--no-trunc"),
+            s("--filter"),
+            format!("label={LABEL_PROJECT}={name}"),
+            s("--format"),
+            format,
+        ],
+    )
+}
+
+/// The health record (`State.Health`) of containers, as JSON, one line each.
+pub fn inspect_health(root: &Path, ids: &[String]) -> Invocation {
+    let mut args = vec![
+        s("inspect"),
+        s("--format"),
+        s("{{.Name}}\t{{json .State.Health}}"),
+    ];
+    args.extend(ids.iter().cloned());
+    Invocation::new(root, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(env_file: bool) -> Stack {
+        Stack {
+            env: s("dev"),
+            root: PathBuf::from("/p"),
+            name: s("timmy"),
+            files: vec![
+                PathBuf::from("/p/docker/docker-compose.yml"),
+                PathBuf::from("/p/docker/docker-compose.dev.yml"),
+            ],
+            env_file: env_file.then(|| PathBuf::from("/p/.env")),
+        }
+    }
+
+    #[track_caller]
+    fn case(inv: &Invocation, expected: &str) {
+        assert_eq!(inv.to_string(), expected);
+    }
+
+    const STACK: &str = "docker compose --project-directory /p --env-file /p/.env -p timmy \
+                         -f /p/docker/docker-compose.yml -f /p/docker/docker-compose.dev.yml";
+
+    #[test]
+    fn stack_commands() {
+        case(
+            &up(&stack(true), false, 120),
+            &format!("{STACK} up --detach --wait --wait-timeout 120 --remove-orphans"),
+        );
+        case(
+            &up(&stack(true), true, 5),
+            &format!("{STACK} up --detach --wait --wait-timeout 5 --remove-orphans --build"),
+        );
+        case(
+            &build(&stack(true), true),
+            &format!("{STACK} build --no-cache"),
+        );
+        case(&config(&stack(true)), &format!("{STACK} config"));
+        case(
+            &run(
+                &stack(true),
+                "tests",
+                &[s("sh"), s("-c"), s("exit 3")],
+                false,
+            ),
+            &format!("{STACK} run --rm -T tests sh -c 'exit 3'"),
+        );
+    }
+
+    #[test]
+    fn no_env_file_no_flag() {
+        let inv = build(&stack(false), false);
+        assert!(!inv.args.contains(&s("--env-file")));
+        assert_eq!(inv.cwd, PathBuf::from("/p"));
+    }
+
+    #[test]
+    fn named_commands() {
+        let root = Path::new("/p");
+        case(
+            &ps(root, "timmy"),
+            "docker compose -p timmy ps --all --format json",
+        );
+        case(
+            &logs(root, "timmy", &[s("redis")], true, Some(5), Some("10m")),
+            "docker compose -p timmy logs --follow --tail 5 --since 10m redis",
+        );
+        case(
+            &logs(root, "timmy", &[], false, None, None),
+            "docker compose -p timmy logs",
+        );
+        case(
+            &exec(root, "timmy", "timmy", &[s("node"), s("--version")], true),
+            "docker compose -p timmy exec timmy node --version",
+        );
+        case(
+            &exec(root, "timmy", "redis", &[s("redis-cli"), s("ping")], false),
+            "docker compose -p timmy exec -T redis redis-cli ping",
+        );
+        case(
+            &restart(root, "timmy", &[]),
+            "docker compose -p timmy restart",
+        );
+    }
+
+    #[test]
+    fn down_with_and_without_learnt_files() {
+        let root = Path::new("/p");
+        let files = [
+            PathBuf::from("/p/docker/docker-compose.yml"),
+            PathBuf::from("/p/docker/docker-compose.prod.yml"),
+        ];
+        case(
+            &down(root, "timmy", &files, Some(Path::new("/p/.env")), false),
+            "docker compose --project-directory /p --env-file /p/.env -p timmy \
+             -f /p/docker/docker-compose.yml -f /p/docker/docker-compose.prod.yml down --remove-orphans",
+        );
+        case(
+            &down(root, "timmy", &[], Some(Path::new("/p/.env")), true),
+            "docker compose -p timmy down --remove-orphans --volumes",
+        );
+    }
+
+    #[test]
+    fn shell_falls_back_to_sh_and_passes_command_as_argument() {
+        assert_eq!(shell_command(None)[..2], [s("sh"), s("-c")]);
+        let with = shell_command(Some("echo 'a b'"));
+        assert_eq!(with.last().unwrap(), "echo 'a b'");
+        assert!(with[2].contains("exec bash -c \"$0\""));
+    }
+
+    #[test]
+    fn display_quotes_spaces_and_quotes() {
+        let inv = Invocation::new(
+            Path::new("/"),
+            vec![s("compose"), s("-f"), s("/a b/it's.yml")],
+        );
+        assert_eq!(inv.to_string(), "docker compose -f \"/a b/it's.yml\"");
+    }
+
+    #[test]
+    fn label_query_filters_by_project_label() {
+        let inv = containers_of(Path::new("/p"), "timmy");
+        assert_eq!(
+            inv.args[..5],
+            [
+                s("ps"),
+                s("--all"),
+                s("--no-trunc"),
+                s("--filter"),
+                s("label=com.docker.compose.project=timmy")
+            ]
+        );
+        assert!(inv.args[6].contains("{{.Label \"com.docker.compose.project.config_files\"}}"));
+    }
+}

@@ -1,0 +1,208 @@
+//! The one place that starts processes. [`Docker`] runs [`Invocation`]s with duct, prints them
+//! for `-v`/`--dry-run`, and owns signal handling: while a docker child runs, Ctrl-C from the
+//! terminal reaches the child directly (same process group), a signal sent to timmy alone is
+//! forwarded to it, and timmy waits for docker's own shutdown before it exits 128+N.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+use signal_hook::low_level::siginfo::Cause;
+
+use crate::compose::Invocation;
+use crate::exit::Exit;
+use crate::ui;
+
+/// Output of a captured (read-only) command.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Docker {
+    pub program: PathBuf,
+    pub dry_run: bool,
+    pub verbose: bool,
+}
+
+impl Docker {
+    /// Run a command that changes something, with the terminal attached. Under `--dry-run` it
+    /// is only printed. Returns docker's exit code.
+    pub fn run(&self, inv: &Invocation) -> Result<i32> {
+        if self.dry_run {
+            println!("{inv}");
+            return Ok(0);
+        }
+        self.announce(inv);
+        let output = spawn_and_wait(&self.expression(inv), inv, true)?;
+        Ok(code_of(output.status))
+    }
+
+    /// Like [`Docker::run`], but it still runs after Ctrl-C: for cleanup that must happen.
+    pub fn run_always(&self, inv: &Invocation) -> Result<i32> {
+        if self.dry_run {
+            println!("{inv}");
+            return Ok(0);
+        }
+        self.announce(inv);
+        let output = spawn_and_wait(&self.expression(inv), inv, false)?;
+        Ok(code_of(output.status))
+    }
+
+    /// Run and turn a non-zero exit into [`Exit::Docker`].
+    pub fn run_ok(&self, inv: &Invocation) -> Result<()> {
+        match self.run(inv)? {
+            0 => Ok(()),
+            code => Err(Exit::Docker(code).into()),
+        }
+    }
+
+    /// Run a read-only query with stdout and stderr captured. Queries run under `--dry-run` too:
+    /// they are how timmy plans what it would do.
+    pub fn query(&self, inv: &Invocation) -> Result<Captured> {
+        self.capture(inv, true)
+    }
+
+    /// A query that still runs after Ctrl-C: to tell the user what is left running.
+    pub fn query_after_signal(&self, inv: &Invocation) -> Result<Captured> {
+        self.capture(inv, false)
+    }
+
+    fn capture(&self, inv: &Invocation, stop_on_signal: bool) -> Result<Captured> {
+        self.announce(inv);
+        let expr = self
+            .expression(inv)
+            .stdout_capture()
+            .stderr_capture()
+            .stdin_null();
+        let output = spawn_and_wait(&expr, inv, stop_on_signal)?;
+        Ok(Captured {
+            code: code_of(output.status),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    /// A query whose failure is an error naming the command and docker's first stderr line.
+    pub fn query_ok(&self, inv: &Invocation) -> Result<String> {
+        let out = self.query(inv)?;
+        if out.code != 0 {
+            let first = out.stderr.lines().next().unwrap_or("").trim();
+            anyhow::bail!("`{inv}` failed with code {}: {first}", out.code);
+        }
+        Ok(out.stdout)
+    }
+
+    fn announce(&self, inv: &Invocation) {
+        if self.verbose {
+            ui::command_line("running:", &inv.to_string());
+        }
+    }
+
+    fn expression(&self, inv: &Invocation) -> duct::Expression {
+        duct::cmd(&self.program, &inv.args)
+            .dir(&inv.cwd)
+            .unchecked()
+    }
+}
+
+fn code_of(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+/// Which signal arrived first while timmy had children, 0 for none.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// The child currently running, for forwarding signals sent to timmy alone.
+static CHILD: Mutex<Option<Arc<duct::Handle>>> = Mutex::new(None);
+static INSTALLED: OnceLock<()> = OnceLock::new();
+
+/// The first signal received since timmy started running docker, if any.
+pub fn received_signal() -> Option<i32> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
+
+/// Installed lazily before the first child starts, so commands that never run docker keep the
+/// default signal behaviour. A handler (not `SIG_IGN`, which children would inherit) records the
+/// signal; the child gets it from the terminal or by forwarding, and timmy exits after it.
+fn install_handlers() -> Result<()> {
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP])
+        .context("cannot install signal handlers")?;
+    std::thread::spawn(move || {
+        for origin in signals.forever() {
+            let sig = origin.signal;
+            let _ = RECEIVED.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+            // A terminal's Ctrl-C or hang-up already reached the whole foreground process group;
+            // sending it again would make `docker compose` skip its graceful stop.
+            if matches!(origin.cause, Cause::Kernel) {
+                continue;
+            }
+            let child = CHILD.lock().ok().and_then(|c| c.clone());
+            if let Some(child) = child {
+                for pid in child.pids() {
+                    if let Ok(pid) = i32::try_from(pid) {
+                        forward(pid, sig);
+                    }
+                }
+            }
+        }
+    });
+    let _ = INSTALLED.set(());
+    Ok(())
+}
+
+/// Send `sig` to a child timmy started. The one `unsafe` of the crate: std has no safe way to
+/// send a signal other than SIGKILL, and a second crate only for kill(2) is not worth it.
+#[allow(unsafe_code)]
+fn forward(pid: i32, sig: i32) {
+    // SAFETY: kill(2) takes plain integers; `pid` is our own child, `sig` a signal we received.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+fn spawn_and_wait(
+    expr: &duct::Expression,
+    inv: &Invocation,
+    stop_on_signal: bool,
+) -> Result<std::process::Output> {
+    install_handlers()?;
+    let interrupted = || received_signal().filter(|_| stop_on_signal);
+    if let Some(sig) = interrupted() {
+        return Err(Exit::Signal(sig).into());
+    }
+    let handle = Arc::new(expr.start().map_err(|e| spawn_error(&e, inv))?);
+    if let Ok(mut slot) = CHILD.lock() {
+        *slot = Some(Arc::clone(&handle));
+    }
+    let result = handle.wait().cloned();
+    if let Ok(mut slot) = CHILD.lock() {
+        *slot = None;
+    }
+    let output = result.with_context(|| format!("waiting for `{inv}`"))?;
+    if let Some(sig) = interrupted() {
+        return Err(Exit::Signal(sig).into());
+    }
+    Ok(output)
+}
+
+fn spawn_error(e: &io::Error, inv: &Invocation) -> anyhow::Error {
+    anyhow::anyhow!("cannot start `{inv}`: {e}")
+}

@@ -1,0 +1,66 @@
+//! timmy: runs the Timmy service stack on Docker Compose v2.
+//!
+//! `argv → Cli (clap) → plan (Stack, Invocation values) → docker → exit code`. Modules:
+//! [`cli`] (arguments), [`project`] and [`stack`] (what to run), [`dotenv`], [`check`],
+//! [`secrets`] and [`validate`] (is `.env` right), [`compose`] (argv builders),
+//! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
+//! runs), [`app`] (the commands), [`ui`] (styling) and [`exit`] (exit codes).
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod compose;
+pub mod docker;
+pub mod dotenv;
+pub mod exit;
+pub mod preflight;
+pub mod project;
+pub mod secrets;
+pub mod stack;
+pub mod status;
+pub mod ui;
+pub mod validate;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit::{Exit, UserError};
+
+/// Parse `args`, run the command, print any error, and return the exit code.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    ui::init_colors(cli.global.color);
+    let result = app::App::new(cli.global).and_then(|app| app.run(cli.command));
+    let code = match result {
+        Ok(()) => app::pending_signal().map_or(exit::OK, Exit::code),
+        Err(e) => report(&e),
+    };
+    ExitCode::from(code)
+}
+
+fn report(e: &anyhow::Error) -> u8 {
+    if let Some(exit) = e.downcast_ref::<Exit>() {
+        return exit.code();
+    }
+    if let Some(user) = e.downcast_ref::<UserError>() {
+        ui::error(&user.message);
+        if let Some(hint) = &user.hint {
+            ui::hint(hint);
+        }
+        return exit::FAILURE;
+    }
+    ui::error(&format!("{e:#}"));
+    exit::FAILURE
+}

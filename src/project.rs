@@ -1,0 +1,288 @@
+//! Where the project is and what it offers: the root found by walking up to
+//! `docker/docker-compose.yml`, the environments named by `docker/docker-compose.<env>.yml`,
+//! and the service names the compose files declare. Reads the disk, starts no process.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::exit::UserError;
+
+pub const BASE_FILE: &str = "docker/docker-compose.yml";
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    /// Environment names from `docker/docker-compose.<env>.yml`, sorted.
+    pub envs: Vec<String>,
+}
+
+impl Project {
+    /// `explicit` is `--project-dir`/`TIMMY_PROJECT_DIR`; otherwise walk up from `cwd`.
+    pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Self, UserError> {
+        let root = match explicit {
+            Some(dir) => {
+                let dir = if dir.is_absolute() {
+                    dir.to_path_buf()
+                } else {
+                    cwd.join(dir)
+                };
+                if !dir.is_dir() {
+                    return Err(UserError::new(format!(
+                        "project directory {} does not exist",
+                        dir.display()
+                    ))
+                    .hint("check --project-dir / TIMMY_PROJECT_DIR"));
+                }
+                if !dir.join(BASE_FILE).is_file() {
+                    return Err(UserError::new(format!(
+                        "{} has no {BASE_FILE}",
+                        dir.display()
+                    ))
+                    .hint("--project-dir must name the folder that holds docker/docker-compose.yml"));
+                }
+                dir
+            }
+            None => find_root(cwd).ok_or_else(|| {
+                UserError::new(format!(
+                    "no {BASE_FILE} in {} or any parent folder",
+                    cwd.display()
+                ))
+                .hint("run timmy inside the project, or pass --project-dir DIR")
+            })?,
+        };
+        let envs = list_envs(&root.join("docker"));
+        Ok(Self { root, envs })
+    }
+
+    /// Map an environment name (or alias) to one that has a file; the error lists the choices.
+    pub fn resolve_env(&self, name: &str) -> Result<String, UserError> {
+        let canonical = match name {
+            "development" => "dev",
+            "production" => "prod",
+            other => other,
+        };
+        if self.envs.iter().any(|e| e == canonical) {
+            return Ok(canonical.to_string());
+        }
+        let available = if self.envs.is_empty() {
+            "none".to_string()
+        } else {
+            self.envs.join(", ")
+        };
+        Err(UserError::new(format!(
+            "unknown environment `{name}`: there is no docker/docker-compose.{canonical}.yml"
+        ))
+        .hint(format!("available environments: {available}")))
+    }
+
+    /// Services declared by any compose file of the project (base and every environment).
+    pub fn services(&self) -> Vec<String> {
+        let mut files = vec![self.root.join(BASE_FILE)];
+        files.extend(self.envs.iter().map(|e| self.env_file(e)));
+        let mut names: Vec<String> = files
+            .iter()
+            .filter_map(|f| fs::read_to_string(f).ok())
+            .flat_map(|text| service_names(&text))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    pub fn env_file(&self, env: &str) -> PathBuf {
+        self.root.join(format!("docker/docker-compose.{env}.yml"))
+    }
+
+    /// Fail with the list of known services when one of `wanted` is not declared anywhere.
+    pub fn require_services(&self, wanted: &[String]) -> Result<(), UserError> {
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let known = self.services();
+        match wanted.iter().find(|w| !known.contains(w)) {
+            None => Ok(()),
+            Some(unknown) => Err(
+                UserError::new(format!("no service `{unknown}` in this project"))
+                    .hint(format!("services: {}", known.join(", "))),
+            ),
+        }
+    }
+}
+
+fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join(BASE_FILE).is_file())
+        .map(Path::to_path_buf)
+}
+
+fn list_envs(docker_dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(docker_dir) else {
+        return Vec::new();
+    };
+    let mut envs: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let env = name.strip_prefix("docker-compose.")?.strip_suffix(".yml")?;
+            (!env.is_empty() && !env.contains('.')).then(|| env.to_string())
+        })
+        .collect();
+    envs.sort();
+    envs
+}
+
+/// Keys directly under the top-level `services:` mapping.
+///
+/// Written by hand on purpose: timmy only needs the service names (to reject `timmy logs typo`
+/// before any docker process starts), and a full YAML parser would be the largest dependency of
+/// the binary for one list of keys. Block-style mappings are what compose files use; flow style
+/// (`services: {a: …}`) yields no names, which only makes the check permissive, never wrong.
+pub fn service_names(yaml: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_services = false;
+    let mut child_indent: Option<usize> = None;
+    for line in yaml.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if indent == 0 {
+            in_services = trimmed.trim_end() == "services:";
+            child_indent = None;
+            continue;
+        }
+        if !in_services {
+            continue;
+        }
+        let expected = *child_indent.get_or_insert(indent);
+        if indent != expected {
+            continue;
+        }
+        if let Some(key) = trimmed.strip_suffix(':').or_else(|| {
+            trimmed
+                .split_once(": ")
+                .map(|(k, _)| k)
+                .or_else(|| trimmed.split_once(":\t").map(|(k, _)| k))
+        }) {
+            let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+            if !key.is_empty() {
+                names.push(key.to_string());
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_reads_top_level_keys_only() {
+        let yaml = "\
+# comment
+name: x
+services:
+  # the app
+  timmy:
+    image: a
+    environment:
+      FOO: bar
+  \"redis\":
+    image: b
+
+  worker: {image: c}
+networks:
+  timmy-network:
+";
+        assert_eq!(service_names(yaml), ["timmy", "redis", "worker"]);
+    }
+
+    #[test]
+    fn service_names_of_file_without_services_is_empty() {
+        assert!(service_names("networks:\n  a:\n").is_empty());
+        assert!(service_names("").is_empty());
+    }
+
+    fn project_with(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("docker")).unwrap();
+        for f in files {
+            fs::write(
+                dir.path().join("docker").join(f),
+                "services:\n  timmy:\n    image: x\n",
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn walks_up_to_the_root_and_lists_envs() {
+        let dir = project_with(&[
+            "docker-compose.yml",
+            "docker-compose.dev.yml",
+            "docker-compose.prod.yml",
+            "docker-compose.prod.yml.bak",
+            "Dockerfile",
+        ]);
+        let deep = dir.path().join("a/b");
+        fs::create_dir_all(&deep).unwrap();
+        let p = Project::locate(None, &deep).unwrap();
+        assert_eq!(p.root, dir.path());
+        assert_eq!(p.envs, ["dev", "prod"]);
+    }
+
+    #[test]
+    fn outside_a_project_names_what_was_looked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Project::locate(None, dir.path()).unwrap_err();
+        assert!(
+            err.message.contains("no docker/docker-compose.yml in"),
+            "{err:?}"
+        );
+        assert!(err.hint.unwrap().contains("--project-dir"));
+    }
+
+    #[test]
+    fn explicit_dir_must_exist_and_hold_the_base_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Project::locate(Some(&dir.path().join("nope")), dir.path()).unwrap_err();
+        assert!(err.message.ends_with("does not exist"), "{err:?}");
+        let err = Project::locate(Some(dir.path()), dir.path()).unwrap_err();
+        assert!(
+            err.message.ends_with("has no docker/docker-compose.yml"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn aliases_and_unknown_envs() {
+        let dir = project_with(&[
+            "docker-compose.yml",
+            "docker-compose.dev.yml",
+            "docker-compose.prod.yml",
+        ]);
+        let p = Project::locate(Some(dir.path()), dir.path()).unwrap();
+        assert_eq!(p.resolve_env("development").unwrap(), "dev");
+        assert_eq!(p.resolve_env("production").unwrap(), "prod");
+        let err = p.resolve_env("staging").unwrap_err();
+        assert_eq!(
+            err.message,
+            "unknown environment `staging`: there is no docker/docker-compose.staging.yml"
+        );
+        assert_eq!(err.hint.unwrap(), "available environments: dev, prod");
+    }
+
+    #[test]
+    fn unknown_service_lists_known_ones() {
+        let dir = project_with(&["docker-compose.yml", "docker-compose.dev.yml"]);
+        let p = Project::locate(Some(dir.path()), dir.path()).unwrap();
+        assert!(p.require_services(&["timmy".into()]).is_ok());
+        let err = p.require_services(&["tímmy".into()]).unwrap_err();
+        assert_eq!(err.message, "no service `tímmy` in this project");
+        assert_eq!(err.hint.unwrap(), "services: timmy");
+    }
+}

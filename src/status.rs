@@ -1,0 +1,254 @@
+//! What is running, parsed from docker's own output: `docker compose ps --format json` (a JSON
+//! array before Compose 2.21, JSON Lines since) and timmy's label query over `docker ps`
+//! (see [`crate::compose::containers_of`]). Pure parsing; the caller runs the commands.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// One service container as timmy reports it (`timmy ps --json` prints a list of these; the
+/// field names are a stable interface).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Service {
+    pub service: String,
+    pub name: String,
+    pub state: String,
+    /// `healthy`, `unhealthy`, `starting`, or empty when the service has no health check.
+    pub health: String,
+    pub exit_code: i64,
+    pub ports: Vec<String>,
+    pub image: String,
+    /// Docker's human status, e.g. `Up 3 minutes (healthy)`.
+    pub status: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawPs {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    health: String,
+    #[serde(default)]
+    exit_code: i64,
+    #[serde(default)]
+    publishers: Option<Vec<RawPublisher>>,
+    #[serde(default)]
+    image: String,
+    #[serde(default)]
+    status: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawPublisher {
+    #[serde(default, rename = "URL")]
+    url: String,
+    #[serde(default)]
+    target_port: u32,
+    #[serde(default)]
+    published_port: u32,
+    #[serde(default)]
+    protocol: String,
+}
+
+/// Parse `docker compose ps --format json` in either of its forms.
+pub fn parse_ps(text: &str) -> Result<Vec<Service>> {
+    let trimmed = text.trim();
+    let raw: Vec<RawPs> = if trimmed.is_empty() {
+        Vec::new()
+    } else if trimmed.starts_with('[') {
+        serde_json::from_str(trimmed).context("cannot read `docker compose ps` JSON array")?
+    } else {
+        trimmed
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .context("cannot read `docker compose ps` JSON lines")?
+    };
+    let mut services: Vec<Service> = raw.into_iter().map(Service::from).collect();
+    services.sort_by(|a, b| a.service.cmp(&b.service).then(a.name.cmp(&b.name)));
+    Ok(services)
+}
+
+impl From<RawPs> for Service {
+    fn from(r: RawPs) -> Self {
+        let mut ports: Vec<String> = r
+            .publishers
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.published_port != 0)
+            .map(|p| {
+                let host = if p.url.is_empty() {
+                    "0.0.0.0".into()
+                } else {
+                    p.url
+                };
+                format!(
+                    "{host}:{}->{}/{}",
+                    p.published_port, p.target_port, p.protocol
+                )
+            })
+            .collect();
+        ports.sort();
+        ports.dedup();
+        Self {
+            service: r.service,
+            name: r.name,
+            state: r.state,
+            health: r.health,
+            exit_code: r.exit_code,
+            ports,
+            image: r.image,
+            status: r.status,
+        }
+    }
+}
+
+impl Service {
+    /// Exited with a failure, or unhealthy: what `up` must report.
+    pub fn is_failed(&self) -> bool {
+        self.health == "unhealthy"
+            || matches!(self.state.as_str(), "dead" | "restarting")
+            || (self.state == "exited" && self.exit_code != 0)
+    }
+}
+
+/// A container carrying the project label, from the label query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub service: String,
+    pub oneoff: bool,
+    pub config_files: Vec<PathBuf>,
+}
+
+/// Parse the tab-separated lines of [`crate::compose::containers_of`].
+pub fn parse_containers(text: &str) -> Vec<Container> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|line| {
+            let mut f = line.split('\t');
+            let id = f.next()?.trim().to_string();
+            let name = f.next().unwrap_or("").to_string();
+            let state = f.next().unwrap_or("").to_string();
+            let service = f.next().unwrap_or("").to_string();
+            let oneoff = f.next().unwrap_or("").eq_ignore_ascii_case("true");
+            let config_files = f
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+                .collect();
+            (!id.is_empty()).then_some(Container {
+                id,
+                name,
+                state,
+                service,
+                oneoff,
+                config_files,
+            })
+        })
+        .collect()
+}
+
+/// The config files most containers of a project were started with (a stray container may
+/// carry none); ties go to the first seen.
+pub fn running_files(containers: &[Container]) -> Vec<PathBuf> {
+    let mut best: Option<(&Vec<PathBuf>, usize)> = None;
+    for c in containers.iter().filter(|c| !c.config_files.is_empty()) {
+        let count = containers
+            .iter()
+            .filter(|o| o.config_files == c.config_files)
+            .count();
+        if best.is_none_or(|(_, n)| count > n) {
+            best = Some((&c.config_files, count));
+        }
+    }
+    best.map(|(f, _)| f.clone()).unwrap_or_default()
+}
+
+/// The environment named by an override file `docker-compose.<env>.yml` among `files`.
+pub fn env_of_files(files: &[PathBuf]) -> Option<String> {
+    files.iter().find_map(|f| {
+        let name = f.file_name()?.to_str()?;
+        let env = name.strip_prefix("docker-compose.")?.strip_suffix(".yml")?;
+        (!env.is_empty()).then(|| env.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINES: &str = r#"{"Command":"\"docker-entrypoint.s…\"","CreatedAt":"2026-11-27 13:00:00 +0000 UTC","ExitCode":0,"Health":"healthy","ID":"abc","Image":"redis:7","Labels":"x=y","LocalVolumes":"1","Mounts":"v","Name":"timmy-redis-1","Names":"timmy-redis-1","Networks":"timmy_timmy-network","Ports":"6379/tcp","Project":"timmy","Publishers":[{"URL":"","TargetPort":6379,"PublishedPort":0,"Protocol":"tcp"}],"RunningFor":"2 minutes ago","Service":"redis","Size":"0B","State":"running","Status":"Up 2 minutes (healthy)"}
+{"ExitCode":0,"Health":"starting","ID":"def","Image":"timmy-timmy","Name":"timmy-timmy-1","Project":"timmy","Publishers":[{"URL":"127.0.0.1","TargetPort":9229,"PublishedPort":9229,"Protocol":"tcp"},{"URL":"127.0.0.1","TargetPort":3000,"PublishedPort":3000,"Protocol":"tcp"}],"Service":"timmy","State":"running","Status":"Up 3 seconds (health: starting)"}
+"#;
+
+    const ARRAY: &str = r#"[{"ID":"abc","Name":"timmy-redis-1","Service":"redis","State":"running","Health":"","ExitCode":0,"Publishers":null,"Image":"redis:7","Status":"Up"},
+{"ID":"def","Name":"timmy-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":137,"Publishers":[],"Image":"t","Status":"Exited (137)"}]"#;
+
+    #[test]
+    fn json_lines_form() {
+        let s = parse_ps(LINES).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].service, "redis");
+        assert_eq!(s[0].health, "healthy");
+        assert!(s[0].ports.is_empty(), "unpublished ports are not listed");
+        assert_eq!(
+            s[1].ports,
+            ["127.0.0.1:3000->3000/tcp", "127.0.0.1:9229->9229/tcp"]
+        );
+        assert!(!s[1].is_failed());
+    }
+
+    #[test]
+    fn array_form() {
+        let s = parse_ps(ARRAY).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[1].state, "exited");
+        assert_eq!(s[1].exit_code, 137);
+        assert!(s[1].is_failed());
+        assert!(!s[0].is_failed());
+    }
+
+    #[test]
+    fn empty_and_garbage() {
+        assert!(parse_ps("").unwrap().is_empty());
+        assert!(parse_ps("[]").unwrap().is_empty());
+        assert!(parse_ps("not json").is_err());
+    }
+
+    #[test]
+    fn one_shot_that_exited_zero_is_not_a_failure() {
+        let s = parse_ps(r#"{"Service":"init","State":"exited","ExitCode":0}"#).unwrap();
+        assert!(!s[0].is_failed());
+    }
+
+    #[test]
+    fn label_lines() {
+        let text = "id1\ttimmy-redis-1\trunning\tredis\tFalse\t/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml\n\
+                    id2\tstray\texited\t\t\t\n\
+                    id3\ttimmy-run-x\trunning\ttimmy\tTrue\t/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml\n";
+        let c = parse_containers(text);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0].config_files.len(), 2);
+        assert!(!c[0].oneoff);
+        assert!(c[2].oneoff);
+        assert!(c[1].config_files.is_empty());
+        let files = running_files(&c);
+        assert_eq!(files[1], PathBuf::from("/p/docker/docker-compose.prod.yml"));
+        assert_eq!(env_of_files(&files).as_deref(), Some("prod"));
+        assert!(running_files(&c[1..2]).is_empty());
+        assert_eq!(env_of_files(&[PathBuf::from("/x/compose.yaml")]), None);
+    }
+}

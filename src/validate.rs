@@ -1,0 +1,147 @@
+//! The I/O half of validation: read `.env`, `.env.example` and the stack's compose files from
+//! disk, hand their text to [`crate::check`], and print the findings. `up`, `build`, `run` and
+//! `test` call [`gate`] before anything starts.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::check::{self, Finding, Level};
+use crate::dotenv;
+use crate::exit::{Exit, UserError};
+use crate::stack::Stack;
+use crate::ui;
+
+/// `.env` as read from disk: text (None when missing) and permission bits.
+pub struct EnvFile {
+    pub text: Option<String>,
+    pub mode: Option<u32>,
+}
+
+/// Read a text file that may be absent; every other problem is a user error naming the file.
+fn read_optional(path: &Path, shown: &str) -> Result<Option<(String, u32)>, UserError> {
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(UserError::new(format!("cannot read {shown}: {e}"))),
+    };
+    if meta.is_dir() {
+        return Err(
+            UserError::new(format!("{shown} is a directory, not a file"))
+                .hint(format!("remove it and create {shown} from .env.example")),
+        );
+    }
+    let bytes = fs::read(path).map_err(|e| {
+        UserError::new(format!("cannot read {shown}: {e}"))
+            .hint(format!("check the permissions of {shown} (ls -l {shown})"))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.split(|b| *b == b'\n').count();
+        UserError::new(format!("{shown}:{line}: not valid UTF-8"))
+            .hint("save the file as UTF-8 (Compose reads it as UTF-8 too)")
+    })?;
+    Ok(Some((text, meta.permissions().mode() & 0o777)))
+}
+
+pub fn read_env_file(root: &Path) -> Result<EnvFile, UserError> {
+    Ok(match read_optional(&root.join(".env"), ".env")? {
+        Some((text, mode)) => EnvFile {
+            text: Some(text),
+            mode: Some(mode),
+        },
+        None => EnvFile {
+            text: None,
+            mode: None,
+        },
+    })
+}
+
+pub fn shell_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Every finding for `stack`, errors first.
+pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
+    let env = read_env_file(&stack.root)?;
+    let example = read_optional(&stack.root.join(".env.example"), ".env.example")?.map(|(t, _)| t);
+    let mut compose_files = Vec::new();
+    for (file, shown) in stack.files.iter().zip(stack.relative_files()) {
+        let text = read_optional(file, &shown)?
+            .ok_or_else(|| UserError::new(format!("{shown} is missing")))?
+            .0;
+        compose_files.push((shown, text));
+    }
+    let input = check::Input {
+        env_file: ".env",
+        env_text: env.text.as_deref(),
+        env_mode: env.mode,
+        example_text: example.as_deref(),
+        compose_files: &compose_files,
+        shell: &shell_lookup,
+        docker_dir_env_exists: stack.root.join("docker/.env").exists(),
+    };
+    Ok(check::check(&input))
+}
+
+/// Print findings; `Err(Exit::Failure)` when one is an error (or a warning under `strict`).
+pub fn report(findings: &[Finding], strict: bool) -> Result<(), Exit> {
+    for f in findings {
+        match f.level {
+            Level::Error => ui::error(&f.to_string()),
+            Level::Warning => ui::warning(&f.to_string()),
+        }
+        if let Some(hint) = &f.hint {
+            ui::hint(hint);
+        }
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| matches!(f.level, Level::Error))
+        .count();
+    let warnings = findings.len() - errors;
+    if errors > 0 || (strict && warnings > 0) {
+        let what = if errors > 0 {
+            plural(errors, "error")
+        } else {
+            plural(warnings, "warning")
+        };
+        ui::error(&format!(
+            "{what} in the configuration; nothing was started{}",
+            if errors == 0 { " (--strict)" } else { "" }
+        ));
+        return Err(Exit::Failure);
+    }
+    Ok(())
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Validate and stop before anything runs when there is an error.
+pub fn gate(stack: &Stack, strict: bool) -> anyhow::Result<()> {
+    let found = findings(stack)?;
+    report(&found, strict)?;
+    Ok(())
+}
+
+/// `.env` as Compose reads it (last duplicate wins), with the shell environment first.
+pub fn resolved_env(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let env = read_env_file(root)?;
+    let Some(text) = env.text else {
+        return Err(UserError::new(".env is missing")
+            .hint("create it: cp .env.example .env, then fill in the values")
+            .into());
+    };
+    let entries = dotenv::parse(&text, &shell_lookup).map_err(|e| {
+        UserError::new(format!(".env:{}: {}", e.line, e.message))
+            .hint("timmy check shows every problem of .env")
+    })?;
+    Ok(dotenv::resolve(&entries))
+}

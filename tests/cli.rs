@@ -1,0 +1,359 @@
+//! CLI tests with a fake `docker`: what timmy runs, what it refuses to run, what it prints and
+//! which exit code it returns. No Docker engine needed (see tests/e2e.rs for the real one).
+
+mod common;
+
+use common::{Project, stderr_of, stdout_of};
+
+const STACK_DEV: &str = "compose --project-directory {root} --env-file {root}/.env -p proj \
+                         -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml";
+
+fn stack(p: &Project, env: &str) -> String {
+    STACK_DEV
+        .replace("{root}", &p.root().display().to_string())
+        .replace(".dev.yml", &format!(".{env}.yml"))
+}
+
+const PS_HEALTHY: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
+{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0,"Publishers":[{"URL":"127.0.0.1","TargetPort":3000,"PublishedPort":3000,"Protocol":"tcp"}]}
+"#;
+
+#[test]
+fn up_runs_compose_with_the_full_stack_and_prints_a_table() {
+    let p = Project::new();
+    p.answer(2, PS_HEALTHY, 0);
+    let out = p.timmy().args(["up", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        [
+            format!(
+                "{} up --detach --wait --wait-timeout 120 --remove-orphans",
+                stack(&p, "prod")
+            ),
+            "compose -p proj ps --all --format json".to_string(),
+        ]
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE    HEALTH   PORTS\n\
+         redis    running  healthy  -\n\
+         timmy    running  healthy  127.0.0.1:3000->3000/tcp\n"
+    );
+    assert!(stderr_of(&out).contains("prod stack `proj` is up"));
+}
+
+#[test]
+fn bad_env_never_calls_docker_and_names_file_and_line() {
+    let p = Project::new();
+    // Compose reports an unterminated quote on the line after the file's end: line 4 here.
+    p.write(
+        ".env",
+        "NODE_ENV=production\nLOG_LEVEL=info\nGITHUB_TOKEN=\"s3cr3t-value\n",
+    );
+    let before = p.snapshot();
+    for cmd in [
+        &["up"][..],
+        &["up", "prod"],
+        &["build"],
+        &["test"],
+        &["check"],
+    ] {
+        let out = p.timmy().args(cmd).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", stderr_of(&out));
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("error: .env:4: unterminated quoted value"),
+            "{cmd:?}: {err}"
+        );
+        assert!(
+            !err.contains("s3cr3t"),
+            "a secret reached the terminal: {err}"
+        );
+    }
+    assert!(p.calls().is_empty(), "docker was called: {:?}", p.calls());
+    assert_eq!(before, p.snapshot(), "a file of the project changed");
+}
+
+#[test]
+fn docker_exit_code_passes_through() {
+    let p = Project::new();
+    p.answer(1, "", 3);
+    let out = p
+        .timmy()
+        .args(["exec", "timmy", "--", "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(p.calls(), ["compose -p proj exec -T timmy false"]);
+}
+
+#[test]
+fn failed_up_names_the_service_and_shows_its_logs() {
+    let p = Project::new();
+    p.answer(1, "", 1);
+    p.answer(
+        2,
+        r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0},
+{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"unhealthy","ExitCode":0}]"#,
+        0,
+    );
+    p.answer(3, "timmy-1  | cannot reach redis\n", 0);
+    p.answer(
+        4,
+        "/proj-timmy-1\t{\"Status\":\"unhealthy\",\"Log\":[{\"ExitCode\":1,\"Output\":\"HTTP 503\"}]}\n",
+        0,
+    );
+    let out = p.timmy().args(["up", "-d"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("error: service `timmy` is unhealthy"), "{err}");
+    assert!(err.contains("cannot reach redis"), "{err}");
+    assert!(err.contains("exit code 1: HTTP 503"), "{err}");
+    assert!(!err.contains("service `redis`"), "{err}");
+    let calls = p.calls();
+    assert_eq!(calls[2], "compose -p proj logs --tail 20 timmy");
+    assert_eq!(
+        calls[3],
+        "inspect --format {{.Name}}\t{{json .State.Health}} proj-timmy-1"
+    );
+}
+
+#[test]
+fn missing_docker_has_its_own_message() {
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("PATH", p.dir.path())
+        .arg("ps")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: docker is not installed (no `docker` on PATH)\n  hint: install Docker Engine and the Compose v2 plugin; on Debian as root: scripts/setup-engine.sh\n"
+    );
+}
+
+#[test]
+fn daemon_down_has_its_own_message_and_runs_nothing() {
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/none.sock", p.dir.path().display()),
+        )
+        .args(["up"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("error: the Docker daemon is not running (nothing answers on "),
+        "{err}"
+    );
+    assert!(err.contains("hint: start it"), "{err}");
+    assert!(p.calls().is_empty());
+}
+
+#[test]
+fn down_learns_the_stack_from_labels_and_reports_leftovers() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    let files = format!("{root}/docker/docker-compose.yml,{root}/docker/docker-compose.prod.yml");
+    p.answer(
+        1,
+        &format!(
+            "aaaaaaaaaaaaaaaa\tproj-redis-1\trunning\tredis\tFalse\t{files}\n\
+             bbbbbbbbbbbbbbbb\tproj-timmy-1\trunning\ttimmy\tFalse\t{files}\n"
+        ),
+        0,
+    );
+    p.answer(3, "cccccccccccccccc\tstray\trunning\t\t\t\n", 0);
+    let out = p.timmy().arg("down").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let calls = p.calls();
+    assert_eq!(calls.len(), 3);
+    assert!(calls[0].starts_with(
+        "ps --all --no-trunc --filter label=com.docker.compose.project=proj --format"
+    ));
+    assert_eq!(
+        calls[1],
+        format!("{} down --remove-orphans", stack(&p, "prod"))
+    );
+    assert_eq!(calls[2], calls[0]);
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("error: 1 container of project `proj` still there after down:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  stray  cccccccccccc  running  not from a compose service"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: remove them with: docker rm -f cccccccccccc"),
+        "{err}"
+    );
+}
+
+#[test]
+fn down_with_nothing_running_says_so() {
+    let p = Project::new();
+    let out = p.timmy().arg("down").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: nothing of project `proj` is running\n"
+    );
+    assert_eq!(p.calls().len(), 1);
+}
+
+#[test]
+fn down_volumes_in_prod_needs_yes_when_not_interactive() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer(
+        1,
+        &format!("a\tproj-timmy-1\trunning\ttimmy\tFalse\t{root}/docker/docker-compose.yml,{root}/docker/docker-compose.prod.yml\n"),
+        0,
+    );
+    let out = p.timmy().args(["down", "--volumes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_of(&out).contains("refusing to remove the volumes of the prod stack `proj`"));
+    assert_eq!(p.calls().len(), 1, "only the label query ran");
+}
+
+#[test]
+fn dry_run_prints_and_runs_nothing() {
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .args(["--dry-run", "up", "prod", "--build"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(p.calls().is_empty());
+    let root = p.root().display().to_string();
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "docker {} up --detach --wait --wait-timeout 120 --remove-orphans --build\n",
+            stack(&p, "prod")
+        )
+        .replace(&format!("{root}/"), &format!("{root}/"))
+    );
+}
+
+#[test]
+fn unknown_env_lists_the_available_ones() {
+    let p = Project::new();
+    let out = p.timmy().args(["up", "staging"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: unknown environment `staging`: there is no docker/docker-compose.staging.yml\n  hint: available environments: dev, prod, test\n"
+    );
+    assert!(p.calls().is_empty());
+}
+
+#[test]
+fn unknown_service_is_refused_before_docker() {
+    let p = Project::new();
+    for args in [
+        &["shell", "web"][..],
+        &["logs", "web"],
+        &["exec", "web", "--", "ls"],
+    ] {
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            "error: no service `web` in this project\n  hint: services: redis, timmy\n"
+        );
+    }
+    assert!(p.calls().is_empty());
+}
+
+#[test]
+fn test_command_propagates_the_code_and_always_cleans_up() {
+    let p = Project::new();
+    p.answer(1, "", 3);
+    let out = p
+        .timmy()
+        .args(["test", "--", "sh", "-c", "exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let calls = p.calls();
+    assert_eq!(calls.len(), 2);
+    assert!(calls[0].ends_with("-p proj-test -f {r}/docker/docker-compose.yml -f {r}/docker/docker-compose.test.yml run --rm -T tests sh -c exit 3".replace("{r}", &p.root().display().to_string()).as_str()), "{}", calls[0]);
+    assert!(
+        calls[1].ends_with("down --remove-orphans --volumes"),
+        "{}",
+        calls[1]
+    );
+}
+
+#[test]
+fn ps_json_is_a_stable_array() {
+    let p = Project::new();
+    p.answer(1, PS_HEALTHY, 0);
+    let out = p.timmy().args(["ps", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[1]["service"], "timmy");
+    assert_eq!(v[1]["health"], "healthy");
+    assert_eq!(v[1]["ports"][0], "127.0.0.1:3000->3000/tcp");
+}
+
+#[test]
+fn config_files_and_export() {
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .args(["config", "prod", "--files"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        "docker/docker-compose.yml\ndocker/docker-compose.prod.yml\n"
+    );
+    let out = p
+        .timmy()
+        .args(["config", "production", "--export"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("export COMPOSE_PROJECT_NAME=proj\n"),
+        "{text}"
+    );
+    assert!(text.contains("docker-compose.yml:"), "{text}");
+    assert!(p.calls().is_empty());
+}
+
+#[test]
+fn outside_a_project() {
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .current_dir(p.dir.path())
+        .arg("ps")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_of(&out).starts_with("error: no docker/docker-compose.yml in "));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = Project::new();
+    let out = p.timmy().arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = p.timmy().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout_of(&out).contains("Examples:"));
+}

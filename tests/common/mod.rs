@@ -1,0 +1,168 @@
+//! A temporary timmy project and a fake `docker` for CLI tests. The fake records every argv it
+//! receives (one line each) and answers call N with the files `N.out`, `N.err` and `N.code` of
+//! its folder, so a test scripts a whole conversation and then reads back what timmy ran.
+//! Preflight is satisfied for real: a Compose plugin file in `DOCKER_CONFIG` and a listening
+//! Unix socket as `DOCKER_HOST`.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+const FAKE_DOCKER: &str = r#"#!/bin/sh
+PATH=/usr/bin:/bin
+dir="$FAKE_DOCKER_DIR"
+n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
+echo "$n" > "$dir/count"
+printf '%s\n' "$*" >> "$dir/argv.log"
+[ -f "$dir/$n.out" ] && cat "$dir/$n.out"
+[ -f "$dir/$n.err" ] && cat "$dir/$n.err" >&2
+exit "$(cat "$dir/$n.code" 2>/dev/null || echo 0)"
+"#;
+
+pub const BASE: &str = "\
+services:
+  redis:
+    image: ${REDIS_IMAGE:-redis:7-alpine}
+  timmy:
+    build: .
+    environment:
+      NODE_ENV: ${NODE_ENV:-production}
+";
+
+pub const ENV_EXAMPLE: &str = "\
+# Runtime
+NODE_ENV=production
+LOG_LEVEL=info
+# GitHub
+GITHUB_TOKEN=ghp_your_token_here
+";
+
+/// A valid `.env` whose secret is a well-shaped fake token.
+pub const GOOD_ENV: &str = "\
+NODE_ENV=production
+LOG_LEVEL=info
+GITHUB_TOKEN=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u
+";
+
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub fake: PathBuf,
+    _socket: UnixListener,
+    socket_path: PathBuf,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        fs::create_dir_all(root.join("docker")).unwrap();
+        fs::write(root.join("docker/docker-compose.yml"), BASE).unwrap();
+        for env in ["dev", "prod", "test"] {
+            fs::write(
+                root.join(format!("docker/docker-compose.{env}.yml")),
+                "services:\n  timmy:\n    environment:\n      LOG_LEVEL: debug\n",
+            )
+            .unwrap();
+        }
+        fs::write(root.join(".env.example"), ENV_EXAMPLE).unwrap();
+        fs::write(root.join(".env"), GOOD_ENV).unwrap();
+        fs::set_permissions(root.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
+
+        let fake = dir.path().join("fake");
+        fs::create_dir_all(fake.join("bin")).unwrap();
+        let docker = fake.join("bin/docker");
+        fs::write(&docker, FAKE_DOCKER).unwrap();
+        fs::set_permissions(&docker, fs::Permissions::from_mode(0o755)).unwrap();
+        let plugin = fake.join("config/cli-plugins/docker-compose");
+        fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+        fs::write(&plugin, "").unwrap();
+        fs::set_permissions(&plugin, fs::Permissions::from_mode(0o755)).unwrap();
+        let socket_path = fake.join("docker.sock");
+        let socket = UnixListener::bind(&socket_path).unwrap();
+        Self {
+            dir,
+            fake,
+            _socket: socket,
+            socket_path,
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("proj")
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.root().join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// Script the fake's answer to its `n`th call.
+    pub fn answer(&self, n: usize, stdout: &str, code: i32) {
+        fs::write(self.fake.join(format!("{n}.out")), stdout).unwrap();
+        fs::write(self.fake.join(format!("{n}.code")), code.to_string()).unwrap();
+    }
+
+    /// The argv of every docker call, in order (words joined by spaces).
+    pub fn calls(&self) -> Vec<String> {
+        fs::read_to_string(self.fake.join("argv.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `timmy` run in the project root with the fake docker and a clean environment.
+    pub fn timmy(&self) -> Command {
+        let mut cmd = Command::cargo_bin("timmy").unwrap();
+        cmd.current_dir(self.root())
+            .env_clear()
+            .env("PATH", self.fake.join("bin"))
+            .env("HOME", self.dir.path())
+            .env("FAKE_DOCKER_DIR", &self.fake)
+            .env("TIMMY_DOCKER", self.fake.join("bin/docker"))
+            .env("DOCKER_CONFIG", self.fake.join("config"))
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}", self.socket_path.display()),
+            )
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Every file under the project root with its content, to prove nothing changed.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk(&self.root(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            let bytes = fs::read(&p).unwrap_or_default();
+            out.push((p, bytes));
+        }
+    }
+}
+
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
