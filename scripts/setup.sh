@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prepare this machine to run the timmy stack with no container registry:
+#   1. scripts/setup-engine.sh          (root) docker.io, Compose v2 plugin, dockerd running
+#   2. scripts/build-offline-images.sh  local NODE_IMAGE / REDIS_IMAGE stand-ins
+# Both steps are idempotent: a second run takes about a second.
+# Not root: the engine step is skipped when a daemon and Compose v2 already answer.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+start=$(date +%s)
+
+if [ "$(id -u)" -eq 0 ]; then
+    "$here/setup-engine.sh"
+elif docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+    echo "setup: not root; using the running Docker daemon" >&2
+else
+    echo "setup: error: no Docker daemon or no Compose v2, and not root to set them up" >&2
+    echo "setup: hint: sudo $here/setup-engine.sh" >&2
+    exit 1
+fi
+
+"$here/build-offline-images.sh"
+
+cat >&2 <<MSG
+setup: done in $(($(date +%s) - start))s. On a machine without a container registry, put in .env:
+    NODE_IMAGE=timmy-offline/node:20
+    REDIS_IMAGE=timmy-offline/redis:7
+MSG
