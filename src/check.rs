@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use crate::dotenv::{self, Entry, ParseError, ParseErrorKind, Quote, RefKind};
+use crate::dotenv::{self, Entry, Quote, RefKind};
 use crate::secrets;
 
 /// How serious a finding is: errors stop timmy from starting anything.
@@ -87,12 +87,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
     let entries = match dotenv::parse(text, input.shell) {
         Ok(entries) => entries,
         Err(e) => {
-            out.error(
-                env,
-                Some(e.line),
-                parse_error_message(&e),
-                Some(parse_error_hint(&e)),
-            );
+            out.error(env, Some(e.line), e.safe_message(), Some(e.safe_hint()));
             return out.sorted();
         }
     };
@@ -189,46 +184,6 @@ fn check_text_shape(out: &mut Findings, env: &str, text: &str) {
     }
 }
 
-/// A parse error in words that contain no text from the file (Compose's own message may
-/// quote part of a value).
-fn parse_error_message(e: &ParseError) -> String {
-    let key = e.key.as_deref().unwrap_or("");
-    match &e.kind {
-        ParseErrorKind::UnexpectedCharacter(c) => {
-            format!("unexpected character {c:?} in variable name (Compose refuses this file)")
-        }
-        ParseErrorKind::KeyContainsSpace => "key cannot contain a space".to_owned(),
-        ParseErrorKind::UnterminatedQuote => {
-            "unterminated quoted value: a quote is never closed (Compose reports the line where the file ends)".to_owned()
-        }
-        ParseErrorKind::EmptyStatement => "`export` with no variable at the end of the file".to_owned(),
-        ParseErrorKind::InvalidTemplate => {
-            format!("invalid `${{...}}` in the value of {key}: Compose refuses this file")
-        }
-        ParseErrorKind::RequiredVariable => {
-            format!("the value of {key} requires a variable that is not set (`${{VAR:?}}`)")
-        }
-    }
-}
-
-fn parse_error_hint(e: &ParseError) -> String {
-    (match e.kind {
-        ParseErrorKind::UnexpectedCharacter(_) => {
-            "keys may hold letters, digits, `_`, `.`, `-`, `[`, `]`; write KEY=value, one per line"
-        }
-        ParseErrorKind::KeyContainsSpace => "write KEY=value with no space inside the key",
-        ParseErrorKind::UnterminatedQuote => {
-            "close the quote; to keep a quote character inside a value, escape it as \\\" or \\'"
-        }
-        ParseErrorKind::EmptyStatement => "remove the trailing `export`",
-        ParseErrorKind::InvalidTemplate => {
-            "write `$$` for a literal `$`, or put the value in single quotes"
-        }
-        ParseErrorKind::RequiredVariable => "set that variable in .env or the shell",
-    })
-    .to_owned()
-}
-
 fn is_plain_key(key: &str) -> bool {
     let mut chars = key.chars();
     chars
@@ -261,30 +216,7 @@ fn check_entries(
                 Some("keep a single definition".to_owned()),
             );
         }
-        if key.is_empty() {
-            out.warn(
-                env,
-                line,
-                "the last line has no `=` and no final newline: Compose reads it as a value with an empty name".to_owned(),
-                Some("write KEY=value, or end the file with a newline".to_owned()),
-            );
-        } else if !is_plain_key(key) {
-            let what = if key.starts_with(|c: char| c.is_ascii_digit()) {
-                "starts with a digit"
-            } else if key.chars().any(|c| c.is_ascii_lowercase())
-                && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
-            {
-                "is not upper-case"
-            } else {
-                "contains characters other than A-Z, 0-9 and _"
-            };
-            out.warn(
-                env,
-                line,
-                format!("key {key:?} {what}; compose files cannot refer to it as ${{...}}"),
-                Some("use names like MY_SETTING".to_owned()),
-            );
-        }
+        check_key_name(out, env, e);
         if e.quote != Quote::Single && !e.missing.is_empty() {
             out.warn(
                 env,
@@ -352,6 +284,36 @@ fn check_entries(
     }
 }
 
+/// Empty, lower-case and odd key names.
+fn check_key_name(out: &mut Findings, env: &str, e: &Entry) {
+    let key = &e.key;
+    let line = Some(e.line);
+    if key.is_empty() {
+        out.warn(
+            env,
+            line,
+            "the last line has no `=` and no final newline: Compose reads it as a value with an empty name".to_owned(),
+            Some("write KEY=value, or end the file with a newline".to_owned()),
+        );
+    } else if !is_plain_key(key) {
+        let what = if key.starts_with(|c: char| c.is_ascii_digit()) {
+            "starts with a digit"
+        } else if key.chars().any(|c| c.is_ascii_lowercase())
+            && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+        {
+            "is not upper-case"
+        } else {
+            "contains characters other than A-Z, 0-9 and _"
+        };
+        out.warn(
+            env,
+            line,
+            format!("key {key:?} {what}; compose files cannot refer to it as ${{...}}"),
+            Some("use names like MY_SETTING".to_owned()),
+        );
+    }
+}
+
 fn check_example(
     out: &mut Findings,
     input: &Input,
@@ -368,8 +330,8 @@ fn check_example(
             out.error(
                 EXAMPLE_FILE,
                 Some(e.line),
-                parse_error_message(&e),
-                Some(parse_error_hint(&e)),
+                e.safe_message(),
+                Some(e.safe_hint()),
             );
             return;
         }
@@ -406,21 +368,23 @@ fn check_example(
                     "{EXAMPLE_FILE}:{example_line} defines {key}; give it a value in {env}"
                 )),
             ),
+            // A non-secret value equal to the example's is usually the intended default
+            // (`LOG_LEVEL=info`): warning about it would teach people to ignore warnings.
+            // A secret equal to the example's is never real.
             Some(_) => {
                 let same_as_example = from_shell.is_none()
                     && !example_value.is_empty()
                     && from_file == Some(&example_value)
                     && !secrets::is_placeholder(&example_value);
-                if same_as_example {
-                    let message = format!("{key} still has the value from {EXAMPLE_FILE}");
-                    let hint = Some(format!(
-                        "{EXAMPLE_FILE}:{example_line} is only an example; set the real value of {key} in {env}"
-                    ));
-                    if secrets::is_secret_key(&key) {
-                        out.error(env, line, message, hint);
-                    } else {
-                        out.warn(env, line, message, hint);
-                    }
+                if same_as_example && secrets::is_secret_key(&key) {
+                    out.error(
+                        env,
+                        line,
+                        format!("{key} still has the value from {EXAMPLE_FILE}"),
+                        Some(format!(
+                            "{EXAMPLE_FILE}:{example_line} is only an example; set the real value of {key} in {env}"
+                        )),
+                    );
                 }
             }
         }
@@ -636,9 +600,10 @@ mod tests {
             &case,
             "E .env:1: API_TOKEN still has the value from .env.example",
         );
-        has(
-            &case,
-            "W .env:2: HOST still has the value from .env.example",
+        assert!(
+            !case.lines().iter().any(|l| l.contains("HOST")),
+            "a non-secret default copied from .env.example is fine: {:#?}",
+            case.lines()
         );
         has(
             &case,

@@ -140,8 +140,8 @@ pub fn resolved_env(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
             .into());
     };
     let entries = dotenv::parse(&text, &shell_lookup).map_err(|e| {
-        UserError::new(format!(".env:{}: {}", e.line, e.message))
-            .hint("timmy check shows every problem of .env")
+        // Compose's own wording may quote part of a value: print the safe form only.
+        UserError::new(format!(".env:{}: {}", e.line, e.safe_message())).hint(e.safe_hint())
     })?;
     Ok(dotenv::resolve(&entries))
 }

@@ -1,306 +1,23 @@
 //! End-to-end tests against a real Docker engine and Compose v2, with the offline images that
-//! `scripts/setup.sh` builds. Each test copies the project into a temp dir, uses its own
-//! project name, asserts through `docker inspect` / `docker ps` rather than trusting timmy's
-//! own output, and tears everything down in a guard even when it fails.
-//!
-//! Without an engine these tests print a loud SKIPPED line; with `TIMMY_E2E=1` (CI) a missing
-//! engine or missing offline images fail them instead.
+//! `scripts/setup.sh` builds: the seven success criteria of the stack, plus orphans, shell,
+//! `timmy test` and fail-fast. The harness (tests/engine) gives each test its own project copy
+//! and name, and tears everything down even when a test fails.
+
+mod engine;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-const NODE_IMAGE: &str = "timmy-offline/node:20";
-const REDIS_IMAGE: &str = "timmy-offline/redis:7";
-
-/// Is the engine usable? Checked once per test binary.
-fn engine() -> bool {
-    static READY: OnceLock<Result<(), String>> = OnceLock::new();
-    let ready = READY.get_or_init(|| {
-        let info = Command::new("docker")
-            .args(["info", "--format", "{{.ServerVersion}}"])
-            .output();
-        match info {
-            Ok(o) if o.status.success() => {}
-            Ok(o) => {
-                return Err(format!(
-                    "docker info failed: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ));
-            }
-            Err(e) => return Err(format!("docker not runnable: {e}")),
-        }
-        let compose = Command::new("docker").args(["compose", "version"]).output();
-        if !compose.is_ok_and(|o| o.status.success()) {
-            return Err("no Compose v2 plugin".into());
-        }
-        for image in [NODE_IMAGE, REDIS_IMAGE] {
-            let ok = Command::new("docker")
-                .args(["image", "inspect", image])
-                .output();
-            if !ok.is_ok_and(|o| o.status.success()) {
-                return Err(format!("image {image} missing: run scripts/setup.sh"));
-            }
-        }
-        Ok(())
-    });
-    match ready {
-        Ok(()) => true,
-        Err(why) if std::env::var("TIMMY_E2E").is_ok_and(|v| v == "1") => {
-            panic!("TIMMY_E2E=1 but the Docker engine is not usable: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED end-to-end test: {why} (set TIMMY_E2E=1 to make this a failure)");
-            false
-        }
-    }
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A well-formed `.env` for tests: real-looking (fake) tokens, the offline images.
-const TEST_ENV: &str = "\
-CLICKUP_API_TOKEN=pk_81234567_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345
-CLICKUP_TEAM_ID=9012345
-GITHUB_TOKEN=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u
-GITHUB_REPO=timmy-org/timmy
-ANTHROPIC_API_KEY=sk-ant-api03-e2eFakeKeyForTestsOnly0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN-AAAAAAAA
-OPENAI_API_KEY=sk-proj-e2eFakeKeyForTestsOnly0123456789
-WORKSPACE_PATH=./workspace
-NODE_ENV=production
-LOG_LEVEL=info
-REDIS_PORT=6379
-";
-
-/// One test's project copy and project name; dropping it removes everything it started.
-struct Stack {
-    dir: tempfile::TempDir,
-    name: String,
-}
-
-impl Stack {
-    fn new(test: &str, extra_env: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("timmy-e2e-")
-            .tempdir()
-            .unwrap();
-        let root = dir.path().join("proj");
-        for sub in ["docker", "app", "scripts"] {
-            copy_dir(&repo().join(sub), &root.join(sub));
-        }
-        fs::copy(repo().join(".env.example"), root.join(".env.example")).unwrap();
-        let port = free_port();
-        let debug_port = free_port();
-        let env = format!(
-            "{TEST_ENV}NODE_IMAGE={NODE_IMAGE}\nREDIS_IMAGE={REDIS_IMAGE}\nTIMMY_PORT={port}\nTIMMY_DEBUG_PORT={debug_port}\n{extra_env}"
-        );
-        fs::write(root.join(".env"), env).unwrap();
-        fs::set_permissions(root.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
-        let name = format!("e2e-{test}-{}", std::process::id());
-        Self { dir, name }
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("proj")
-    }
-
-    fn timmy(&self, args: &[&str]) -> Output {
-        let out = self.timmy_cmd().args(args).output().unwrap();
-        eprintln!(
-            "$ timmy {}\n-> {:?}\n{}{}",
-            args.join(" "),
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn timmy_cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_timmy"));
-        cmd.current_dir(self.root())
-            .env("TIMMY_PROJECT_NAME", &self.name)
-            .env("NO_COLOR", "1")
-            .env_remove("TIMMY_PROJECT_DIR")
-            .env_remove("TIMMY_DOCKER");
-        cmd
-    }
-
-    /// Containers of this project (any env), as docker sees them.
-    fn containers(&self) -> Vec<String> {
-        let out = docker(&[
-            "ps",
-            "-a",
-            "-q",
-            "--filter",
-            &format!("label=com.docker.compose.project={}", self.name),
-        ]);
-        out.lines().map(str::to_string).collect()
-    }
-
-    fn container_of(&self, service: &str) -> String {
-        let out = docker(&[
-            "ps",
-            "-a",
-            "-q",
-            "--no-trunc",
-            "--filter",
-            &format!("label=com.docker.compose.project={}", self.name),
-            "--filter",
-            &format!("label=com.docker.compose.service={service}"),
-        ]);
-        let id = out.lines().next().unwrap_or_default().to_string();
-        assert!(
-            !id.is_empty(),
-            "no container for service {service} in {}",
-            self.name
-        );
-        id
-    }
-
-    fn inspect(&self, service: &str, format: &str) -> String {
-        docker(&["inspect", "--format", format, &self.container_of(service)])
-            .trim()
-            .to_string()
-    }
-
-    fn health(&self, service: &str) -> String {
-        self.inspect(service, "{{.State.Health.Status}}")
-    }
-
-    fn wait_for_health(&self, service: &str, want: &str, limit: Duration) {
-        let start = Instant::now();
-        loop {
-            let now = self.health(service);
-            if now == want {
-                return;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "{service} is {now}, not {want}, after {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(500));
-        }
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        for project in [self.name.clone(), format!("{}-test", self.name)] {
-            let _ = Command::new("docker")
-                .args([
-                    "compose",
-                    "-p",
-                    &project,
-                    "down",
-                    "--volumes",
-                    "--remove-orphans",
-                    "--timeout",
-                    "2",
-                ])
-                .current_dir(self.dir.path())
-                .output();
-            let ids = docker_lenient(&[
-                "ps",
-                "-a",
-                "-q",
-                "--filter",
-                &format!("label=com.docker.compose.project={project}"),
-            ]);
-            for id in ids.lines() {
-                let _ = Command::new("docker").args(["rm", "-f", id]).output();
-            }
-            let vols = docker_lenient(&[
-                "volume",
-                "ls",
-                "-q",
-                "--filter",
-                &format!("label=com.docker.compose.project={project}"),
-            ]);
-            for v in vols.lines() {
-                let _ = Command::new("docker")
-                    .args(["volume", "rm", "-f", v])
-                    .output();
-            }
-            for image in ["timmy", "tests"] {
-                let _ = Command::new("docker")
-                    .args(["image", "rm", "-f", &format!("{project}-{image}")])
-                    .output();
-            }
-        }
-    }
-}
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn docker_lenient(args: &[&str]) -> String {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn ok(o: &Output) {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
-}
+use engine::{REDIS_IMAGE, Stack, docker, ok, stderr, stdout};
 
 /// Criteria 1 and 2: `up` starts redis then timmy, both healthy, `ps` shows it; `down` leaves
 /// no container or network, and data in ./data and in the named volume survives down + up.
 #[test]
 fn up_dev_healthy_then_down_clean_and_data_survives() {
-    if !engine() {
+    let Some(s) = Stack::new("updown", "") else {
         return;
-    }
-    let s = Stack::new("updown", "");
+    };
     ok(&s.timmy(&["up", "dev", "--detach"]));
     assert_eq!(s.health("redis"), "healthy");
     assert_eq!(s.health("timmy"), "healthy");
@@ -389,10 +106,9 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
 /// Criterion 5 (first half): prod's resource limits are what the engine enforces.
 #[test]
 fn dev_and_prod_configs_both_work() {
-    if !engine() {
+    let Some(s) = Stack::new("devprod", "") else {
         return;
-    }
-    let s = Stack::new("devprod", "");
+    };
     ok(&s.timmy(&["up", "dev", "-d"]));
     let mounts = s.inspect(
         "timmy",
@@ -461,10 +177,9 @@ fn dev_and_prod_configs_both_work() {
 /// Criterion 4: health checks report status, and `timmy ps` says so.
 #[test]
 fn health_follows_redis() {
-    if !engine() {
+    let Some(s) = Stack::new("health", "") else {
         return;
-    }
-    let s = Stack::new("health", "");
+    };
     ok(&s.timmy(&["up", "prod", "-d"]));
     docker(&["stop", "-t", "1", &s.container_of("redis")]);
     s.wait_for_health("timmy", "unhealthy", Duration::from_secs(60));
@@ -490,13 +205,12 @@ fn health_follows_redis() {
 /// Criterion 5 (second half): a process allocating past the memory limit is OOM-killed.
 #[test]
 fn memory_limit_is_enforced() {
-    if !engine() {
-        return;
-    }
-    let s = Stack::new(
+    let Some(s) = Stack::new(
         "oom",
         "TIMMY_MEMORY_LIMIT=96M\nTIMMY_MEMORY_RESERVATION=32M\n",
-    );
+    ) else {
+        return;
+    };
     ok(&s.timmy(&["up", "prod", "-d"]));
     assert_eq!(
         s.inspect("timmy", "{{.HostConfig.Memory}}"),
@@ -514,10 +228,9 @@ fn memory_limit_is_enforced() {
 /// shows the newest lines.
 #[test]
 fn logs_are_captured_and_rotated() {
-    if !engine() {
+    let Some(s) = Stack::new("logs", "LOG_MAX_SIZE=2k\nLOG_MAX_FILE=3\n") else {
         return;
-    }
-    let s = Stack::new("logs", "LOG_MAX_SIZE=2k\nLOG_MAX_FILE=3\n");
+    };
     ok(&s.timmy(&["up", "prod", "-d"]));
     let id = s.container_of("timmy");
     let opts = s.inspect("timmy", "{{json .HostConfig.LogConfig}}");
@@ -550,13 +263,12 @@ fn logs_are_captured_and_rotated() {
 /// visible in the container exactly as `timmy env` predicted.
 #[test]
 fn environment_variables_load_as_predicted() {
-    if !engine() {
-        return;
-    }
-    let s = Stack::new(
+    let Some(s) = Stack::new(
         "env",
         "QUOTED=\"two words # not a comment\"\nESCAPED='pa$$word'\n",
-    );
+    ) else {
+        return;
+    };
     let predicted = s.timmy(&["env", "--json", "--show-secrets"]);
     ok(&predicted);
     let predicted: serde_json::Value = serde_json::from_slice(&predicted.stdout).unwrap();
@@ -602,10 +314,9 @@ fn environment_variables_load_as_predicted() {
 /// `timmy down` finds a stray container by the project label and says how to remove it.
 #[test]
 fn down_reports_orphans_found_by_label() {
-    if !engine() {
+    let Some(s) = Stack::new("orphans", "") else {
         return;
-    }
-    let s = Stack::new("orphans", "");
+    };
     ok(&s.timmy(&["up", "prod", "-d"]));
     // A container that claims the project but that Compose cannot remove: it keeps running
     // because it is started after `down` removed the others (simulating a racing script).
@@ -641,10 +352,9 @@ fn down_reports_orphans_found_by_label() {
 /// `timmy shell -c` runs in the container and passes the exit code through.
 #[test]
 fn shell_runs_a_command_in_the_container() {
-    if !engine() {
+    let Some(s) = Stack::new("shell", "") else {
         return;
-    }
-    let s = Stack::new("shell", "");
+    };
     ok(&s.timmy(&["up", "dev", "-d"]));
     let out = s.timmy(&["shell", "-c", "echo in-$NODE_ENV; exit 4"]);
     assert_eq!(out.status.code(), Some(4));
@@ -654,10 +364,9 @@ fn shell_runs_a_command_in_the_container() {
 /// `timmy test` exits with the tests' code and removes the whole test stack every time.
 #[test]
 fn test_command_propagates_exit_code_and_cleans_up() {
-    if !engine() {
+    let Some(s) = Stack::new("test", "") else {
         return;
-    }
-    let s = Stack::new("test", "");
+    };
     let pass = s.timmy(&["test"]);
     ok(&pass);
     let fail = s.timmy(&["test", "--", "sh", "-c", "exit 3"]);
@@ -685,10 +394,9 @@ fn test_command_propagates_exit_code_and_cleans_up() {
 /// and health output, exits non-zero; `down` still cleans everything.
 #[test]
 fn up_fails_fast_when_a_service_turns_unhealthy() {
-    if !engine() {
+    let Some(s) = Stack::new("unhealthy", "REDIS_HOST=nowhere.invalid\n") else {
         return;
-    }
-    let s = Stack::new("unhealthy", "REDIS_HOST=nowhere.invalid\n");
+    };
     let start = Instant::now();
     let up = s.timmy(&["up", "prod", "-d", "--timeout", "100"]);
     let took = start.elapsed();

@@ -83,6 +83,53 @@ impl ParseError {
     }
 }
 
+impl ParseError {
+    /// The error in words that contain no text from the file, safe to print: Compose's own
+    /// message may quote part of a value (a secret).
+    #[must_use]
+    pub fn safe_message(&self) -> String {
+        let key = self.key.as_deref().unwrap_or("");
+        match &self.kind {
+            ParseErrorKind::UnexpectedCharacter(c) => {
+                format!("unexpected character {c:?} in variable name (Compose refuses this file)")
+            }
+            ParseErrorKind::KeyContainsSpace => "key cannot contain a space".to_owned(),
+            ParseErrorKind::UnterminatedQuote => {
+                "unterminated quoted value: a quote is never closed (Compose reports the line where the file ends)".to_owned()
+            }
+            ParseErrorKind::EmptyStatement => {
+                "`export` with no variable at the end of the file".to_owned()
+            }
+            ParseErrorKind::InvalidTemplate => {
+                format!("invalid `${{...}}` in the value of {key}: Compose refuses this file")
+            }
+            ParseErrorKind::RequiredVariable => {
+                format!("the value of {key} requires a variable that is not set (`${{VAR:?}}`)")
+            }
+        }
+    }
+
+    /// What to do about it.
+    #[must_use]
+    pub fn safe_hint(&self) -> String {
+        match self.kind {
+            ParseErrorKind::UnexpectedCharacter(_) => {
+                "keys may hold letters, digits, `_`, `.`, `-`, `[`, `]`; write KEY=value, one per line"
+            }
+            ParseErrorKind::KeyContainsSpace => "write KEY=value with no space inside the key",
+            ParseErrorKind::UnterminatedQuote => {
+                "close the quote; to keep a quote character inside a value, escape it as \\\" or \\'"
+            }
+            ParseErrorKind::EmptyStatement => "remove the trailing `export`",
+            ParseErrorKind::InvalidTemplate => {
+                "write `$$` for a literal `$`, or put the value in single quotes"
+            }
+            ParseErrorKind::RequiredVariable => "set that variable in .env or the shell",
+        }
+        .to_owned()
+    }
+}
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: {}", self.line, self.message)

@@ -467,13 +467,11 @@ fn never_panics_or_hangs_on_arbitrary_input() {
 /// never overflow the stack.
 #[test]
 fn large_and_deep_inputs_stay_bounded() {
+    use std::fmt::Write as _;
     let started = std::time::Instant::now();
     let mut many_lines = String::new();
     for i in 0..100_000 {
-        many_lines.push_str(&format!(
-            "KEY_{i}=value{i}
-"
-        ));
+        let _ = writeln!(many_lines, "KEY_{i}=value{i}");
     }
     assert_eq!(parse(&many_lines, &shell).map(|e| e.len()), Ok(100_000));
 

@@ -1,0 +1,299 @@
+#![allow(dead_code)]
+//! Harness for end-to-end tests against a real Docker engine and Compose v2, with the offline images that
+//! `scripts/setup.sh` builds. Each test copies the project into a temp dir, uses its own
+//! project name, asserts through `docker inspect` / `docker ps` rather than trusting timmy's
+//! own output, and tears everything down in a guard even when it fails.
+//!
+//! Without an engine these tests print a loud SKIPPED line; with `TIMMY_E2E=1` (CI) a missing
+//! engine or missing offline images fail them instead.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const NODE_IMAGE: &str = "timmy-offline/node:20";
+pub const REDIS_IMAGE: &str = "timmy-offline/redis:7";
+
+/// Is the engine usable? Checked once per test binary.
+fn engine_ready() -> bool {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let info = Command::new("docker")
+            .args(["info", "--format", "{{.ServerVersion}}"])
+            .output();
+        match info {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return Err(format!(
+                    "docker info failed: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ));
+            }
+            Err(e) => return Err(format!("docker not runnable: {e}")),
+        }
+        let compose = Command::new("docker").args(["compose", "version"]).output();
+        if !compose.is_ok_and(|o| o.status.success()) {
+            return Err("no Compose v2 plugin".into());
+        }
+        for image in [NODE_IMAGE, REDIS_IMAGE] {
+            let ok = Command::new("docker")
+                .args(["image", "inspect", image])
+                .output();
+            if !ok.is_ok_and(|o| o.status.success()) {
+                return Err(format!("image {image} missing: run scripts/setup.sh"));
+            }
+        }
+        Ok(())
+    });
+    match ready {
+        Ok(()) => true,
+        Err(why) if std::env::var("TIMMY_E2E").is_ok_and(|v| v == "1") => {
+            panic!("TIMMY_E2E=1 but the Docker engine is not usable: {why}")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED end-to-end test: {why} (set TIMMY_E2E=1 to make this a failure)");
+            false
+        }
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A well-formed `.env` for tests: real-looking (fake) tokens, the offline images.
+pub const TEST_ENV: &str = "\
+CLICKUP_API_TOKEN=pk_81234567_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345
+CLICKUP_TEAM_ID=9012345
+GITHUB_TOKEN=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u
+GITHUB_REPO=timmy-org/timmy
+ANTHROPIC_API_KEY=sk-ant-api03-e2eFakeKeyForTestsOnly0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN-AAAAAAAA
+OPENAI_API_KEY=sk-proj-e2eFakeKeyForTestsOnly0123456789
+WORKSPACE_PATH=./workspace
+NODE_ENV=production
+LOG_LEVEL=info
+REDIS_PORT=6379
+";
+
+/// One test's project copy and project name; dropping it removes everything it started.
+pub struct Stack {
+    pub dir: tempfile::TempDir,
+    pub name: String,
+}
+
+impl Stack {
+    /// A fresh project copy, or `None` (after a loud SKIPPED line) without an engine.
+    pub fn new(test: &str, extra_env: &str) -> Option<Self> {
+        if !engine_ready() {
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("timmy-e2e-")
+            .tempdir()
+            .unwrap();
+        let root = dir.path().join("proj");
+        for sub in ["docker", "app", "scripts"] {
+            copy_dir(&repo().join(sub), &root.join(sub));
+        }
+        fs::copy(repo().join(".env.example"), root.join(".env.example")).unwrap();
+        let port = free_port();
+        let debug_port = free_port();
+        let env = format!(
+            "{TEST_ENV}NODE_IMAGE={NODE_IMAGE}\nREDIS_IMAGE={REDIS_IMAGE}\nTIMMY_PORT={port}\nTIMMY_DEBUG_PORT={debug_port}\n{extra_env}"
+        );
+        fs::write(root.join(".env"), env).unwrap();
+        fs::set_permissions(root.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
+        let name = format!("e2e-{test}-{}", std::process::id());
+        Some(Self { dir, name })
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("proj")
+    }
+
+    pub fn timmy(&self, args: &[&str]) -> Output {
+        let out = self.timmy_cmd().args(args).output().unwrap();
+        eprintln!(
+            "$ timmy {}\n-> {:?}\n{}{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn timmy_cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_timmy"));
+        cmd.current_dir(self.root())
+            .env("TIMMY_PROJECT_NAME", &self.name)
+            .env("NO_COLOR", "1")
+            .env_remove("TIMMY_PROJECT_DIR")
+            .env_remove("TIMMY_DOCKER");
+        cmd
+    }
+
+    /// Containers of this project (any env), as docker sees them.
+    pub fn containers(&self) -> Vec<String> {
+        let out = docker(&[
+            "ps",
+            "-a",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.name),
+        ]);
+        out.lines().map(str::to_string).collect()
+    }
+
+    pub fn container_of(&self, service: &str) -> String {
+        let out = docker(&[
+            "ps",
+            "-a",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.name),
+            "--filter",
+            &format!("label=com.docker.compose.service={service}"),
+        ]);
+        let id = out.lines().next().unwrap_or_default().to_string();
+        assert!(
+            !id.is_empty(),
+            "no container for service {service} in {}",
+            self.name
+        );
+        id
+    }
+
+    pub fn inspect(&self, service: &str, format: &str) -> String {
+        docker(&["inspect", "--format", format, &self.container_of(service)])
+            .trim()
+            .to_string()
+    }
+
+    pub fn health(&self, service: &str) -> String {
+        self.inspect(service, "{{.State.Health.Status}}")
+    }
+
+    pub fn wait_for_health(&self, service: &str, want: &str, limit: Duration) {
+        let start = Instant::now();
+        loop {
+            let now = self.health(service);
+            if now == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{service} is {now}, not {want}, after {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for project in [self.name.clone(), format!("{}-test", self.name)] {
+            let _ = Command::new("docker")
+                .args([
+                    "compose",
+                    "-p",
+                    &project,
+                    "down",
+                    "--volumes",
+                    "--remove-orphans",
+                    "--timeout",
+                    "2",
+                ])
+                .current_dir(self.dir.path())
+                .output();
+            let ids = docker_lenient(&[
+                "ps",
+                "-a",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.compose.project={project}"),
+            ]);
+            for id in ids.lines() {
+                let _ = Command::new("docker").args(["rm", "-f", id]).output();
+            }
+            let vols = docker_lenient(&[
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.compose.project={project}"),
+            ]);
+            for v in vols.lines() {
+                let _ = Command::new("docker")
+                    .args(["volume", "rm", "-f", v])
+                    .output();
+            }
+            for image in ["timmy", "tests"] {
+                let _ = Command::new("docker")
+                    .args(["image", "rm", "-f", &format!("{project}-{image}")])
+                    .output();
+            }
+        }
+    }
+}
+
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn docker_lenient(args: &[&str]) -> String {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+pub fn ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
