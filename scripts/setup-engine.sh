@@ -65,7 +65,8 @@ need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v iptables >/dev/null || need+=(iptables)
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || need+=(redis-server)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh || need+=(busybox-static)
+# A static busybox (ldd refuses it): the images' /bin/sh and tools, with no libraries.
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
 # The offline node image is built from the host's node. Machines of this project's kind
 # have Node 20; elsewhere Debian's nodejs (18 on bookworm) is a working fallback.
 if ! command -v node >/dev/null; then
@@ -194,14 +195,25 @@ remove_stale_pidfile() {
     local file=$1 comm=$2 pid
     [ -f "$file" ] || return 0
     pid=$(cat "$file" 2>/dev/null || true)
-    if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != "$comm" ]; then
+    if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != "$comm" ] ||
+        [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)" = Z ]; then
         rm -f "$file"
     fi
 }
 
+# A running (not zombie) process with this exact name.
+live_process() {
+    local pid state
+    for pid in $(pgrep -x "$1" || true); do
+        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+        [ -n "$state" ] && [ "$state" != Z ] && return 0
+    done
+    return 1
+}
+
 start_dockerd() {
     pick_iptables
-    if pgrep -x dockerd >/dev/null; then
+    if live_process dockerd; then
         # Probably still starting: give it the usual time before giving up.
         say "a dockerd process runs but does not answer yet; waiting up to ${WAIT_SECONDS}s"
         local waited=0
