@@ -259,7 +259,7 @@ fn logs_are_captured_and_rotated() {
     assert!(text.contains("rotation line 399"), "{text}");
 }
 
-/// Criterion 7: `.env` values, NODE_ENV per environment and `${VAR:-default}` defaults are
+/// Criterion 7: `.env` values, `NODE_ENV` per environment and `${VAR:-default}` defaults are
 /// visible in the container exactly as `timmy env` predicted.
 #[test]
 fn environment_variables_load_as_predicted() {

@@ -214,9 +214,10 @@ fn ctrl_c_in_a_terminal_stops_following_logs() {
     while !line.contains("timmy-1") {
         line.clear();
         assert!(Instant::now() < end, "no log line through the terminal");
-        if out.read_line(&mut line).unwrap() == 0 {
-            panic!("terminal closed before any log line");
-        }
+        assert!(
+            out.read_line(&mut line).unwrap() != 0,
+            "terminal closed before any log line"
+        );
     }
     let kids = descendants(child.id());
     child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();

@@ -230,7 +230,7 @@ impl Drop for Stack {
                 &format!("label=com.docker.compose.project={project}"),
             ]);
             for id in ids.lines() {
-                let _ = Command::new("docker").args(["rm", "-f", id]).output();
+                let _ = Command::new("docker").args(["rm", "-fv", id]).output();
             }
             let vols = docker_lenient(&[
                 "volume",
