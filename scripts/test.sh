@@ -41,8 +41,16 @@ cargo clippy --all-targets --locked -- -D warnings
 
 # End-to-end tests share one engine; TIMMY_TEST_THREADS limits how many run at once.
 step "cargo test --locked"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+threads=()
 if [ -n "${TIMMY_TEST_THREADS:-}" ]; then
-    cargo test --locked "$@" -- --test-threads="$TIMMY_TEST_THREADS"
-else
-    cargo test --locked "$@"
+    threads=(-- --test-threads="$TIMMY_TEST_THREADS")
 fi
+rc=0
+cargo test --locked "$@" "${threads[@]}" 2>&1 | tee "$log" || rc=$?
+
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) s += $i } }
+     END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$rc"
