@@ -13,6 +13,7 @@ use crate::cli::{self, Cli, Command};
 use crate::compose;
 use crate::docker::{self, Docker};
 use crate::exit::{Exit, UserError};
+use crate::lock;
 use crate::preflight;
 use crate::project::Project;
 use crate::secrets;
@@ -89,6 +90,14 @@ impl App {
         Ok(self.runner(program))
     }
 
+    /// The project lock, except under `--dry-run`, which changes nothing.
+    fn lock(&self, root: &Path, what: &str) -> Result<Option<lock::ProjectLock>> {
+        if self.global.dry_run {
+            return Ok(None);
+        }
+        Ok(Some(lock::acquire(root, what)?))
+    }
+
     fn runner(&self, program: PathBuf) -> Docker {
         Docker {
             program,
@@ -123,6 +132,7 @@ impl App {
         let stack = self.stack(&project, &a.env)?;
         validate::gate(&stack, a.strict)?;
         let docker = self.docker()?;
+        let _lock = self.lock(&project.root, "up")?;
         let code = match docker.run(&compose::up(&stack, a.build, a.timeout)) {
             Ok(code) => code,
             Err(e) => return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e)),
@@ -162,22 +172,22 @@ impl App {
         name: &str,
         e: anyhow::Error,
     ) -> anyhow::Error {
-        if let Some(Exit::Signal(_)) = e.downcast_ref::<Exit>() {
-            if let Ok(out) = docker.query_after_signal(&compose::ps(root, name)) {
-                let running: Vec<Service> = status::parse_ps(&out.stdout)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|s| s.state == "running")
-                    .collect();
-                if running.is_empty() {
-                    ui::info(&format!("interrupted; nothing of `{name}` is running"));
-                } else {
-                    let names: Vec<&str> = running.iter().map(|s| s.service.as_str()).collect();
-                    ui::info(&format!(
-                        "interrupted; still running in `{name}`: {} (timmy down stops them)",
-                        names.join(", ")
-                    ));
-                }
+        if let Some(Exit::Signal(_)) = e.downcast_ref::<Exit>()
+            && let Ok(out) = docker.query_after_signal(&compose::ps(root, name))
+        {
+            let running: Vec<Service> = status::parse_ps(&out.stdout)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|s| s.state == "running")
+                .collect();
+            if running.is_empty() {
+                ui::info(&format!("interrupted; nothing of `{name}` is running"));
+            } else {
+                let names: Vec<&str> = running.iter().map(|s| s.service.as_str()).collect();
+                ui::info(&format!(
+                    "interrupted; still running in `{name}`: {} (timmy down stops them)",
+                    names.join(", ")
+                ));
             }
         }
         e
@@ -257,6 +267,7 @@ impl App {
             .transpose()?;
         let name = self.name(&project, env.as_deref().unwrap_or("dev"));
         let docker = self.docker()?;
+        let _lock = self.lock(&project.root, "down")?;
         let before = Self::containers(&docker, &project.root, &name)?;
         if before.is_empty() {
             ui::info(&format!("nothing of project `{name}` is running"));
@@ -277,6 +288,12 @@ impl App {
             return Ok(());
         }
         let left = Self::containers(&docker, &project.root, &name)?;
+        let known = project.services();
+        for (c, why) in status::orphans(&before, &files, &known) {
+            if !left.iter().any(|l| l.id == c.id) {
+                ui::info(&format!("also removed {} ({why})", c.name));
+            }
+        }
         if left.is_empty() {
             let which = running_env.map_or_else(|| "stack".into(), |e| format!("{e} stack"));
             ui::info(&format!(
@@ -355,6 +372,7 @@ impl App {
         let stack = self.stack(&project, &a.env)?;
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
+        let _lock = self.lock(&project.root, "build")?;
         docker.run_ok(&compose::build(&stack, a.no_cache))
     }
 
@@ -372,6 +390,7 @@ impl App {
         let stack = self.stack(&project, "test")?;
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
+        let _lock = self.lock(&project.root, "test")?;
         let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
         let down = compose::down(
             &stack.root,
@@ -515,7 +534,11 @@ fn service_table(services: &[Service]) -> String {
         .map(|s| {
             vec![
                 s.service.clone(),
-                ui::state_word(&s.state),
+                if s.state == "exited" {
+                    ui::state_word(&format!("exited ({})", s.exit_code))
+                } else {
+                    ui::state_word(&s.state)
+                },
                 if s.health.is_empty() {
                     "-".into()
                 } else {

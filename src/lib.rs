@@ -13,6 +13,7 @@ pub mod compose;
 pub mod docker;
 pub mod dotenv;
 pub mod exit;
+pub mod lock;
 pub mod preflight;
 pub mod project;
 pub mod secrets;

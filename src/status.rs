@@ -177,6 +177,34 @@ pub fn running_files(containers: &[Container]) -> Vec<PathBuf> {
     best.map(|(f, _)| f.clone()).unwrap_or_default()
 }
 
+/// Containers of the project that do not belong to the stack being stopped, with the reason:
+/// one-offs from `docker compose run`, containers started from other compose files (a renamed
+/// checkout, another environment), services no compose file declares any more, and containers
+/// that only carry the project label.
+pub fn orphans<'a>(
+    containers: &'a [Container],
+    files: &[PathBuf],
+    known_services: &[String],
+) -> Vec<(&'a Container, &'static str)> {
+    containers
+        .iter()
+        .filter_map(|c| {
+            let why = if c.oneoff {
+                "one-off container from `docker compose run`"
+            } else if c.service.is_empty() {
+                "not created by Compose, only labelled with the project"
+            } else if !known_services.contains(&c.service) {
+                "its service is no longer in any compose file"
+            } else if !files.is_empty() && c.config_files != files {
+                "started from other compose files"
+            } else {
+                return None;
+            };
+            Some((c, why))
+        })
+        .collect()
+}
+
 /// The environment named by an override file `docker-compose.<env>.yml` among `files`.
 pub fn env_of_files(files: &[PathBuf]) -> Option<String> {
     files.iter().find_map(|f| {
@@ -249,6 +277,25 @@ mod tests {
         assert_eq!(files[1], PathBuf::from("/p/docker/docker-compose.prod.yml"));
         assert_eq!(env_of_files(&files).as_deref(), Some("prod"));
         assert!(running_files(&c[1..2]).is_empty());
+        let known = vec!["redis".to_string(), "timmy".to_string()];
+        let why: Vec<(&str, &str)> = orphans(&c, &files, &known)
+            .into_iter()
+            .map(|(c, w)| (c.name.as_str(), w))
+            .collect();
+        assert_eq!(
+            why,
+            [
+                (
+                    "stray",
+                    "not created by Compose, only labelled with the project"
+                ),
+                ("timmy-run-x", "one-off container from `docker compose run`"),
+            ]
+        );
+        let only_redis = vec!["redis".to_string()];
+        assert_eq!(orphans(&c[..1], &[], &only_redis).len(), 0);
+        let dropped = orphans(&c[2..], &files, &only_redis);
+        assert_eq!(dropped[0].1, "one-off container from `docker compose run`");
         assert_eq!(env_of_files(&[PathBuf::from("/x/compose.yaml")]), None);
     }
 }

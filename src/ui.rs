@@ -67,8 +67,10 @@ pub fn command_line(prefix: &str, line: &str) {
 /// Colour a health or state word for a table cell on stdout.
 pub fn state_word(word: &str) -> String {
     let s = match word {
-        "healthy" | "running" => style(word).green(),
-        "unhealthy" | "exited" | "dead" | "restarting" => style(word).red(),
+        "healthy" | "running" | "exited (0)" => style(word).green(),
+        w if w == "unhealthy" || w.starts_with("exited") || w == "dead" || w == "restarting" => {
+            style(word).red()
+        }
         "starting" | "created" | "paused" => style(word).yellow(),
         _ => style(word),
     };

@@ -411,3 +411,164 @@ fn up_fails_fast_when_a_service_turns_unhealthy() {
     ok(&s.timmy(&["down"]));
     assert!(s.containers().is_empty());
 }
+
+/// A one-shot init container that exits 0 is not a failure: `up` succeeds and the table says
+/// `exited (0)`.
+#[test]
+fn one_shot_init_container_exiting_zero_is_not_a_failure() {
+    let Some(s) = Stack::new("init", "") else {
+        return;
+    };
+    fs::write(
+        s.root().join("docker/docker-compose.init.yml"),
+        "services:\n  migrate:\n    image: ${NODE_IMAGE}\n    command: [\"node\", \"-e\", \"console.log('migrated')\"]\n    networks: [timmy-network]\n  timmy:\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n",
+    )
+    .unwrap();
+    let up = s.timmy(&["up", "init", "-d"]);
+    ok(&up);
+    assert!(
+        stdout(&up).contains("migrate  exited (0)"),
+        "{}",
+        stdout(&up)
+    );
+    assert_eq!(s.inspect("migrate", "{{.State.ExitCode}}"), "0");
+    assert_eq!(s.health("timmy"), "healthy");
+}
+
+/// Two `timmy up` at once: the second refuses at once, the first finishes healthy.
+#[test]
+fn concurrent_up_is_refused_not_half_started() {
+    let Some(s) = Stack::new("lock", "") else {
+        return;
+    };
+    let first = s
+        .timmy_cmd()
+        .args(["up", "prod", "-d"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The lock file appears once the first one holds it.
+    let lock = s.root().join(".timmy/lock");
+    let start = Instant::now();
+    while !fs::read_to_string(&lock)
+        .unwrap_or_default()
+        .contains("timmy up")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "first up never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = s.timmy(&["up", "prod", "-d"]);
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        stderr(&second).contains("is already changing this project's stack; not starting `up`"),
+        "{}",
+        stderr(&second)
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(s.health("timmy"), "healthy");
+}
+
+/// A user who may not use the Docker socket gets its own message, not a raw socket error.
+#[test]
+fn permission_denied_on_the_socket_has_its_own_message() {
+    let Some(s) = Stack::new("perm", "") else {
+        return;
+    };
+    let uid = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    if uid.trim() != "0" {
+        assert!(
+            std::env::var("TIMMY_E2E").is_err(),
+            "this test needs root to switch to an unprivileged user"
+        );
+        eprintln!("SKIPPED: needs root to run timmy as an unprivileged user");
+        return;
+    }
+    for dir in [s.dir.path().to_path_buf(), s.root()] {
+        fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_timmy"),
+            "ps",
+        ])
+        .current_dir(s.root())
+        .env("NO_COLOR", "1")
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: permission denied on the Docker socket /var/run/docker.sock\n  hint: add your user to the docker group (sudo usermod -aG docker $USER, then log in again), or run as root\n"
+    );
+}
+
+/// Leftovers Compose knows as orphans (a one-off from `docker compose run`) are removed by
+/// `down --remove-orphans`, and timmy says so; the data volume survives a plain prod `down`.
+#[test]
+fn down_removes_and_names_one_off_containers_and_keeps_prod_data() {
+    let Some(s) = Stack::new("oneoff", "") else {
+        return;
+    };
+    ok(&s.timmy(&["up", "prod", "-d"]));
+    ok(&s.timmy(&[
+        "exec",
+        "redis",
+        "--",
+        "redis-cli",
+        "set",
+        "proof",
+        "prod-kept",
+    ]));
+    ok(&s.timmy(&["exec", "redis", "--", "redis-cli", "save"]));
+    let root = s.root().display().to_string();
+    let run = std::process::Command::new("docker")
+        .args([
+            "compose",
+            "--project-directory",
+            &root,
+            "--env-file",
+            &format!("{root}/.env"),
+            "-p",
+            &s.name,
+            "-f",
+            &format!("{root}/docker/docker-compose.yml"),
+            "-f",
+            &format!("{root}/docker/docker-compose.prod.yml"),
+            "run",
+            "-d",
+            "--no-deps",
+            "timmy",
+            "sleep",
+            "300",
+        ])
+        .output()
+        .unwrap();
+    ok(&run);
+    let down = s.timmy(&["down"]);
+    ok(&down);
+    assert!(
+        stderr(&down).contains("(one-off container from `docker compose run`)"),
+        "{}",
+        stderr(&down)
+    );
+    assert!(s.containers().is_empty());
+    ok(&s.timmy(&["up", "prod", "-d"]));
+    let got = s.timmy(&["exec", "redis", "--", "redis-cli", "get", "proof"]);
+    assert_eq!(stdout(&got).trim(), "prod-kept");
+}
