@@ -222,6 +222,13 @@ pub fn containers_of(root: &Path, name: &str) -> Invocation {
     )
 }
 
+/// Force-remove containers by id, with their anonymous volumes.
+pub fn remove_containers(root: &Path, ids: &[String]) -> Invocation {
+    let mut args = vec![s("rm"), s("--force"), s("--volumes")];
+    args.extend(ids.iter().cloned());
+    Invocation::new(root, args)
+}
+
 /// The health record (`State.Health`) of containers, as JSON, one line each.
 pub fn inspect_health(root: &Path, ids: &[String]) -> Invocation {
     let mut args = vec![

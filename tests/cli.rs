@@ -288,13 +288,35 @@ fn test_command_propagates_the_code_and_always_cleans_up() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let calls = p.calls();
-    assert_eq!(calls.len(), 2);
+    assert_eq!(calls.len(), 3, "{calls:#?}");
     assert!(calls[0].ends_with("-p proj-test -f {r}/docker/docker-compose.yml -f {r}/docker/docker-compose.test.yml run --rm -T tests sh -c exit 3".replace("{r}", &p.root().display().to_string()).as_str()), "{}", calls[0]);
     assert!(
         calls[1].ends_with("down --remove-orphans --volumes"),
         "{}",
         calls[1]
     );
+    assert!(
+        calls[2]
+            .starts_with("ps --all --no-trunc --filter label=com.docker.compose.project=proj-test"),
+        "the leftover check: {}",
+        calls[2]
+    );
+}
+
+#[test]
+fn test_stack_stragglers_are_removed_by_id_then_down_again() {
+    let p = Project::new();
+    p.answer(
+        3,
+        "deadbeefdeadbeef\tproj-test-tests-run-1\tcreated\ttests\tTrue\t\n",
+        0,
+    );
+    let out = p.timmy().arg("test").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let calls = p.calls();
+    assert_eq!(calls.len(), 6, "{calls:#?}");
+    assert_eq!(calls[3], "rm --force --volumes deadbeefdeadbeef");
+    assert_eq!(calls[4], calls[1], "down runs again");
 }
 
 #[test]

@@ -309,6 +309,20 @@ fn environment_variables_load_as_predicted() {
         }
         assert_eq!(inside["QUOTED"], "two words # not a comment");
     }
+    // The merged config carries every .env value (env_file): secrets come out masked.
+    let config = s.timmy(&["config", "prod"]);
+    ok(&config);
+    let text = stdout(&config);
+    assert!(text.contains("GITHUB_TOKEN: ghp_****"), "{text}");
+    for key in [
+        "GITHUB_TOKEN",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "CLICKUP_API_TOKEN",
+    ] {
+        let secret = predicted[key].as_str().unwrap();
+        assert!(!text.contains(secret), "{key} printed by timmy config");
+    }
 }
 
 /// `timmy down` finds a stray container by the project label and says how to remove it.

@@ -234,3 +234,58 @@ fn ctrl_c_in_a_terminal_stops_following_logs() {
     let left: Vec<u32> = kids.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
 }
+
+/// SIGINT while `timmy test` runs: the test stack is still removed, timmy exits 130.
+#[test]
+fn sigint_during_test_still_cleans_up() {
+    let Some(s) = Stack::new("sig-test", "") else {
+        return;
+    };
+    let (child, rx) = spawn(&s, &["-v", "test", "--", "sleep", "60"]);
+    let mut seen = Vec::new();
+    wait_for(
+        &rx,
+        "run --rm -T tests sleep 60",
+        &mut seen,
+        Duration::from_secs(60),
+    );
+    // Let the tests container start (its dependencies come up first).
+    let test_project = format!("{}-test", s.name);
+    let start = Instant::now();
+    loop {
+        let out = Command::new("docker")
+            .args([
+                "ps",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.compose.project={test_project}"),
+                "--filter",
+                "label=com.docker.compose.oneoff=True",
+            ])
+            .output()
+            .unwrap();
+        if !out.stdout.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "tests container never started"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    interrupt(child, &rx, "-INT", 130, &mut seen);
+    let left = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={test_project}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "test stack left after Ctrl-C: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
