@@ -61,7 +61,7 @@ impl Docker {
     pub fn run_ok(&self, inv: &Invocation) -> Result<()> {
         match self.run(inv)? {
             0 => Ok(()),
-            code => Err(Exit::Docker(code).into()),
+            code => Err(daemon_gone().map_or_else(|| Exit::Docker(code).into(), Into::into)),
         }
     }
 
@@ -95,6 +95,9 @@ impl Docker {
     pub fn query_ok(&self, inv: &Invocation) -> Result<String> {
         let out = self.query(inv)?;
         if out.code != 0 {
+            if let Some(gone) = daemon_gone() {
+                return Err(gone.into());
+            }
             let first = out.stderr.lines().next().unwrap_or("").trim();
             anyhow::bail!("`{inv}` failed with code {}: {first}", out.code);
         }
@@ -112,6 +115,23 @@ impl Docker {
             .dir(&inv.cwd)
             .unchecked()
     }
+}
+
+/// After a docker command failed: did the daemon stop answering meanwhile? Preflight found it
+/// up, so this tells "the daemon went away mid-session" apart from docker's own errors.
+/// One socket connect, only on the failure path.
+fn daemon_gone() -> Option<crate::exit::UserError> {
+    let env = crate::preflight::Env::from_process(std::path::Path::new("/"));
+    let socket = crate::preflight::daemon_socket(&env)?;
+    crate::preflight::check_daemon(&socket).err().map(|e| {
+        let hint = e.hint.clone().unwrap_or_default();
+        crate::exit::UserError::new(format!(
+            "the Docker daemon stopped answering on {} while timmy was working ({})",
+            socket.display(),
+            e.message
+        ))
+        .hint(hint)
+    })
 }
 
 fn code_of(status: std::process::ExitStatus) -> i32 {

@@ -379,3 +379,33 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout_of(&out).contains("Examples:"));
 }
+
+#[test]
+fn daemon_stopping_mid_session_is_told_apart_from_docker_errors() {
+    let p = Project::new();
+    p.on_call(1, &format!("rm -f '{}'", p.socket_path().display()));
+    p.answer(1, "", 1);
+    let out = p.timmy().arg("ps").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.starts_with(&format!(
+            "error: the Docker daemon stopped answering on {} while timmy was working (the Docker daemon is not running",
+            p.socket_path().display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: start it"), "{err}");
+}
+
+#[test]
+fn a_failing_docker_query_with_the_daemon_up_names_the_command() {
+    let p = Project::new();
+    p.answer(1, "", 1);
+    let out = p.timmy().arg("ps").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: `docker compose -p proj ps --all --format json` failed with code 1: \n"
+    );
+}

@@ -1,6 +1,6 @@
 //! A temporary timmy project and a fake `docker` for CLI tests. The fake records every argv it
 //! receives (one line each) and answers call N with the files `N.out`, `N.err` and `N.code` of
-//! its folder, so a test scripts a whole conversation and then reads back what timmy ran.
+//! its folder (after running `N.sh` when present), so a test scripts a whole conversation and then reads back what timmy ran.
 //! Preflight is satisfied for real: a Compose plugin file in `DOCKER_CONFIG` and a listening
 //! Unix socket as `DOCKER_HOST`.
 
@@ -19,6 +19,7 @@ dir="$FAKE_DOCKER_DIR"
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count"
 printf '%s\n' "$*" >> "$dir/argv.log"
+[ -f "$dir/$n.sh" ] && sh "$dir/$n.sh"
 [ -f "$dir/$n.out" ] && cat "$dir/$n.out"
 [ -f "$dir/$n.err" ] && cat "$dir/$n.err" >&2
 exit "$(cat "$dir/$n.code" 2>/dev/null || echo 0)"
@@ -106,6 +107,15 @@ impl Project {
     pub fn answer(&self, n: usize, stdout: &str, code: i32) {
         fs::write(self.fake.join(format!("{n}.out")), stdout).unwrap();
         fs::write(self.fake.join(format!("{n}.code")), code.to_string()).unwrap();
+    }
+
+    /// A shell script the fake runs at its `n`th call, before answering.
+    pub fn on_call(&self, n: usize, script: &str) {
+        fs::write(self.fake.join(format!("{n}.sh")), script).unwrap();
+    }
+
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_path
     }
 
     /// The argv of every docker call, in order (words joined by spaces).
