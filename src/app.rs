@@ -46,10 +46,12 @@ impl App {
             Command::Logs(a) => self.logs(&a),
             Command::Shell(a) => self.shell(&a),
             Command::Exec(a) => self.exec(&a),
+            Command::Run(a) => crate::oneoff::run(&self.global, &self.cwd, &self.env, &a),
             Command::Build(a) => self.build(&a),
             Command::Restart(a) => self.restart(&a),
             Command::Test(a) => self.test(&a),
             Command::Check(a) => self.check(&a),
+            Command::Doctor(a) => crate::doctor::run(&self.global, &self.cwd, &self.env, &a),
             Command::Env(a) => self.env(&a),
             Command::Config(a) => self.config(&a),
             Command::Completions(a) => {
@@ -61,7 +63,13 @@ impl App {
                 );
                 Ok(())
             }
+            Command::Man(a) => crate::man::run(&a),
         }
+    }
+
+    /// `timmy` without a command: a short status and the most useful next command.
+    pub fn overview(&self) -> Result<()> {
+        crate::overview::run(&self.global, &self.cwd, &self.env)
     }
 
     fn project(&self) -> Result<Project, UserError> {

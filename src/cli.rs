@@ -10,6 +10,8 @@ environment, a validated .env, health waits and no orphans.";
 
 const AFTER_HELP: &str = "\
 Examples:
+  timmy                    the project's status and the most useful next command
+  timmy doctor             is this machine ready to run the stack? a fix for each problem
   timmy up                 start the dev stack, wait for health, follow its logs
   timmy up prod            start the prod stack in the background
   timmy check prod         validate .env against .env.example and the prod file stack
@@ -34,8 +36,9 @@ pub struct Cli {
     #[command(flatten)]
     pub global: Global,
 
+    /// Without a command, timmy shows a short status of the project and what to run next
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +134,23 @@ Examples:
   timmy exec redis -- redis-cli info memory")]
     Exec(ExecArgs),
 
+    /// Run a one-off command in a new container of a service, removed afterwards
+    #[command(
+        override_usage = "timmy run [OPTIONS] [ENV] <SERVICE> [-- <CMD>...]",
+        after_help = "\
+Examples:
+  timmy run timmy -- node --version          dev stack (ENV left out)
+  timmy run prod timmy -- node scripts/migrate.js
+  timmy run redis -- redis-cli -h redis ping
+
+With two names the first must be an environment (dev, prod, test, … or an alias); with one name
+it is the service and the environment is dev. The command goes after `--`; without it the
+service's own command runs. .env is validated first, exactly as for `timmy up`. Services the
+container depends on are started when needed and keep running (timmy down stops them).
+Exits with the command's exit code."
+    )]
+    Run(RunArgs),
+
     /// Validate .env, then build the images of a stack
     #[command(after_help = "\
 Examples:
@@ -164,6 +184,15 @@ Findings read `.env:LINE: message` with a hint. Values are never printed.
 Exit 1 when an error is found (or a warning with --strict), else 0.")]
     Check(CheckArgs),
 
+    /// Check that this machine can run the stack, with a fix for each problem
+    #[command(after_help = "\
+Examples:
+  timmy doctor
+  timmy doctor --json       [{\"check\", \"status\": \"ok|warn|fail\", \"detail\", \"fix\"}] for bug reports
+
+Every check runs even when an earlier one fails. Exit 1 when a check fails (✗), else 0.")]
+    Doctor(DoctorArgs),
+
     /// Print the variables of .env exactly as Compose will read them, secrets masked
     #[command(after_help = "\
 Examples:
@@ -186,6 +215,14 @@ Examples:
   timmy completions bash > ~/.local/share/bash-completion/completions/timmy
   timmy completions zsh > \"${fpath[1]}/_timmy\"")]
     Completions(CompletionsArgs),
+
+    /// Print timmy's man page (roff), or the page of one command
+    #[command(after_help = "\
+Examples:
+  timmy man | man -l -
+  timmy man > ~/.local/share/man/man1/timmy.1
+  timmy man up > ~/.local/share/man/man1/timmy-up.1")]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -323,6 +360,31 @@ pub struct ConfigArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The service, optionally preceded by an environment (dev when left out): with two names
+    /// the first must be an environment
+    #[arg(required = true, num_args = 1..=2, value_name = "[ENV] SERVICE")]
+    pub names: Vec<String>,
+    /// The command and its arguments (after `--`); the service's own command when left out
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print a JSON array [{"check", "status", "detail", "fix"}] instead of the checklist
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (timmy-COMMAND(1)); the main page when left out
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// Shell to generate the script for
     pub shell: clap_complete::Shell,
@@ -359,8 +421,37 @@ mod tests {
         assert!(Cli::try_parse_from(["timmy", "exec", "timmy"]).is_err());
         let cli = Cli::try_parse_from(["timmy", "exec", "timmy", "--", "ls", "-la"]).unwrap();
         match cli.command {
-            Command::Exec(a) => assert_eq!(a.command, ["ls", "-la"]),
+            Some(Command::Exec(a)) => assert_eq!(a.command, ["ls", "-la"]),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn no_command_is_the_status_view() {
+        let cli = Cli::try_parse_from(["timmy", "-p", "x"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.global.project_name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn run_takes_one_or_two_names_then_the_command() {
+        let names = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Some(Command::Run(a))) => Ok((a.names, a.command)),
+            Ok(other) => panic!("parsed as {other:?}"),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(
+            names(&["timmy", "run", "timmy", "--", "node", "-v"]).unwrap(),
+            (
+                vec!["timmy".to_string()],
+                vec!["node".to_string(), "-v".to_string()]
+            )
+        );
+        assert_eq!(
+            names(&["timmy", "run", "prod", "timmy"]).unwrap(),
+            (vec!["prod".to_string(), "timmy".to_string()], vec![])
+        );
+        assert!(names(&["timmy", "run"]).is_err());
+        assert!(names(&["timmy", "run", "a", "b", "c"]).is_err());
     }
 }

@@ -4,16 +4,21 @@
 //! [`cli`] (arguments), [`project`] and [`stack`] (what to run), [`dotenv`], [`check`],
 //! [`secrets`] and [`validate`] (is `.env` right), [`compose`] (argv builders),
 //! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
-//! runs), [`app`] (the commands), [`ui`] (styling) and [`exit`] (exit codes).
+//! runs), [`app`] (the commands), [`doctor`], [`overview`] (bare `timmy`), [`oneoff`]
+//! (`timmy run`) and [`man`], [`ui`] (styling) and [`exit`] (exit codes).
 
 pub mod app;
 pub mod check;
 pub mod cli;
 pub mod compose;
 pub mod docker;
+pub mod doctor;
 pub mod dotenv;
 pub mod exit;
 pub mod lock;
+pub mod man;
+pub mod oneoff;
+pub mod overview;
 pub mod preflight;
 pub mod project;
 pub mod secrets;
@@ -43,7 +48,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     ui::init_colors(cli.global.color);
-    let result = app::App::new(cli.global).and_then(|app| app.run(cli.command));
+    let result = app::App::new(cli.global).and_then(|app| match cli.command {
+        Some(command) => app.run(command),
+        None => app.overview(),
+    });
     let code = match result {
         Ok(()) => app::pending_signal().map_or(exit::OK, Exit::code),
         Err(e) => report(&e),

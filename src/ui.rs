@@ -77,6 +77,39 @@ pub fn state_word(word: &str) -> String {
     s.to_string()
 }
 
+/// The outcome of one check, as `timmy doctor` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// `✓` (green), `!` (yellow) or `✗` (red), for a line on stdout.
+pub fn mark(m: Mark) -> String {
+    match m {
+        Mark::Ok => style("✓").green(),
+        Mark::Warn => style("!").yellow().bold(),
+        Mark::Fail => style("✗").red().bold(),
+    }
+    .to_string()
+}
+
+/// Dimmed text for a line on stdout (a fix under a check, a comment beside a command).
+pub fn dim(text: &str) -> String {
+    style(text).dim().to_string()
+}
+
+/// Write to stdout; a reader that went away (`timmy man | head`) is not an error.
+pub fn out(text: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Left-aligned columns separated by two spaces; widths ignore ANSI escapes.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();

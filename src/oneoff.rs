@@ -1,0 +1,115 @@
+//! `timmy run [ENV] SERVICE [-- CMD…]`: a one-off command in a new container of a service,
+//! removed afterwards (`docker compose run --rm`). The order is `up`'s: resolve the environment
+//! and the service, validate `.env` (nothing starts on an error), preflight, then docker. timmy
+//! exits with the command's own exit code.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::{Global, RunArgs};
+use crate::compose;
+use crate::docker::Docker;
+use crate::exit::{Exit, UserError};
+use crate::preflight;
+use crate::project::Project;
+use crate::stack::Stack;
+use crate::validate;
+
+pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Result<()> {
+    let project = Project::locate(global.project_dir.as_deref(), cwd)?;
+    let (env_name, service) = target(&project, &a.names)?;
+    project.require_services(std::slice::from_ref(&service))?;
+    let stack = Stack::new(&project, &env_name, global.project_name.as_deref())?;
+    validate::gate(&stack, false)?;
+    let docker = Docker {
+        program: preflight::ready(env)?,
+        dry_run: global.dry_run,
+        verbose: global.verbose,
+    };
+    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    match docker.run(&compose::run(&stack, &service, &a.command, tty))? {
+        0 => Ok(()),
+        code => Err(Exit::Docker(code).into()),
+    }
+}
+
+/// `[ENV] SERVICE` → (environment, service). One name is the service of the dev stack; with
+/// two, the first must be a known environment or alias (a common slip is `timmy run SERVICE
+/// CMD` without `--`, which this names).
+fn target(project: &Project, names: &[String]) -> Result<(String, String), UserError> {
+    match names {
+        [service] => Ok((resolve_env(project, None)?, service.clone())),
+        [env, service] => Ok((resolve_env(project, Some(env))?, service.clone())),
+        _ => Err(UserError::new("timmy run takes [ENV] SERVICE")
+            .hint("e.g. timmy run timmy -- node --version")),
+    }
+}
+
+fn resolve_env(project: &Project, env: Option<&str>) -> Result<String, UserError> {
+    let Some(name) = env else {
+        return project.resolve_env("dev");
+    };
+    project.resolve_env(name).map_err(|e| {
+        let available = e
+            .hint
+            .as_deref()
+            .and_then(|h| h.strip_prefix("available environments: "))
+            .unwrap_or("none")
+            .to_string();
+        UserError::new(format!(
+            "`{name}` is not an environment (timmy run takes [ENV] SERVICE, then `--` and the command)"
+        ))
+        .hint(format!(
+            "environments: {available}; for the dev stack name only the service, e.g. timmy run {name} -- CMD"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn project() -> Project {
+        Project {
+            root: PathBuf::from("/p"),
+            envs: vec!["dev".into(), "prod".into(), "test".into()],
+        }
+    }
+
+    #[test]
+    fn env_defaults_to_dev_and_accepts_aliases() {
+        assert_eq!(resolve_env(&project(), None).unwrap(), "dev");
+        assert_eq!(resolve_env(&project(), Some("prod")).unwrap(), "prod");
+        assert_eq!(resolve_env(&project(), Some("production")).unwrap(), "prod");
+    }
+
+    #[test]
+    fn one_name_is_the_service_two_are_env_and_service() {
+        let names = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            target(&project(), &names(&["redis"])).unwrap(),
+            ("dev".to_string(), "redis".to_string())
+        );
+        assert_eq!(
+            target(&project(), &names(&["production", "timmy"])).unwrap(),
+            ("prod".to_string(), "timmy".to_string())
+        );
+        assert!(target(&project(), &names(&["timmy", "node"])).is_err());
+    }
+
+    #[test]
+    fn a_service_in_the_env_position_is_explained() {
+        let err = resolve_env(&project(), Some("timmy")).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`timmy` is not an environment (timmy run takes [ENV] SERVICE, then `--` and the command)"
+        );
+        assert_eq!(
+            err.hint.unwrap(),
+            "environments: dev, prod, test; for the dev stack name only the service, e.g. timmy run timmy -- CMD"
+        );
+    }
+}

@@ -1,0 +1,354 @@
+//! `timmy` without a command: where the project is, its environments, whether `.env` passes
+//! `timmy check` for the dev stack, what is running (one `docker compose ps`), and the most
+//! useful next command. Deciding what to suggest is pure ([`next_steps`]); only [`run`] reads
+//! the disk and asks docker.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::check::Level;
+use crate::cli::Global;
+use crate::compose;
+use crate::docker::Docker;
+use crate::exit::UserError;
+use crate::preflight;
+use crate::project::Project;
+use crate::stack::{self, Stack};
+use crate::status::{self, Service};
+use crate::ui;
+use crate::validate;
+
+/// What `timmy check` would say about `.env` for the dev stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvState {
+    Valid,
+    Warnings(usize),
+    Errors {
+        errors: usize,
+        warnings: usize,
+    },
+    /// `.env` could not be read at all (a directory, not UTF-8…): the message says why.
+    Unreadable(String),
+    /// The project has no dev environment to check against.
+    NoDevEnv,
+}
+
+/// What runs under the project's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Running {
+    /// Docker is not usable (or the query failed): the message says why.
+    Unknown(String),
+    Nothing,
+    /// The containers of the project, and the environment read from their labels.
+    Stack {
+        env: Option<String>,
+        services: Vec<Service>,
+    },
+}
+
+pub fn run(global: &Global, cwd: &Path, env: &preflight::Env) -> Result<()> {
+    let project = Project::locate(global.project_dir.as_deref(), cwd).map_err(|e| {
+        if global.project_dir.is_some() {
+            return e;
+        }
+        UserError::new(e.message).hint(
+            "cd into a timmy project (the folder holding docker/docker-compose.yml, or one below \
+             it), or pass --project-dir DIR; timmy --help lists the commands",
+        )
+    })?;
+    let name = stack::project_name(&project.root, "dev", global.project_name.as_deref());
+    let env_state = env_state(&project, global);
+    let running = running(global, env, &project.root, &name);
+    ui::out(render(&project, &name, &env_state, &running).as_bytes())?;
+    Ok(())
+}
+
+fn env_state(project: &Project, global: &Global) -> EnvState {
+    if !project.envs.iter().any(|e| e == "dev") {
+        return EnvState::NoDevEnv;
+    }
+    let found = Stack::new(project, "dev", global.project_name.as_deref())
+        .and_then(|stack| validate::findings(&stack));
+    match found {
+        Err(e) => EnvState::Unreadable(e.message),
+        Ok(found) => {
+            let errors = found.iter().filter(|f| f.level == Level::Error).count();
+            let warnings = found.len() - errors;
+            match (errors, warnings) {
+                (0, 0) => EnvState::Valid,
+                (0, w) => EnvState::Warnings(w),
+                (errors, warnings) => EnvState::Errors { errors, warnings },
+            }
+        }
+    }
+}
+
+fn running(global: &Global, env: &preflight::Env, root: &Path, name: &str) -> Running {
+    let program = match preflight::ready(env) {
+        Ok(program) => program,
+        Err(e) => return Running::Unknown(e.message),
+    };
+    let docker = Docker {
+        program,
+        dry_run: global.dry_run,
+        verbose: global.verbose,
+    };
+    let out = match docker.query_ok(&compose::ps(root, name)) {
+        Ok(out) => out,
+        Err(e) => return Running::Unknown(format!("{e:#}")),
+    };
+    match status::parse_ps(&out) {
+        Err(e) => Running::Unknown(format!("{e:#}")),
+        Ok(services) if services.is_empty() => Running::Nothing,
+        Ok(services) => Running::Stack {
+            env: env_of_ps(&out),
+            services,
+        },
+    }
+}
+
+/// The environment of a running stack, from the config-files label that `docker compose ps`
+/// prints inside its comma-joined `Labels` (JSON array or JSON Lines).
+pub fn env_of_ps(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    let values: Vec<serde_json::Value> = if trimmed.starts_with('[') {
+        serde_json::from_str(trimmed).ok()?
+    } else {
+        trimmed
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    let files: Vec<std::path::PathBuf> = values
+        .iter()
+        .filter_map(|v| v.get("Labels")?.as_str())
+        .flat_map(|labels| labels.split([',', '=']))
+        .map(std::path::PathBuf::from)
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yml"))
+        })
+        .collect();
+    status::env_of_files(&files)
+}
+
+/// The most useful commands to run next, each with why; at most three.
+pub fn next_steps(env_state: &EnvState, running: &Running) -> Vec<(String, String)> {
+    let mut steps: Vec<(String, String)> = Vec::new();
+    let mut push = |cmd: &str, why: &str| steps.push((cmd.to_string(), why.to_string()));
+    let env_broken = matches!(env_state, EnvState::Errors { .. } | EnvState::Unreadable(_));
+    match running {
+        Running::Unknown(_) => {
+            push("timmy doctor", "what is wrong with Docker, and the fix");
+            if env_broken {
+                push("timmy check", "the problems in .env, line by line");
+            }
+        }
+        Running::Nothing => {
+            if env_broken {
+                push("timmy check", "the problems in .env, line by line");
+            } else {
+                push("timmy up", "start the dev stack");
+            }
+        }
+        Running::Stack { services, .. } => {
+            let failed: Vec<&Service> = services.iter().filter(|s| s.is_failed()).collect();
+            let any_running = services.iter().any(|s| s.state == "running");
+            if let Some(first) = failed.first() {
+                push(&format!("timmy logs {}", first.service), "why it failed");
+            }
+            if any_running {
+                if failed.is_empty() {
+                    push("timmy logs -f", "follow the logs");
+                }
+                push("timmy down", "stop the stack");
+            } else {
+                push("timmy up", "start it again");
+                push("timmy down", "remove its stopped containers");
+            }
+            if env_broken {
+                push("timmy check", "the problems in .env, line by line");
+            }
+        }
+    }
+    steps.truncate(3);
+    steps
+}
+
+fn env_line(state: &EnvState) -> String {
+    match state {
+        EnvState::Valid => "valid for the dev stack".into(),
+        EnvState::Warnings(w) => format!(
+            "usable for the dev stack, {}",
+            validate::plural(*w, "warning")
+        ),
+        EnvState::Errors { errors, warnings } => {
+            let mut text = validate::plural(*errors, "error");
+            if *warnings > 0 {
+                text.push_str(", ");
+                text.push_str(&validate::plural(*warnings, "warning"));
+            }
+            format!("{text} for the dev stack: nothing can start")
+        }
+        EnvState::Unreadable(message) => message.clone(),
+        EnvState::NoDevEnv => "not checked (no docker/docker-compose.dev.yml)".into(),
+    }
+}
+
+fn service_word(s: &Service) -> String {
+    let word = if s.state == "exited" {
+        format!("exited ({})", s.exit_code)
+    } else if s.state == "running" && !s.health.is_empty() {
+        s.health.clone()
+    } else {
+        s.state.clone()
+    };
+    format!("{} {}", s.service, ui::state_word(&word))
+}
+
+fn running_line(name: &str, running: &Running) -> String {
+    match running {
+        Running::Unknown(why) => format!("unknown: {why}"),
+        Running::Nothing => format!("nothing of `{name}`"),
+        Running::Stack { env, services } => {
+            let which = env
+                .as_deref()
+                .map_or_else(|| "stack".to_string(), |e| format!("{e} stack"));
+            let up = services.iter().any(|s| s.state == "running");
+            let list: Vec<String> = services.iter().map(service_word).collect();
+            format!(
+                "{which} `{name}` {}: {}",
+                if up { "is up" } else { "is stopped" },
+                list.join(", ")
+            )
+        }
+    }
+}
+
+/// The whole status screen.
+pub fn render(project: &Project, name: &str, env_state: &EnvState, running: &Running) -> String {
+    let envs = if project.envs.is_empty() {
+        "none".to_string()
+    } else {
+        project.envs.join(", ")
+    };
+    let mut lines = vec![
+        ("project", project.root.display().to_string()),
+        ("envs", envs),
+        (".env", env_line(env_state)),
+        ("running", running_line(name, running)),
+    ];
+    let steps = next_steps(env_state, running);
+    let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    for (i, (cmd, why)) in steps.iter().enumerate() {
+        let label = if i == 0 { "next" } else { "" };
+        lines.push((label, format!("{cmd:<width$}  {}", ui::dim(why))));
+    }
+    let mut out = String::new();
+    for (label, text) in lines {
+        let _ = writeln!(out, "{label:<9}{text}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc(service: &str, state: &str, health: &str, exit_code: i64) -> Service {
+        Service {
+            service: service.into(),
+            name: format!("p-{service}-1"),
+            state: state.into(),
+            health: health.into(),
+            exit_code,
+            ports: Vec::new(),
+            image: String::new(),
+            status: String::new(),
+        }
+    }
+
+    fn cmds(steps: &[(String, String)]) -> Vec<&str> {
+        steps.iter().map(|(c, _)| c.as_str()).collect()
+    }
+
+    #[test]
+    fn next_steps_follow_the_state() {
+        let up = Running::Stack {
+            env: Some("dev".into()),
+            services: vec![svc("redis", "running", "healthy", 0)],
+        };
+        assert_eq!(
+            cmds(&next_steps(&EnvState::Valid, &Running::Nothing)),
+            ["timmy up"]
+        );
+        let bad = EnvState::Errors {
+            errors: 1,
+            warnings: 0,
+        };
+        assert_eq!(cmds(&next_steps(&bad, &Running::Nothing)), ["timmy check"]);
+        assert_eq!(
+            cmds(&next_steps(&EnvState::Valid, &up)),
+            ["timmy logs -f", "timmy down"]
+        );
+        assert_eq!(
+            cmds(&next_steps(&bad, &Running::Unknown("x".into()))),
+            ["timmy doctor", "timmy check"]
+        );
+        let failing = Running::Stack {
+            env: None,
+            services: vec![
+                svc("redis", "running", "healthy", 0),
+                svc("timmy", "exited", "", 1),
+            ],
+        };
+        assert_eq!(
+            cmds(&next_steps(&EnvState::Valid, &failing)),
+            ["timmy logs timmy", "timmy down"]
+        );
+        let stopped = Running::Stack {
+            env: None,
+            services: vec![svc("timmy", "exited", "", 0)],
+        };
+        assert_eq!(
+            cmds(&next_steps(&EnvState::Warnings(2), &stopped)),
+            ["timmy up", "timmy down"]
+        );
+    }
+
+    #[test]
+    fn env_of_ps_reads_the_config_files_label_in_both_forms() {
+        let line = r#"{"Service":"timmy","Labels":"com.docker.compose.config-hash=abc,com.docker.compose.project.config_files=/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml,com.docker.compose.project.working_dir=/p"}"#;
+        assert_eq!(env_of_ps(line).as_deref(), Some("prod"));
+        assert_eq!(env_of_ps(&format!("[{line}]")).as_deref(), Some("prod"));
+        assert_eq!(env_of_ps(r#"{"Service":"timmy"}"#), None);
+        assert_eq!(env_of_ps(""), None);
+    }
+
+    #[test]
+    fn render_aligns_labels_and_commands() {
+        console::set_colors_enabled(false);
+        let project = Project {
+            root: "/src/p".into(),
+            envs: vec!["dev".into(), "prod".into()],
+        };
+        let running = Running::Stack {
+            env: Some("dev".into()),
+            services: vec![
+                svc("redis", "running", "healthy", 0),
+                svc("timmy", "running", "", 0),
+            ],
+        };
+        assert_eq!(
+            render(&project, "p", &EnvState::Valid, &running),
+            "project  /src/p\n\
+             envs     dev, prod\n\
+             .env     valid for the dev stack\n\
+             running  dev stack `p` is up: redis healthy, timmy running\n\
+             next     timmy logs -f  follow the logs\n\
+             \x20        timmy down     stop the stack\n"
+        );
+    }
+}
