@@ -217,11 +217,7 @@ impl App {
             return Ok(());
         }
         for s in &failed {
-            let what = if s.health == "unhealthy" {
-                "is unhealthy".to_string()
-            } else {
-                format!("{} (exit code {})", s.state, s.exit_code)
-            };
+            let what = s.failure();
             ui::error(&format!("service `{}` {what}", s.service));
             let logs = compose::logs(
                 root,

@@ -120,6 +120,26 @@ impl Service {
     }
 }
 
+impl Service {
+    /// Why `up` counts this service as failed, in words. A crash-looping container reports
+    /// `ExitCode` 0 while it restarts; its last code is only in the status text, `Restarting (3)`.
+    pub fn failure(&self) -> String {
+        match self.state.as_str() {
+            "restarting" => {
+                let code = self
+                    .status
+                    .strip_prefix("Restarting (")
+                    .and_then(|r| r.split_once(')'))
+                    .map_or_else(String::new, |(c, _)| format!(", last exit code {c}"));
+                format!("keeps crashing and restarting{code}")
+            }
+            "exited" | "dead" => format!("{} with exit code {}", self.state, self.exit_code),
+            _ if self.health == "unhealthy" => "is unhealthy".to_string(),
+            other => format!("is {other}"),
+        }
+    }
+}
+
 /// A container carrying the project label, from the label query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Container {
@@ -247,6 +267,22 @@ mod tests {
         assert_eq!(s[1].exit_code, 137);
         assert!(s[1].is_failed());
         assert!(!s[0].is_failed());
+    }
+
+    #[test]
+    fn failure_words() {
+        let mut s = parse_ps(r#"{"Service":"t","State":"restarting","ExitCode":0,"Status":"Restarting (3) 1 second ago"}"#).unwrap().remove(0);
+        assert!(s.is_failed());
+        assert_eq!(
+            s.failure(),
+            "keeps crashing and restarting, last exit code 3"
+        );
+        s.state = "exited".into();
+        s.exit_code = 137;
+        assert_eq!(s.failure(), "exited with exit code 137");
+        s.state = "running".into();
+        s.health = "unhealthy".into();
+        assert_eq!(s.failure(), "is unhealthy");
     }
 
     #[test]

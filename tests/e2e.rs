@@ -586,3 +586,37 @@ fn down_removes_and_names_one_off_containers_and_keeps_prod_data() {
     let got = s.timmy(&["exec", "redis", "--", "redis-cli", "get", "proof"]);
     assert_eq!(stdout(&got).trim(), "prod-kept");
 }
+
+/// A service that crash-loops under `restart: unless-stopped`: `up` stops waiting at once,
+/// names it with its last exit code and log lines, and `down` still removes everything.
+#[test]
+fn up_fails_fast_on_a_crash_loop() {
+    let Some(s) = Stack::new("crash", "") else {
+        return;
+    };
+    fs::write(
+        s.root().join("docker/docker-compose.crash.yml"),
+        "services:\n  timmy:\n    restart: unless-stopped\n    command: [\"node\", \"-e\", \"console.log('crash-marker'); process.exit(3)\"]\n",
+    )
+    .unwrap();
+    let start = Instant::now();
+    let up = s.timmy(&["up", "crash", "-d", "--timeout", "100"]);
+    let took = start.elapsed();
+    assert_ne!(up.status.code(), Some(0));
+    assert!(
+        took < Duration::from_secs(60),
+        "waited {took:?}: no fail-fast"
+    );
+    let err = stderr(&up);
+    assert!(
+        err.contains("service `timmy` keeps crashing and restarting, last exit code 3")
+            || err.contains("service `timmy` exited with exit code 3"),
+        "{err}"
+    );
+    assert!(
+        err.contains("crash-marker"),
+        "its log lines are shown: {err}"
+    );
+    ok(&s.timmy(&["down"]));
+    assert!(s.containers().is_empty());
+}
