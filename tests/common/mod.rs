@@ -176,3 +176,135 @@ pub fn stderr_of(out: &std::process::Output) -> String {
 pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+// Helpers added for tests/bad_inputs.rs.
+
+/// Wraps the fake `docker` so that call N also leaves `N.argv`: its arguments separated by NUL
+/// bytes, exact even when an argument holds spaces (which `argv.log` cannot show).
+const EXACT_ARGV_WRAPPER: &str = r#"#!/bin/sh
+PATH=/usr/bin:/bin
+dir="$FAKE_DOCKER_DIR"
+n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
+printf '%s\0' "$@" > "$dir/$n.argv"
+exec "$dir/docker-inner" "$@"
+"#;
+
+impl Project {
+    /// Script what the fake prints on stderr for its `n`th call.
+    pub fn answer_stderr(&self, n: usize, stderr: &str) {
+        fs::write(self.fake.join(format!("{n}.err")), stderr).unwrap();
+    }
+
+    /// Forget the calls recorded so far: the next call is call 1 again, and answers scripted
+    /// with `answer` for 1, 2… apply to it again.
+    pub fn forget_calls(&self) {
+        for name in ["count", "argv.log"] {
+            let _ = fs::remove_file(self.fake.join(name));
+        }
+        for n in 1.. {
+            if fs::remove_file(self.fake.join(format!("{n}.argv"))).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// From now on, also record each call's argv exactly; read it back with `exact_calls`.
+    pub fn record_exact_argv(&self) {
+        let docker = self.fake.join("bin/docker");
+        let inner = self.fake.join("docker-inner");
+        if !inner.exists() {
+            fs::rename(&docker, &inner).unwrap();
+            fs::write(&docker, EXACT_ARGV_WRAPPER).unwrap();
+            fs::set_permissions(&docker, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
+    /// The exact argv of every call since `record_exact_argv`, in order.
+    pub fn exact_calls(&self) -> Vec<Vec<String>> {
+        (1..)
+            .map_while(|n| fs::read(self.fake.join(format!("{n}.argv"))).ok())
+            .map(|bytes| {
+                bytes
+                    .split(|b| *b == 0)
+                    .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .map(|mut args| {
+                args.pop(); // after the last NUL
+                args
+            })
+            .collect()
+    }
+
+    /// The same process setup as `timmy()`, as a plain `std::process::Command` running
+    /// `program` (for what `assert_cmd` cannot do, such as running as another user).
+    pub fn std_command(&self, program: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        cmd.current_dir(self.root())
+            .env_clear()
+            .env("PATH", self.fake.join("bin"))
+            .env("HOME", self.dir.path())
+            .env("FAKE_DOCKER_DIR", &self.fake)
+            .env("TIMMY_DOCKER", self.fake.join("bin/docker"))
+            .env("DOCKER_CONFIG", self.fake.join("config"))
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}", self.socket_path.display()),
+            )
+            .env("NO_COLOR", "1");
+        cmd
+    }
+}
+
+/// One entry of `tree_snapshot`: path, kind and permission bits, and a regular file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    pub path: PathBuf,
+    /// `file 600`, `dir 755`, `symlink -> target`, `fifo 644`, `socket 755`…
+    pub kind: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Every entry under `root` (files, folders, links, pipes, sockets) with its kind, mode and,
+/// for regular files, content. Never follows a symlink and never opens anything but a regular
+/// file, so it cannot hang on a named pipe; it proves that no file appeared, disappeared,
+/// changed or changed mode.
+pub fn tree_snapshot(root: &Path) -> Vec<Entry> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o7777;
+            let t = meta.file_type();
+            let (kind, bytes) = if t.is_symlink() {
+                let target = fs::read_link(&path).unwrap_or_default();
+                (format!("symlink -> {}", target.display()), Vec::new())
+            } else if t.is_dir() {
+                stack.push(path.clone());
+                (format!("dir {mode:o}"), Vec::new())
+            } else if t.is_file() {
+                (
+                    format!("file {mode:o}"),
+                    fs::read(&path).unwrap_or_default(),
+                )
+            } else if t.is_fifo() {
+                (format!("fifo {mode:o}"), Vec::new())
+            } else if t.is_socket() {
+                (format!("socket {mode:o}"), Vec::new())
+            } else {
+                (format!("other {mode:o}"), Vec::new())
+            };
+            out.push(Entry { path, kind, bytes });
+        }
+    }
+    out.sort();
+    out
+}
