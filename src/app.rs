@@ -81,7 +81,7 @@ impl App {
         Stack::new(project, &env, self.global.project_name.as_deref())
     }
 
-    fn name(&self, project: &Project, env: &str) -> String {
+    fn name(&self, project: &Project, env: &str) -> Result<String, UserError> {
         stack::project_name(&project.root, env, self.global.project_name.as_deref())
     }
 
@@ -118,7 +118,7 @@ impl App {
         let project = self.project()?;
         let stack = self.stack(&project, &a.env)?;
         let found = validate::findings(&stack)?;
-        validate::report(&found, a.strict)?;
+        validate::report(&found, a.strict, None)?;
         let files = stack.relative_files().join(" + ");
         if found.is_empty() {
             ui::info(&format!(
@@ -269,7 +269,7 @@ impl App {
             .as_deref()
             .map(|e| project.resolve_env(e))
             .transpose()?;
-        let name = self.name(&project, env.as_deref().unwrap_or("dev"));
+        let name = self.name(&project, env.as_deref().unwrap_or("dev"))?;
         let docker = self.docker()?;
         let _lock = self.lock(&project.root, "down")?;
         let before = Self::containers(&docker, &project.root, &name)?;
@@ -286,7 +286,18 @@ impl App {
             confirm_volume_removal(&name)?;
         }
         let env_file = Some(project.root.join(".env")).filter(|p| p.is_file());
-        let down = compose::down(&project.root, &name, &files, env_file.as_deref(), a.volumes);
+        let down = if files.is_empty() {
+            compose::down(&project.root, &name, &[], None, a.volumes)
+        } else if let Some(problem) =
+            config_problem(&project.root, &name, &files, running_env.as_deref())
+        {
+            // Compose refuses to read a broken `.env` or compose file, stops nothing and quotes
+            // the value; by name only it finds the containers and networks by label.
+            ui::warning(&format!("{problem}: stopping the project by name only"));
+            compose::down(&project.root, &name, &[], None, a.volumes)
+        } else {
+            compose::down(&project.root, &name, &files, env_file.as_deref(), a.volumes)
+        };
         docker.run_ok(&down)?;
         if docker.dry_run {
             return Ok(());
@@ -322,7 +333,7 @@ impl App {
             .as_deref()
             .map(|e| project.resolve_env(e))
             .transpose()?;
-        let name = self.name(&project, env.as_deref().unwrap_or("dev"));
+        let name = self.name(&project, env.as_deref().unwrap_or("dev"))?;
         let docker = self.docker()?;
         let services = Self::services(&docker, &project.root, &name)?;
         if a.json {
@@ -340,7 +351,7 @@ impl App {
     fn logs(&self, a: &cli::LogsArgs) -> Result<()> {
         let project = self.project()?;
         project.require_services(&a.services)?;
-        let name = self.name(&project, "dev");
+        let name = self.name(&project, "dev")?;
         let docker = self.docker()?;
         let inv = compose::logs(
             &project.root,
@@ -365,7 +376,7 @@ impl App {
     fn exec_in(&self, service: &str, command: &[String]) -> Result<()> {
         let project = self.project()?;
         project.require_services(&[service.to_string()])?;
-        let name = self.name(&project, "dev");
+        let name = self.name(&project, "dev")?;
         let docker = self.docker()?;
         let inv = compose::exec(&project.root, &name, service, command, is_interactive());
         docker.run_ok(&inv)
@@ -383,7 +394,7 @@ impl App {
     fn restart(&self, a: &cli::RestartArgs) -> Result<()> {
         let project = self.project()?;
         project.require_services(&a.services)?;
-        let name = self.name(&project, "dev");
+        let name = self.name(&project, "dev")?;
         let docker = self.docker()?;
         docker.run_ok(&compose::restart(&project.root, &name, &a.services))
     }
@@ -391,6 +402,13 @@ impl App {
     /// Run the `tests` service of the test stack, then always remove the whole test stack.
     fn test(&self, a: &cli::TestArgs) -> Result<()> {
         let project = self.project()?;
+        if !project.envs.iter().any(|e| e == "test") {
+            return Err(UserError::new(
+                "the test stack needs docker/docker-compose.test.yml, which does not exist",
+            )
+            .hint("create it with a `tests` service; timmy test runs that service and exits with its code")
+            .into());
+        }
         let stack = self.stack(&project, "test")?;
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
@@ -451,13 +469,27 @@ impl App {
         let project = self.project()?;
         project.resolve_env(&a.env)?;
         let vars = validate::resolved_env(&project.root)?;
+        let (pasted, vars): (Vec<_>, Vec<_>) = vars
+            .into_iter()
+            .partition(|(k, v)| !a.show_secrets && secrets::looks_like_pasted_data(k, v));
+        if !pasted.is_empty() {
+            let lines = match pasted.len() {
+                1 => "1 line looks".to_owned(),
+                n => format!("{n} lines look"),
+            };
+            ui::warning(&format!(
+                ".env: {lines} like a pasted value, not KEY=value; not shown (see timmy check)"
+            ));
+        }
         let shown: Vec<(String, String)> = vars
             .into_iter()
             .map(|(k, v)| {
-                let v = if a.show_secrets || !secrets::is_secret_key(&k) {
+                let v = if a.show_secrets {
                     v
-                } else {
+                } else if secrets::is_secret_key(&k) {
                     secrets::mask(&v)
+                } else {
+                    secrets::mask_url_passwords(&v).unwrap_or(v)
                 };
                 (k, v)
             })
@@ -490,6 +522,7 @@ impl App {
             print!("{}", export_lines(&stack));
             return Ok(());
         }
+        validate::gate(&stack, false)?;
         let docker = self.docker_offline()?;
         let out = docker.query(&compose::config(&stack))?;
         let masked = mask_secrets(&out.stdout, &secret_values(&stack.root));
@@ -526,6 +559,25 @@ fn confirm_volume_removal(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(refuse().into())
+    }
+}
+
+/// What would make Compose refuse the running stack's files (errors only: a warning does not
+/// stop Compose), read from disk without starting any process.
+fn config_problem(root: &Path, name: &str, files: &[PathBuf], env: Option<&str>) -> Option<String> {
+    let stack = Stack {
+        env: env.unwrap_or("dev").to_string(),
+        root: root.to_path_buf(),
+        name: name.to_string(),
+        files: files.to_vec(),
+        env_file: Some(root.join(".env")),
+    };
+    match validate::findings(&stack) {
+        Err(e) => Some(e.message),
+        Ok(found) => found
+            .iter()
+            .find(|f| f.level == crate::check::Level::Error)
+            .map(|f| format!("{} has errors (see timmy check)", f.file)),
     }
 }
 
@@ -612,25 +664,30 @@ fn export_lines(stack: &Stack) -> String {
     )
 }
 
-/// Values of secret-looking keys from `.env` and the shell, for masking.
+/// Values of secret-looking keys from `.env` and the shell, and the passwords of URLs in any
+/// value, for masking.
 fn secret_values(root: &Path) -> Vec<String> {
-    let mut values: Vec<String> = validate::resolved_env(root)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| secrets::is_secret_key(k))
-        .flat_map(|(k, v)| [Some(v), validate::shell_lookup(&k)])
-        .flatten()
-        .filter(|v| !v.is_empty())
-        .collect();
+    let mut values: Vec<String> = Vec::new();
+    for (k, v) in validate::resolved_env(root).unwrap_or_default() {
+        for v in [Some(v), validate::shell_lookup(&k)].into_iter().flatten() {
+            if secrets::is_secret_key(&k) {
+                values.push(v);
+            } else {
+                values.extend(secrets::url_passwords(&v).into_iter().map(str::to_owned));
+            }
+        }
+    }
+    values.retain(|v| !v.is_empty());
     // Longest first, so a secret that contains another is masked whole.
     values.sort_by_key(|v| std::cmp::Reverse(v.len()));
     values.dedup();
     values
 }
 
-/// Replace every occurrence of a secret value (also in Compose's `$$`-escaped form).
+/// Replace every occurrence of a secret value (also in Compose's `$$`-escaped form), and the
+/// password of every URL.
 fn mask_secrets(text: &str, values: &[String]) -> String {
-    let mut out = text.to_string();
+    let mut out = secrets::mask_url_passwords(text).unwrap_or_else(|| text.to_string());
     for v in values {
         let masked = secrets::mask(v);
         out = out.replace(v.as_str(), &masked);

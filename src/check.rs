@@ -71,6 +71,8 @@ pub fn check(input: &Input) -> Vec<Finding> {
         );
     }
 
+    check_compose_yaml(&mut out, input.compose_files);
+
     let Some(text) = input.env_text else {
         let hint = if input.example_text.is_some() {
             format!("cp {EXAMPLE_FILE} {env}")
@@ -206,6 +208,16 @@ fn check_entries(
     for e in entries {
         let key = &e.key;
         let line = Some(e.line);
+        if e.separator.is_some() && secrets::looks_like_pasted_data(key, &e.value) {
+            // Every other finding would name the key, which may be the secret itself.
+            out.warn(
+                env,
+                line,
+                "looks like a pasted value (a token or base64 text), not KEY=value: Compose reads the text before `=` as a variable name".to_owned(),
+                Some("put the value after its name on one line (NAME=value), or remove the line".to_owned()),
+            );
+            continue;
+        }
         if let Some(&last) = last_line.get(key.as_str())
             && last != e.line
         {
@@ -284,34 +296,56 @@ fn check_entries(
     }
 }
 
-/// Empty, lower-case and odd key names.
+/// Empty, lower-case and odd key names. A name is quoted only when it was written before an
+/// `=` (or `:`) and does not look like pasted data (see [`secrets::looks_like_pasted_data`]).
 fn check_key_name(out: &mut Findings, env: &str, e: &Entry) {
     let key = &e.key;
     let line = Some(e.line);
     if key.is_empty() {
-        out.warn(
-            env,
-            line,
-            "the last line has no `=` and no final newline: Compose reads it as a value with an empty name".to_owned(),
-            Some("write KEY=value, or end the file with a newline".to_owned()),
-        );
-    } else if !is_plain_key(key) {
-        let what = if key.starts_with(|c: char| c.is_ascii_digit()) {
-            "starts with a digit"
-        } else if key.chars().any(|c| c.is_ascii_lowercase())
-            && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
-        {
-            "is not upper-case"
-        } else {
-            "contains characters other than A-Z, 0-9 and _"
+        let (message, hint) = match e.separator {
+            None => (
+                "the last line has no `=` and no final newline: Compose reads it as a value with an empty name".to_owned(),
+                "write KEY=value, or end the file with a newline".to_owned(),
+            ),
+            Some(separator) => (
+                format!(
+                    "no name before `{separator}`: Compose reads it as a variable with an empty name"
+                ),
+                "write KEY=value".to_owned(),
+            ),
         };
-        out.warn(
-            env,
-            line,
-            format!("key {key:?} {what}; compose files cannot refer to it as ${{...}}"),
-            Some("use names like MY_SETTING".to_owned()),
-        );
+        out.warn(env, line, message, Some(hint));
+        return;
     }
+    if is_plain_key(key) {
+        return;
+    }
+    // Compose's `${NAME}` takes letters of either case, digits and `_`, starting with a
+    // letter or `_` (measured: `${log_format}` works); `-`, `.`, `[`, `]`, other letters
+    // and a leading digit cannot be written there.
+    let (what, referable) = if key.starts_with(|c: char| c.is_ascii_digit()) {
+        ("starts with a digit", false)
+    } else if key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+        ("is not upper-case", true)
+    } else {
+        ("contains characters other than A-Z, 0-9 and _", false)
+    };
+    let subject = if e.separator.is_some() {
+        format!("key {key:?}")
+    } else {
+        "the name on this line".to_owned()
+    };
+    let message = if referable {
+        format!("{subject} {what} (Compose accepts it; .env keys are upper-case by convention)")
+    } else {
+        format!("{subject} {what}; compose files cannot refer to it as ${{...}}")
+    };
+    out.warn(
+        env,
+        line,
+        message,
+        Some("use names like MY_SETTING".to_owned()),
+    );
 }
 
 fn check_example(
@@ -387,6 +421,22 @@ fn check_example(
                     );
                 }
             }
+        }
+    }
+}
+
+/// Tabs in indentation: Compose refuses the file, so say so before anything starts.
+fn check_compose_yaml(out: &mut Findings, compose_files: &[(String, String)]) {
+    for (file, text) in compose_files {
+        if let Some(line) = crate::yaml::tab_in_indentation(text) {
+            out.error(
+                file,
+                Some(line),
+                "not valid YAML: a tab where indentation is expected".to_owned(),
+                Some(format!(
+                    "indent with spaces; `docker compose -f {file} config` shows Compose's own message"
+                )),
+            );
         }
     }
 }
@@ -553,7 +603,7 @@ mod tests {
     fn parse_errors_use_composes_line() {
         has(
             &env("A=1\nB=\"open\nC=2\n"),
-            "E .env:4: unterminated quoted value: a quote is never closed (Compose reports the line where the file ends)",
+            "E .env:4: the quote opened on line 2 is never closed (Compose reports the line where the file ends)",
         );
         has(
             &env("A=1\nMY KEY=1\n"),
@@ -643,6 +693,20 @@ mod tests {
     }
 
     #[test]
+    fn tab_indented_compose_file_is_an_error_even_without_env() {
+        let mut case = env("A=1\n").compose("services:\n  a:\n\timage: x\n");
+        has(
+            &case,
+            "E docker/docker-compose.yml:3: not valid YAML: a tab where indentation is expected",
+        );
+        case.env = None;
+        has(
+            &case,
+            "E docker/docker-compose.yml:3: not valid YAML: a tab where indentation is expected",
+        );
+    }
+
+    #[test]
     fn duplicate_keys_say_which_wins() {
         has(
             &env("A=1\nB=2\nA=3\n"),
@@ -693,7 +757,19 @@ mod tests {
     fn odd_keys() {
         has(
             &env("lower=1\n"),
-            "W .env:1: key \"lower\" is not upper-case; compose files cannot refer to it as ${...}",
+            "W .env:1: key \"lower\" is not upper-case (Compose accepts it; .env keys are upper-case by convention)",
+        );
+        has(
+            &env("=value\n"),
+            "W .env:1: no name before `=`: Compose reads it as a variable with an empty name",
+        );
+        has(
+            &env("lower\n").shell("lower", "x"),
+            "W .env:1: the name on this line is not upper-case (Compose accepts it; .env keys are upper-case by convention)",
+        );
+        has(
+            &env("A=1\nc2VjcmV0LXRva2VuLXZhbHVlcw==\n"),
+            "W .env:2: looks like a pasted value (a token or base64 text), not KEY=value: Compose reads the text before `=` as a variable name",
         );
         has(
             &env("1ST=1\n"),
@@ -791,8 +867,9 @@ mod tests {
             "ExampleDefault9",
             "CRLFvalueZ",
             "lastLineNoNl",
+            "UGFzdGVkU2VjcmV0VmFsdWU",
         ];
-        let text = "\u{feff}DB_PASSWORD=hunter2secret\nPW=pa$word1zz\nTABBY=S3cretTabby\t# x\nNOTE=   #HashNoteQ\nSHADOW=fileSideV4lue\nGITHUB_TOKEN=gh_wrongShapeTok\nAPI_SECRET=ExampleDefault9\nlower=CRLFvalueZ\r\nDB_PASSWORD=hunter2secret\nlastLineNoNl";
+        let text = "\u{feff}DB_PASSWORD=hunter2secret\nPW=pa$word1zz\nTABBY=S3cretTabby\t# x\nNOTE=   #HashNoteQ\nSHADOW=fileSideV4lue\nGITHUB_TOKEN=gh_wrongShapeTok\nAPI_SECRET=ExampleDefault9\nlower=CRLFvalueZ\r\nDB_PASSWORD=hunter2secret\nUGFzdGVkU2VjcmV0VmFsdWU=\nlastLineNoNl";
         let mut case = env(text)
             .example("API_SECRET=ExampleDefault9\nMISSING=\n")
             .shell("SHADOW", "shellSideV4lue")

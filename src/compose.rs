@@ -61,10 +61,19 @@ fn stack_prefix(stack: &Stack) -> Vec<String> {
     args
 }
 
-/// `compose -p NAME`: commands on a running project need no compose file; Compose finds the
-/// containers by label, so a broken `.env` cannot stop `ps`, `logs` or `exec`.
+/// `compose --env-file /dev/null -p NAME`: commands on a running project need no compose
+/// file; Compose finds the containers by label. Without a file Compose still reads `.env` from
+/// its working directory, the project root (measured with Compose 2.26.1: a broken `.env` there
+/// makes `docker compose -p NAME ps` fail and print the broken value), so an empty env file
+/// stands in for it: a broken `.env` cannot stop `ps`, `logs`, `exec` or `down`.
 fn named_prefix(name: &str) -> Vec<String> {
-    vec![s("compose"), s("-p"), s(name)]
+    vec![
+        s("compose"),
+        s("--env-file"),
+        s("/dev/null"),
+        s("-p"),
+        s(name),
+    ]
 }
 
 fn stack_cmd(stack: &Stack, tail: impl IntoIterator<Item = String>) -> Invocation {
@@ -107,7 +116,8 @@ pub fn config(stack: &Stack) -> Invocation {
 }
 
 /// `down` for a stack learnt from labels. `files` are the config files Compose recorded; when
-/// they are gone (renamed checkout), Compose still stops the project by name.
+/// they are gone (renamed checkout) or empty (the caller found them or `.env` broken),
+/// Compose stops the project by name, removing its containers and networks by label.
 pub fn down(
     root: &Path,
     name: &str,
@@ -115,21 +125,22 @@ pub fn down(
     env_file: Option<&Path>,
     volumes: bool,
 ) -> Invocation {
-    let mut args = vec![s("compose")];
-    if !files.is_empty() {
-        args.extend([s("--project-directory"), path(root)]);
-        if let Some(env_file) = env_file {
-            args.extend([s("--env-file"), path(env_file)]);
-        }
+    let mut tail = vec![s("down"), s("--remove-orphans")];
+    if volumes {
+        tail.push(s("--volumes"));
+    }
+    if files.is_empty() {
+        return named_cmd(root, name, tail);
+    }
+    let mut args = vec![s("compose"), s("--project-directory"), path(root)];
+    if let Some(env_file) = env_file {
+        args.extend([s("--env-file"), path(env_file)]);
     }
     args.extend([s("-p"), s(name)]);
     for file in files {
         args.extend([s("-f"), path(file)]);
     }
-    args.extend([s("down"), s("--remove-orphans")]);
-    if volumes {
-        args.push(s("--volumes"));
-    }
+    args.extend(tail);
     Invocation::new(root, args)
 }
 
@@ -303,27 +314,27 @@ mod tests {
         let root = Path::new("/p");
         case(
             &ps(root, "timmy"),
-            "docker compose -p timmy ps --all --format json",
+            "docker compose --env-file /dev/null -p timmy ps --all --format json",
         );
         case(
             &logs(root, "timmy", &[s("redis")], true, Some(5), Some("10m")),
-            "docker compose -p timmy logs --follow --tail 5 --since 10m redis",
+            "docker compose --env-file /dev/null -p timmy logs --follow --tail 5 --since 10m redis",
         );
         case(
             &logs(root, "timmy", &[], false, None, None),
-            "docker compose -p timmy logs",
+            "docker compose --env-file /dev/null -p timmy logs",
         );
         case(
             &exec(root, "timmy", "timmy", &[s("node"), s("--version")], true),
-            "docker compose -p timmy exec timmy node --version",
+            "docker compose --env-file /dev/null -p timmy exec timmy node --version",
         );
         case(
             &exec(root, "timmy", "redis", &[s("redis-cli"), s("ping")], false),
-            "docker compose -p timmy exec -T redis redis-cli ping",
+            "docker compose --env-file /dev/null -p timmy exec -T redis redis-cli ping",
         );
         case(
             &restart(root, "timmy", &[]),
-            "docker compose -p timmy restart",
+            "docker compose --env-file /dev/null -p timmy restart",
         );
     }
 
@@ -341,7 +352,7 @@ mod tests {
         );
         case(
             &down(root, "timmy", &[], Some(Path::new("/p/.env")), true),
-            "docker compose -p timmy down --remove-orphans --volumes",
+            "docker compose --env-file /dev/null -p timmy down --remove-orphans --volumes",
         );
     }
 

@@ -206,7 +206,7 @@ fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Vec<Check> {
 
     let name = project
         .as_ref()
-        .map(|p| stack::project_name(&p.root, "dev", global.project_name.as_deref()));
+        .and_then(|p| stack::project_name(&p.root, "dev", global.project_name.as_deref()).ok());
     let mut holders: Option<Vec<Service>> = None;
     for (id, var, default) in [
         ("port-app", "TIMMY_PORT", 3000),

@@ -5,7 +5,8 @@
 //! [`secrets`] and [`validate`] (is `.env` right), [`compose`] (argv builders),
 //! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
 //! runs), [`app`] (the commands), [`doctor`], [`overview`] (bare `timmy`), [`oneoff`]
-//! (`timmy run`) and [`man`], [`ui`] (styling) and [`exit`] (exit codes).
+//! (`timmy run`) and [`man`], [`ui`] (styling), [`exit`] (exit codes) and [`yaml`] (the one
+//! YAML rule checked before Compose runs).
 
 pub mod app;
 pub mod check;
@@ -26,6 +27,7 @@ pub mod stack;
 pub mod status;
 pub mod ui;
 pub mod validate;
+pub mod yaml;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -58,7 +58,7 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env) -> Result<()> {
              it), or pass --project-dir DIR; timmy --help lists the commands",
         )
     })?;
-    let name = stack::project_name(&project.root, "dev", global.project_name.as_deref());
+    let name = stack::project_name(&project.root, "dev", global.project_name.as_deref())?;
     let env_state = env_state(&project, global);
     let running = running(global, env, &project.root, &name);
     ui::out(render(&project, &name, &env_state, &running).as_bytes())?;

@@ -27,8 +27,13 @@ impl Project {
                     cwd.join(dir)
                 };
                 if !dir.is_dir() {
+                    let problem = if dir.exists() {
+                        "is a file, not a directory"
+                    } else {
+                        "does not exist"
+                    };
                     return Err(UserError::new(format!(
-                        "project directory {} does not exist",
+                        "project directory {} {problem}",
                         dir.display()
                     ))
                     .hint("check --project-dir / TIMMY_PROJECT_DIR"));
@@ -251,6 +256,12 @@ networks:
         let dir = tempfile::tempdir().unwrap();
         let err = Project::locate(Some(&dir.path().join("nope")), dir.path()).unwrap_err();
         assert!(err.message.ends_with("does not exist"), "{err:?}");
+        fs::write(dir.path().join("file"), "").unwrap();
+        let err = Project::locate(Some(&dir.path().join("file")), dir.path()).unwrap_err();
+        assert!(
+            err.message.ends_with("is a file, not a directory"),
+            "{err:?}"
+        );
         let err = Project::locate(Some(dir.path()), dir.path()).unwrap_err();
         assert!(
             err.message.ends_with("has no docker/docker-compose.yml"),

@@ -109,6 +109,76 @@ pub fn mask(value: &str) -> String {
     format!("{prefix}****")
 }
 
+/// Byte ranges of the passwords in every `scheme://user:password@host` of `text`. The
+/// authority ends at the first `/`, `?`, `#`, whitespace or quote after `://`; its userinfo is
+/// what comes before the last `@` in it, and the password is what follows the first `:` there.
+fn url_password_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("://") {
+        let start = from + found + "://".len();
+        let authority_len = text[start..]
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'') || c.is_whitespace())
+            .unwrap_or(text.len() - start);
+        let authority = &text[start..start + authority_len];
+        if let Some(at) = authority.rfind('@')
+            && let Some(colon) = authority[..at].find(':')
+            && colon + 1 < at
+        {
+            ranges.push(start + colon + 1..start + at);
+        }
+        // The next URL may begin inside this authority (`redis://:a@h1,redis://:b@h2`).
+        from = start;
+    }
+    ranges
+}
+
+/// `text` with the password of every URL in it masked (`postgres://app:****@db/app`); `None`
+/// when no URL in it carries a password.
+#[must_use]
+pub fn mask_url_passwords(text: &str) -> Option<String> {
+    let ranges = url_password_ranges(text);
+    if ranges.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for range in ranges {
+        out.push_str(&text[last..range.start]);
+        out.push_str("****");
+        last = range.end;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
+}
+
+/// The passwords of the URLs in `text` (for masking them wherever else they appear).
+#[must_use]
+pub fn url_passwords(text: &str) -> Vec<&str> {
+    url_password_ranges(text)
+        .into_iter()
+        .map(|r| &text[r])
+        .collect()
+}
+
+/// True when what Compose reads as a key is more likely pasted data than a name: 8 or more
+/// characters without any `_`, `-` or `.` followed by nothing but `=` (base64 padding:
+/// `c2VjcmV0...==` is read as key `c2VjcmV0...` with the value `=`), or a "name" with the shape
+/// of a token (mixed case and digits, 16 characters or more; or 24 or more characters with
+/// digits and no `_`, `-` or `.`). Such a key must never be printed: it may be the secret.
+#[must_use]
+pub fn looks_like_pasted_data(key: &str, value: &str) -> bool {
+    let length = key.chars().count();
+    let has = |pred: fn(&char) -> bool| key.chars().any(|c| pred(&c));
+    let digits = has(char::is_ascii_digit);
+    let mixed_case = has(char::is_ascii_lowercase) && has(char::is_ascii_uppercase);
+    let separators = has(|c| matches!(c, '_' | '-' | '.'));
+    let padding = !value.is_empty() && value.chars().all(|c| c == '=');
+    (padding && !separators && length >= 8)
+        || (mixed_case && digits && length >= 16)
+        || (digits && !separators && length >= 24)
+}
+
 fn all(s: &str, pred: impl Fn(char) -> bool) -> bool {
     !s.is_empty() && s.chars().all(pred)
 }
@@ -399,6 +469,64 @@ mod tests {
         assert_eq!(mask("hunter2"), "****");
         assert_eq!(mask("ghp_"), "****");
         assert_eq!(mask(""), "");
+    }
+
+    #[test]
+    fn url_passwords_are_masked_and_nothing_else() {
+        for (value, masked) in [
+            (
+                "postgres://app:UrlS3cretPw@db:5432/app",
+                Some("postgres://app:****@db:5432/app"),
+            ),
+            (
+                "redis://:pw@cache:6379/0",
+                Some("redis://:****@cache:6379/0"),
+            ),
+            (
+                "https://u:p@ss@host/x?y=1",
+                Some("https://u:****@host/x?y=1"),
+            ),
+            (
+                "a=redis://:x1@h1,redis://:y2@h2 b",
+                Some("a=redis://:****@h1,redis://:****@h2 b"),
+            ),
+            (
+                "url: 'amqp://guest:gu3st@mq'\n",
+                Some("url: 'amqp://guest:****@mq'\n"),
+            ),
+            ("postgres://app@db/app", None),
+            ("postgres://app:@db/app", None),
+            ("https://host:8443/path/u:p@x", None),
+            ("http://host", None),
+            ("no url", None),
+            ("", None),
+        ] {
+            assert_eq!(mask_url_passwords(value).as_deref(), masked, "{value}");
+        }
+        assert_eq!(url_passwords("x://a:b@c y://d:e@f"), ["b", "e"]);
+    }
+
+    #[test]
+    fn pasted_data_is_told_from_names() {
+        for (key, value) in [
+            ("c2VjcmV0LXRva2VuLXZhbHVlcw", "="),
+            ("QW7ER9TY2UI4OP6AS8DF1GH3JK5L", "=="),
+            ("ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u", ""),
+            ("3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c", ""),
+        ] {
+            assert!(looks_like_pasted_data(key, value), "{key}");
+        }
+        for (key, value) in [
+            ("LOG_LEVEL", "info"),
+            ("log_format", "json"),
+            ("apiKey", "x"),
+            ("S3_BUCKET_NAME_FOR_BACKUPS_2024", "b"),
+            ("OAUTH2_CLIENT_ID", "="),
+            ("SHORT", "=="),
+            ("", "="),
+        ] {
+            assert!(!looks_like_pasted_data(key, value), "{key}");
+        }
     }
 
     const GH: &str = "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";

@@ -2,6 +2,7 @@
 //! value built from the project and the user's choices; it reads no environment variable and
 //! only asks the disk whether files exist.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::exit::UserError;
@@ -28,15 +29,30 @@ impl Stack {
         name_override: Option<&str>,
     ) -> Result<Self, UserError> {
         let files = vec![project.root.join(BASE_FILE), project.env_file(env)];
-        if let Some(missing) = files.iter().find(|f| !f.is_file()) {
-            return Err(UserError::new(format!("{} is missing", missing.display()))
+        if let Some(bad) = files.iter().find(|f| !f.is_file()) {
+            let shown = bad.strip_prefix(&project.root).unwrap_or(bad).display();
+            let problem = if bad.is_dir() {
+                "is a directory, not a file".to_owned()
+            } else if let Ok(target) = fs::read_link(bad)
+                && !bad.exists()
+            {
+                format!(
+                    "is a symbolic link to {}, which does not exist",
+                    target.display()
+                )
+            } else if bad.exists() {
+                "is not a regular file".to_owned()
+            } else {
+                "is missing".to_owned()
+            };
+            return Err(UserError::new(format!("{shown} {problem}"))
                 .hint("every environment needs docker/docker-compose.yml and docker/docker-compose.<env>.yml"));
         }
         let env_file = Some(project.root.join(".env")).filter(|p| p.exists());
         Ok(Self {
             env: env.to_string(),
             root: project.root.clone(),
-            name: project_name(&project.root, env, name_override),
+            name: project_name(&project.root, env, name_override)?,
             files,
             env_file,
         })
@@ -59,26 +75,56 @@ impl Stack {
 /// The Compose project name for `env`: the override, else the root folder's name normalised
 /// the way Compose normalises names. The test environment gets `-test` appended so that
 /// `timmy test` can never stop or recreate the containers of a running dev stack.
-pub fn project_name(root: &Path, env: &str, name_override: Option<&str>) -> String {
-    let base = match name_override {
-        Some(name) => normalize(name),
-        None => normalize(
-            &root
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ),
-    };
-    let base = if base.is_empty() {
+///
+/// # Errors
+/// An override Compose would refuse (`-p` must already be a valid name, as for Compose
+/// itself): rewriting it could name another project.
+pub fn project_name(
+    root: &Path,
+    env: &str,
+    name_override: Option<&str>,
+) -> Result<String, UserError> {
+    let folder = normalize(
+        &root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    let folder = if folder.is_empty() {
         "timmy".to_string()
     } else {
-        base
+        folder
     };
-    if env == "test" {
+    let base = match name_override {
+        None => folder,
+        Some(name) => {
+            let hint =
+                format!("pass a name such as `{folder}`, or leave out -p to use the folder name");
+            if name.is_empty() {
+                return Err(UserError::new("the project name is empty").hint(hint));
+            }
+            if !is_valid_name(name) {
+                return Err(UserError::new(format!(
+                    "invalid project name `{name}`: Compose allows lower-case letters, digits, `-` and `_`, starting with a letter or digit"
+                ))
+                .hint(hint));
+            }
+            name.to_string()
+        }
+    };
+    Ok(if env == "test" {
         format!("{base}-test")
     } else {
         base
-    }
+    })
+}
+
+fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 /// Compose accepts lowercase letters, digits, `_` and `-`, starting with a letter or digit.
@@ -98,7 +144,20 @@ mod tests {
 
     #[track_caller]
     fn name_case(root: &str, env: &str, over: Option<&str>, expected: &str) {
-        assert_eq!(project_name(Path::new(root), env, over), expected);
+        assert_eq!(
+            project_name(Path::new(root), env, over).as_deref(),
+            Ok(expected)
+        );
+    }
+
+    #[track_caller]
+    fn bad_name(over: &str, message: &str) {
+        let err = project_name(Path::new("/src/My App"), "dev", Some(over)).unwrap_err();
+        assert_eq!(err.message, message);
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("pass a name such as `myapp`, or leave out -p to use the folder name")
+        );
     }
 
     #[test]
@@ -110,8 +169,22 @@ mod tests {
         name_case("/src/_x", "dev", None, "x");
         name_case("/src/ÜBER", "dev", None, "ber");
         name_case("/", "dev", None, "timmy");
-        name_case("/src/timmy", "dev", Some("E2E_one"), "e2e_one");
+        name_case("/src/timmy", "dev", Some("e2e_one-2"), "e2e_one-2");
         name_case("/src/timmy", "test", Some("ci"), "ci-test");
+        name_case("/src/timmy", "dev", Some("9lives"), "9lives");
+    }
+
+    #[test]
+    fn explicit_names_must_already_be_valid() {
+        bad_name("", "the project name is empty");
+        for name in ["!!!", "E2E_one", "_x", "-x", "my app", "ümlaut"] {
+            bad_name(
+                name,
+                &format!(
+                    "invalid project name `{name}`: Compose allows lower-case letters, digits, `-` and `_`, starting with a letter or digit"
+                ),
+            );
+        }
     }
 
     #[test]
@@ -154,10 +227,12 @@ mod tests {
         .unwrap();
         let project = Project::locate(Some(dir.path()), dir.path()).unwrap();
         let err = Stack::new(&project, "dev", None).unwrap_err();
-        assert!(
-            err.message
-                .ends_with("docker/docker-compose.dev.yml is missing"),
-            "{err:?}"
+        assert_eq!(err.message, "docker/docker-compose.dev.yml is missing");
+        fs::create_dir(dir.path().join("docker/docker-compose.dev.yml")).unwrap();
+        let err = Stack::new(&project, "dev", None).unwrap_err();
+        assert_eq!(
+            err.message,
+            "docker/docker-compose.dev.yml is a directory, not a file"
         );
     }
 }

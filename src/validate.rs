@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
 use crate::check::{self, Finding, Level};
@@ -20,17 +20,21 @@ pub struct EnvFile {
 }
 
 /// Read a text file that may be absent; every other problem is a user error naming the file.
+/// Only a regular file (after following symlinks) is read: a named pipe would block until
+/// something writes to it, a device may never end.
 fn read_optional(path: &Path, shown: &str) -> Result<Option<(String, u32)>, UserError> {
     let meta = match fs::metadata(path) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return match fs::read_link(path) {
+                Ok(target) => Err(dangling_link(shown, &target)),
+                Err(_) => Ok(None),
+            };
+        }
         Err(e) => return Err(UserError::new(format!("cannot read {shown}: {e}"))),
     };
-    if meta.is_dir() {
-        return Err(
-            UserError::new(format!("{shown} is a directory, not a file"))
-                .hint(format!("remove it and create {shown} from .env.example")),
-        );
+    if !meta.is_file() {
+        return Err(not_a_regular_file(shown, meta.file_type()));
     }
     let bytes = fs::read(path).map_err(|e| {
         UserError::new(format!("cannot read {shown}: {e}"))
@@ -43,6 +47,51 @@ fn read_optional(path: &Path, shown: &str) -> Result<Option<(String, u32)>, User
             .hint("save the file as UTF-8 (Compose reads it as UTF-8 too)")
     })?;
     Ok(Some((text, meta.permissions().mode() & 0o777)))
+}
+
+/// A symlink whose target does not exist: `cp` would refuse to write through it, so the hint
+/// says to create the target or replace the link.
+fn dangling_link(shown: &str, target: &Path) -> UserError {
+    let target = target.display();
+    let replace = if shown == ".env" {
+        "rm .env && cp .env.example .env".to_owned()
+    } else {
+        format!("rm {shown}, then create it")
+    };
+    UserError::new(format!(
+        "{shown} is a symbolic link to {target}, which does not exist"
+    ))
+    .hint(format!("create {target}, or replace the link: {replace}"))
+}
+
+fn not_a_regular_file(shown: &str, kind: fs::FileType) -> UserError {
+    if kind.is_dir() {
+        let hint = match shown {
+            ".env" => "remove it and create .env from .env.example".to_owned(),
+            ".env.example" => "remove the directory; .env.example should be a file listing the variables .env needs".to_owned(),
+            _ => format!("remove the directory; {shown} must be a file"),
+        };
+        return UserError::new(format!("{shown} is a directory, not a file")).hint(hint);
+    }
+    let what = if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else {
+        "not a file"
+    };
+    let hint = match shown {
+        ".env" => {
+            "timmy and Compose each read .env; write its values to a regular file (chmod 600 .env)"
+                .to_owned()
+        }
+        _ => format!("timmy reads {shown} before Compose does; make it a regular file"),
+    };
+    UserError::new(format!("{shown} is {what}, not a regular file")).hint(hint)
 }
 
 pub fn read_env_file(root: &Path) -> Result<EnvFile, UserError> {
@@ -86,7 +135,9 @@ pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
 }
 
 /// Print findings; `Err(Exit::Failure)` when one is an error (or a warning under `strict`).
-pub fn report(findings: &[Finding], strict: bool) -> Result<(), Exit> {
+/// `refused` says what that stopped (`nothing was started`); `check`, which starts nothing
+/// anyway, passes `None`.
+pub fn report(findings: &[Finding], strict: bool, refused: Option<&str>) -> Result<(), Exit> {
     for f in findings {
         match f.level {
             Level::Error => ui::error(&f.to_string()),
@@ -108,7 +159,8 @@ pub fn report(findings: &[Finding], strict: bool) -> Result<(), Exit> {
             plural(warnings, "warning")
         };
         ui::error(&format!(
-            "{what} in the configuration; nothing was started{}",
+            "{what} in the configuration{}{}",
+            refused.map(|r| format!("; {r}")).unwrap_or_default(),
             if errors == 0 { " (--strict)" } else { "" }
         ));
         return Err(Exit::Failure);
@@ -127,7 +179,7 @@ pub fn plural(n: usize, word: &str) -> String {
 /// Validate and stop before anything runs when there is an error.
 pub fn gate(stack: &Stack, strict: bool) -> anyhow::Result<()> {
     let found = findings(stack)?;
-    report(&found, strict)?;
+    report(&found, strict, Some("nothing was started"))?;
     Ok(())
 }
 

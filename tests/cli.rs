@@ -31,7 +31,7 @@ fn up_runs_compose_with_the_full_stack_and_prints_a_table() {
                 "{} up --detach --wait --wait-timeout 120 --remove-orphans",
                 stack(&p, "prod")
             ),
-            "compose -p proj ps --all --format json".to_string(),
+            "compose --env-file /dev/null -p proj ps --all --format json".to_string(),
         ]
     );
     assert_eq!(
@@ -63,7 +63,7 @@ fn bad_env_never_calls_docker_and_names_file_and_line() {
         assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", stderr_of(&out));
         let err = stderr_of(&out);
         assert!(
-            err.contains("error: .env:4: unterminated quoted value"),
+            err.contains("error: .env:4: the quote opened on line 3 is never closed"),
             "{cmd:?}: {err}"
         );
         assert!(
@@ -85,7 +85,10 @@ fn docker_exit_code_passes_through() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(p.calls(), ["compose -p proj exec -T timmy false"]);
+    assert_eq!(
+        p.calls(),
+        ["compose --env-file /dev/null -p proj exec -T timmy false"]
+    );
 }
 
 #[test]
@@ -112,7 +115,10 @@ fn failed_up_names_the_service_and_shows_its_logs() {
     assert!(err.contains("exit code 1: HTTP 503"), "{err}");
     assert!(!err.contains("service `redis`"), "{err}");
     let calls = p.calls();
-    assert_eq!(calls[2], "compose -p proj logs --tail 20 timmy");
+    assert_eq!(
+        calls[2],
+        "compose --env-file /dev/null -p proj logs --tail 20 timmy"
+    );
     assert_eq!(
         calls[3],
         "inspect --format {{.Name}}\t{{json .State.Health}} proj-timmy-1"
@@ -406,6 +412,6 @@ fn a_failing_docker_query_with_the_daemon_up_names_the_command() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr_of(&out),
-        "error: `docker compose -p proj ps --all --format json` failed with code 1: \n"
+        "error: `docker compose --env-file /dev/null -p proj ps --all --format json` failed with code 1: \n"
     );
 }

@@ -216,7 +216,10 @@ fn doctor_accepts_a_port_held_by_the_projects_own_container() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
-    assert_eq!(p.calls()[3], "compose -p proj ps --all --format json");
+    assert_eq!(
+        p.calls()[3],
+        "compose --env-file /dev/null -p proj ps --all --format json"
+    );
     assert_eq!(
         line_of(&stdout_of(&out), &format!("✓ port {port}")),
         format!(
@@ -269,7 +272,8 @@ fn doctor_never_prints_a_secret() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!all.contains("s3cr3t"), "{all}");
     assert!(
-        line_of(&all, "✗ .env ").contains("first .env:5: unterminated quoted value"),
+        line_of(&all, "✗ .env ")
+            .contains("first .env:5: the quote opened on line 3 is never closed"),
         "{all}"
     );
 }
@@ -283,7 +287,10 @@ fn bare_timmy_when_nothing_runs_suggests_up() {
     let p = Project::new();
     let out = p.timmy().output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(p.calls(), ["compose -p proj ps --all --format json"]);
+    assert_eq!(
+        p.calls(),
+        ["compose --env-file /dev/null -p proj ps --all --format json"]
+    );
     assert_eq!(
         stdout_of(&out),
         format!(
@@ -389,7 +396,7 @@ fn run_with_a_bad_env_never_calls_docker() {
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = stderr_of(&out);
         assert!(
-            err.contains("error: .env:4: unterminated quoted value"),
+            err.contains("error: .env:4: the quote opened on line 3 is never closed"),
             "{err}"
         );
         assert!(!err.contains("s3cr3t"), "{err}");

@@ -363,6 +363,44 @@ fn down_reports_orphans_found_by_label() {
     }
 }
 
+/// `.env` broken while the stack runs: `ps` still answers and `down` still stops everything,
+/// by name, and Compose never gets to print the broken value (it reads `.env` from the
+/// project root even for `docker compose -p NAME …`).
+#[test]
+fn ps_and_down_work_after_env_broke() {
+    let Some(s) = Stack::new("envbroke", "") else {
+        return;
+    };
+    ok(&s.timmy(&["up", "dev", "--detach"]));
+    let env = s.root().join(".env");
+    let mut text = fs::read_to_string(&env).unwrap();
+    text.push_str("SESSION_SECRET=\"E2eS3cretNeverClosed\n");
+    fs::write(&env, text).unwrap();
+
+    let ps = s.timmy(&["ps"]);
+    ok(&ps);
+    let down = s.timmy(&["down"]);
+    ok(&down);
+    for out in [&ps, &down] {
+        let all = format!("{}{}", stdout(out), stderr(out));
+        assert!(!all.contains("E2eS3cret"), "{all}");
+    }
+    assert!(
+        stderr(&down).contains("stopping the project by name only"),
+        "{}",
+        stderr(&down)
+    );
+    assert!(s.containers().is_empty(), "containers left");
+    let nets = docker(&[
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", s.name),
+    ]);
+    assert!(nets.trim().is_empty(), "network left: {nets}");
+}
+
 /// `timmy shell -c` runs in the container and passes the exit code through.
 #[test]
 fn shell_runs_a_command_in_the_container() {

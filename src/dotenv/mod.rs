@@ -39,6 +39,9 @@ pub struct Entry {
     pub missing: Vec<String>,
     /// A bare `KEY` line: the value was copied from the calling environment.
     pub inherited: bool,
+    /// The `=` or `:` between key and value; `None` for a bare `KEY` line and for a last
+    /// line with neither (Compose reads that text as the value of an empty key).
+    pub separator: Option<char>,
 }
 
 /// What went wrong, without any text from the file (safe to show).
@@ -47,8 +50,10 @@ pub enum ParseErrorKind {
     /// A character that cannot be part of a key before the `=`.
     UnexpectedCharacter(char),
     KeyContainsSpace,
-    /// A quote opened and never closed.
-    UnterminatedQuote,
+    /// A quote opened on line `opened` and never closed.
+    UnterminatedQuote {
+        opened: usize,
+    },
     /// `export` and blanks at the very end of the file.
     EmptyStatement,
     /// A malformed `${` in a value.
@@ -94,9 +99,9 @@ impl ParseError {
                 format!("unexpected character {c:?} in variable name (Compose refuses this file)")
             }
             ParseErrorKind::KeyContainsSpace => "key cannot contain a space".to_owned(),
-            ParseErrorKind::UnterminatedQuote => {
-                "unterminated quoted value: a quote is never closed (Compose reports the line where the file ends)".to_owned()
-            }
+            ParseErrorKind::UnterminatedQuote { opened } => format!(
+                "the quote opened on line {opened} is never closed (Compose reports the line where the file ends)"
+            ),
             ParseErrorKind::EmptyStatement => {
                 "`export` with no variable at the end of the file".to_owned()
             }
@@ -117,7 +122,7 @@ impl ParseError {
                 "keys may hold letters, digits, `_`, `.`, `-`, `[`, `]`; write KEY=value, one per line"
             }
             ParseErrorKind::KeyContainsSpace => "write KEY=value with no space inside the key",
-            ParseErrorKind::UnterminatedQuote => {
+            ParseErrorKind::UnterminatedQuote { .. } => {
                 "close the quote; to keep a quote character inside a value, escape it as \\\" or \\'"
             }
             ParseErrorKind::EmptyStatement => "remove the trailing `export`",

@@ -121,7 +121,7 @@ impl<'a> Reader<'a> {
             }
             // The last line has no `=` and no newline: Compose reads the text as the value
             // of an empty key.
-            return self.value(String::new(), start_line, lookup);
+            return self.value(String::new(), None, start_line, lookup);
         };
         let key = rest[..end].trim_end().to_owned();
         if key.contains(' ') {
@@ -144,12 +144,13 @@ impl<'a> Reader<'a> {
                     raw: String::new(),
                     missing: Vec::new(),
                     inherited: true,
+                    separator: None,
                 });
             }
             return Ok(());
         }
         self.skip_inline_space();
-        self.value(key, start_line, lookup)
+        self.value(key, Some(terminator), start_line, lookup)
     }
 
     /// `export` followed by whitespace is dropped (with the inline space after it).
@@ -172,6 +173,7 @@ impl<'a> Reader<'a> {
     fn value(
         &mut self,
         key: String,
+        separator: Option<char>,
         start_line: usize,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(), ParseError> {
@@ -224,6 +226,7 @@ impl<'a> Reader<'a> {
             raw,
             missing,
             inherited: false,
+            separator,
         });
         Ok(())
     }
@@ -232,6 +235,7 @@ impl<'a> Reader<'a> {
     /// escaped quotes resolved).
     fn quoted(&mut self, quote: Quote) -> Result<(String, String), ParseError> {
         let quote_char = if quote == Quote::Double { '"' } else { '\'' };
+        let opened = self.line;
         let rest = self.rest();
         let mut text = String::new();
         let mut escaped = false;
@@ -259,7 +263,7 @@ impl<'a> Reader<'a> {
         Err(ParseError {
             line: self.line,
             message: format!("unterminated quoted value {first_line}"),
-            kind: ParseErrorKind::UnterminatedQuote,
+            kind: ParseErrorKind::UnterminatedQuote { opened },
             key: None,
         })
     }

@@ -293,9 +293,38 @@ fn inherited_entries_are_marked() {
 }
 
 #[test]
+fn separator_tells_a_missing_name_from_a_last_line_without_equals() {
+    let entries = parse("=v\nA:1\nSHELLV\nB", &shell).expect("parses");
+    let seen: Vec<(&str, Option<char>)> = entries
+        .iter()
+        .map(|e| (e.key.as_str(), e.separator))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("", Some('=')),
+            ("A", Some(':')),
+            ("SHELLV", None),
+            ("", None)
+        ]
+    );
+}
+
+#[test]
+fn unterminated_quote_knows_where_it_opened() {
+    let e = parse("A=1\nB='open\n\nC=2\n", &shell).expect_err("unterminated");
+    assert_eq!(e.kind, ParseErrorKind::UnterminatedQuote { opened: 2 });
+    assert_eq!(e.line, 5);
+    assert_eq!(
+        e.safe_message(),
+        "the quote opened on line 2 is never closed (Compose reports the line where the file ends)"
+    );
+}
+
+#[test]
 fn errors_carry_kind_and_display_with_line() {
     let e = parse("A=1\nB=\"open\n", &shell).expect_err("unterminated");
-    assert_eq!(e.kind, ParseErrorKind::UnterminatedQuote);
+    assert_eq!(e.kind, ParseErrorKind::UnterminatedQuote { opened: 2 });
     assert_eq!(e.to_string(), "line 3: unterminated quoted value \"open");
     let e = parse("A=${X:?}\n", &shell).expect_err("required");
     assert_eq!(e.kind, ParseErrorKind::RequiredVariable);
