@@ -605,31 +605,37 @@ fn report_leftovers(name: &str, left: &[Container]) {
     ui::hint(&format!("remove them with: docker rm -f {}", ids.join(" ")));
 }
 
+/// The service table of `up` and `ps`; it fits 80 columns for the stack's usual ports (the
+/// image and the full port form are in `ps --json`).
 fn service_table(services: &[Service]) -> String {
     let rows: Vec<Vec<String>> = services
         .iter()
         .map(|s| {
+            let state = if s.state == "exited" {
+                format!("exited ({})", s.exit_code)
+            } else {
+                s.state.clone()
+            };
+            let health = if s.health.is_empty() {
+                "-".into()
+            } else {
+                ui::health_word(&s.health)
+            };
+            let ports: Vec<&str> = s.ports.iter().map(|p| p.trim_end_matches("/tcp")).collect();
             vec![
                 s.service.clone(),
-                if s.state == "exited" {
-                    ui::state_word(&format!("exited ({})", s.exit_code))
-                } else {
-                    ui::state_word(&s.state)
-                },
-                if s.health.is_empty() {
+                ui::state_word(&state),
+                health,
+                s.uptime().unwrap_or("-").to_string(),
+                if ports.is_empty() {
                     "-".into()
                 } else {
-                    ui::state_word(&s.health)
-                },
-                if s.ports.is_empty() {
-                    "-".into()
-                } else {
-                    s.ports.join(", ")
+                    ports.join(", ")
                 },
             ]
         })
         .collect();
-    ui::table(&["SERVICE", "STATE", "HEALTH", "PORTS"], &rows)
+    ui::table(&["SERVICE", "STATE", "HEALTH", "UPTIME", "PORTS"], &rows)
 }
 
 /// Shell lines that point plain `docker compose` at the same stack. Measured on Compose

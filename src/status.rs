@@ -121,6 +121,13 @@ impl Service {
 }
 
 impl Service {
+    /// How long a running container has been up, from Docker's status text
+    /// (`Up 3 minutes (healthy)` → `3 minutes`).
+    pub fn uptime(&self) -> Option<&str> {
+        let rest = self.status.strip_prefix("Up ")?;
+        Some(rest.split(" (").next().unwrap_or(rest).trim())
+    }
+
     /// Why `up` counts this service as failed, in words. A crash-looping container reports
     /// `ExitCode` 0 while it restarts; its last code is only in the status text, `Restarting (3)`.
     pub fn failure(&self) -> String {
@@ -267,6 +274,15 @@ mod tests {
         assert_eq!(s[1].exit_code, 137);
         assert!(s[1].is_failed());
         assert!(!s[0].is_failed());
+    }
+
+    #[test]
+    fn uptime_from_status() {
+        let s = parse_ps(LINES).unwrap();
+        assert_eq!(s[0].uptime(), Some("2 minutes"));
+        assert_eq!(s[1].uptime(), Some("3 seconds"));
+        let a = parse_ps(ARRAY).unwrap();
+        assert_eq!(a[1].uptime(), None, "exited: no uptime");
     }
 
     #[test]

@@ -110,6 +110,25 @@ pub fn out(text: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// A health word for a table cell, with a coloured dot when colours are on (a dot without
+/// colour says nothing, so plain output keeps the bare word).
+pub fn health_word(word: &str) -> String {
+    if console::colors_enabled() {
+        format!("{} {}", dot(word), state_word(word))
+    } else {
+        word.to_string()
+    }
+}
+
+fn dot(word: &str) -> String {
+    let s = match word {
+        "healthy" => style("\u{25cf}").green(),
+        "unhealthy" => style("\u{25cf}").red(),
+        _ => style("\u{25cf}").yellow(),
+    };
+    s.to_string()
+}
+
 /// Left-aligned columns separated by two spaces; widths ignore ANSI escapes.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();

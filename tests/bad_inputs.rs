@@ -1364,7 +1364,7 @@ fn project_path_with_spaces_and_non_ascii_works() {
     );
     assert_eq!(
         stdout_of(&out),
-        "SERVICE  STATE    HEALTH   PORTS\nredis    running  healthy  -\ntimmy    running  healthy  -\n"
+        "SERVICE  STATE    HEALTH   UPTIME  PORTS\nredis    running  healthy  -       -\ntimmy    running  healthy  -       -\n"
     );
 
     // From elsewhere with --project-dir, and a bad .env there: the same relative message.

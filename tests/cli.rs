@@ -14,7 +14,7 @@ fn stack(p: &Project, env: &str) -> String {
         .replace(".dev.yml", &format!(".{env}.yml"))
 }
 
-const PS_HEALTHY: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
+const PS_HEALTHY: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 2 minutes (healthy)"}
 {"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0,"Publishers":[{"URL":"127.0.0.1","TargetPort":3000,"PublishedPort":3000,"Protocol":"tcp"}]}
 "#;
 
@@ -36,9 +36,9 @@ fn up_runs_compose_with_the_full_stack_and_prints_a_table() {
     );
     assert_eq!(
         stdout_of(&out),
-        "SERVICE  STATE    HEALTH   PORTS\n\
-         redis    running  healthy  -\n\
-         timmy    running  healthy  127.0.0.1:3000->3000/tcp\n"
+        "SERVICE  STATE    HEALTH   UPTIME     PORTS\n\
+         redis    running  healthy  2 minutes  -\n\
+         timmy    running  healthy  -          127.0.0.1:3000->3000\n"
     );
     assert!(stderr_of(&out).contains("prod stack `proj` is up"));
 }
@@ -413,5 +413,28 @@ fn a_failing_docker_query_with_the_daemon_up_names_the_command() {
     assert_eq!(
         stderr_of(&out),
         "error: `docker compose --env-file /dev/null -p proj ps --all --format json` failed with code 1: \n"
+    );
+}
+
+#[test]
+fn colours_only_when_asked_or_on_a_terminal() {
+    let p = Project::new();
+    p.answer(1, PS_HEALTHY, 0);
+    p.answer(2, PS_HEALTHY, 0);
+    let plain = p.timmy().arg("ps").output().unwrap();
+    assert!(
+        !stdout_of(&plain).contains('\u{1b}'),
+        "NO_COLOR and a pipe: no escapes"
+    );
+    let coloured = p
+        .timmy()
+        .env_remove("NO_COLOR")
+        .args(["--color", "always", "ps"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&coloured);
+    assert!(
+        text.contains("\u{1b}[32m\u{25cf}"),
+        "a green health dot: {text:?}"
     );
 }
