@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
+
+use crate::project;
 
 const ABOUT: &str = "Run the Timmy service stack on Docker Compose v2: the right files for each \
 environment, a validated .env, health waits and no orphans.";
@@ -213,7 +216,11 @@ Examples:
     #[command(after_help = "\
 Examples:
   timmy completions bash > ~/.local/share/bash-completion/completions/timmy
-  timmy completions zsh > \"${fpath[1]}/_timmy\"")]
+  timmy completions zsh > \"${fpath[1]}/_timmy\"
+
+These scripts complete commands and flags. For environment and service names of the project
+you are in, let the shell ask timmy at completion time instead:
+  echo 'source <(COMPLETE=bash timmy)' >> ~/.bashrc      (zsh: COMPLETE=zsh, fish: COMPLETE=fish)")]
     Completions(CompletionsArgs),
 
     /// Print timmy's man page (roff), or the page of one command
@@ -228,7 +235,7 @@ Examples:
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Environment: dev, prod, test or any docker/docker-compose.<env>.yml
-    #[arg(default_value = "dev")]
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
     pub env: String,
     /// Build images before starting, even when they exist
     #[arg(long)]
@@ -247,6 +254,7 @@ pub struct UpArgs {
 #[derive(Debug, Args)]
 pub struct DownArgs {
     /// Environment to stop; by default the one that is running, learnt from container labels
+    #[arg(add = ArgValueCandidates::new(project::env_candidates))]
     pub env: Option<String>,
     /// Also remove the stack's named volumes (data is lost)
     #[arg(long)]
@@ -262,13 +270,14 @@ pub struct PsArgs {
     #[arg(long)]
     pub json: bool,
     /// Environment whose project to show (test has its own project name)
-    #[arg(long, value_name = "ENV")]
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), long, value_name = "ENV")]
     pub env: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Services to show; all when none given
+    #[arg(add = ArgValueCandidates::new(project::service_candidates))]
     pub services: Vec<String>,
     /// Keep following new lines
     #[arg(short, long)]
@@ -284,7 +293,7 @@ pub struct LogsArgs {
 #[derive(Debug, Args)]
 pub struct ShellArgs {
     /// Service to enter
-    #[arg(default_value = "timmy")]
+    #[arg(add = ArgValueCandidates::new(project::service_candidates), default_value = "timmy")]
     pub service: String,
     /// Run this shell command instead of an interactive shell
     #[arg(short = 'c', value_name = "COMMAND")]
@@ -294,6 +303,7 @@ pub struct ShellArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Service to run the command in
+    #[arg(add = ArgValueCandidates::new(project::service_candidates))]
     pub service: String,
     /// The command and its arguments (after `--`)
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -303,7 +313,7 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// Environment whose images to build
-    #[arg(default_value = "dev")]
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
     pub env: String,
     /// Build without the layer cache
     #[arg(long)]
@@ -313,6 +323,7 @@ pub struct BuildArgs {
 #[derive(Debug, Args)]
 pub struct RestartArgs {
     /// Services to restart; all when none given
+    #[arg(add = ArgValueCandidates::new(project::service_candidates))]
     pub services: Vec<String>,
 }
 
@@ -326,7 +337,7 @@ pub struct TestArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Environment whose file stack to check
-    #[arg(default_value = "dev")]
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
     pub env: String,
     /// Treat warnings as errors
     #[arg(long)]
@@ -336,7 +347,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// Environment (only matters for the shell-environment lookup order, kept for symmetry)
-    #[arg(default_value = "dev")]
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
     pub env: String,
     /// Print one JSON object {"KEY": "value", ...}
     #[arg(long)]
@@ -349,7 +360,7 @@ pub struct EnvArgs {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// Environment whose configuration to print
-    #[arg(default_value = "dev")]
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
     pub env: String,
     /// Print only the compose files of the stack, one per line
     #[arg(long, conflicts_with = "export")]

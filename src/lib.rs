@@ -38,6 +38,11 @@ use crate::exit::{Exit, UserError};
 
 /// Parse `args`, run the command, print any error, and return the exit code.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    // `COMPLETE=bash timmy` prints the shell's registration, and the shell then calls timmy
+    // back with COMPLETE set for each completion (environment and service names included).
+    // Without COMPLETE this is one environment lookup.
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .complete();
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

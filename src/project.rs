@@ -114,6 +114,33 @@ impl Project {
     }
 }
 
+/// The project seen from the shell's current directory, for completion candidates only.
+fn completing_project() -> Option<Project> {
+    let cwd = std::env::current_dir().ok()?;
+    let explicit = std::env::var_os("TIMMY_PROJECT_DIR").map(PathBuf::from);
+    Project::locate(explicit.as_deref(), &cwd).ok()
+}
+
+/// Environment names for dynamic shell completion (`source <(COMPLETE=bash timmy)`).
+pub fn env_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    completing_project()
+        .map(|p| p.envs)
+        .unwrap_or_default()
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
+}
+
+/// Service names for dynamic shell completion.
+pub fn service_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    completing_project()
+        .map(|p| p.services())
+        .unwrap_or_default()
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
+}
+
 fn find_root(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()

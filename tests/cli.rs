@@ -438,3 +438,26 @@ fn colours_only_when_asked_or_on_a_terminal() {
         "a green health dot: {text:?}"
     );
 }
+
+#[test]
+fn dynamic_completion_offers_the_projects_envs_and_services() {
+    let p = Project::new();
+    let complete = |words: &[&str]| {
+        let out = p
+            .timmy()
+            .env("COMPLETE", "fish")
+            .arg("--")
+            .args(words)
+            .output()
+            .unwrap();
+        stdout_of(&out)
+            .lines()
+            .filter(|l| !l.starts_with('-'))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(complete(&["timmy", "up", ""]), ["dev", "prod", "test"]);
+    assert_eq!(complete(&["timmy", "shell", ""]), ["redis", "timmy"]);
+    assert_eq!(complete(&["timmy", "logs", "re"]), ["redis"]);
+    assert!(p.calls().is_empty(), "completion runs no docker");
+}
