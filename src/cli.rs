@@ -26,6 +26,31 @@ Environments are the files docker/docker-compose.<env>.yml next to docker/docker
 Exit codes: 0 ok, 1 timmy's own error, 2 usage, docker's code when a docker command fails,
 128+N when stopped by signal N (130 for Ctrl-C).";
 
+const CHECK_RULES: &str = "\
+Examples:
+  timmy check               the dev stack
+  timmy check prod --strict warnings count as errors
+
+.env is read with Compose v2's own rules (the same values, the same line numbers):
+  KEY=value, `export KEY=value`, `KEY: value`; a value in \"double quotes\" expands \\n and ${VAR};
+  in 'single quotes' nothing expands; unquoted, ` #` starts a comment but a tab before # does not;
+  $VAR and ${VAR} are interpolated from the shell first, then from earlier keys; $$ is a `$`.
+
+Errors (nothing starts):
+  a line Compose cannot parse; a key of .env.example missing or empty (commented-out keys of
+  .env.example are optional); a secret-looking key (TOKEN, SECRET, PASSWORD, API_KEY...) holding
+  a placeholder or the example's value; a ${VAR} of the compose files that is unset and has no
+  default; an unset ${VAR:?}; .env writable by others; a tab in a compose file's indentation.
+Warnings:
+  `$` that Compose would swallow (pa$word -> pa), duplicate keys (the last wins), a tab before #,
+  `KEY=   # note` (the value is `# note`), CRLF, BOM, no final newline, odd or lowercase keys,
+  keys shadowed by the shell, token shapes that look wrong (GitHub, ClickUp, Anthropic, OpenAI,
+  Google), .env readable by others (chmod 600 .env), a docker/.env beside the root .env, and
+  COMPOSE_PROJECT_NAME / COMPOSE_FILE / COMPOSE_PROFILES in .env.
+
+Findings read `.env:LINE: message` with a hint. Values are never printed.
+Exit 1 when an error is found (or a warning with --strict), else 0.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "timmy",
@@ -178,13 +203,16 @@ The test stack has its own project name (<name>-test), so it never touches a dev
     Test(TestArgs),
 
     /// Validate .env against .env.example and the selected file stack; starts nothing
-    #[command(after_help = "\
+    #[command(
+        after_help = "\
 Examples:
   timmy check               the dev stack
   timmy check prod --strict warnings count as errors
 
 Findings read `.env:LINE: message` with a hint. Values are never printed.
-Exit 1 when an error is found (or a warning with --strict), else 0.")]
+Exit 1 when an error is found (or a warning with --strict), else 0. `--help` lists the rules.",
+        after_long_help = CHECK_RULES
+    )]
     Check(CheckArgs),
 
     /// Check that this machine can run the stack, with a fix for each problem
