@@ -12,6 +12,7 @@ use clap::CommandFactory;
 use crate::cli::{self, Cli, Command};
 use crate::compose;
 use crate::docker::{self, Docker};
+use crate::engine_api::{self, EngineApi};
 use crate::exit::{Exit, UserError};
 use crate::lock;
 use crate::preflight;
@@ -272,7 +273,7 @@ impl App {
         let name = self.name(&project, env.as_deref().unwrap_or("dev"))?;
         let docker = self.docker()?;
         let _lock = self.lock(&project.root, "down")?;
-        let before = Self::containers(&docker, &project.root, &name)?;
+        let before = self.containers(&docker, &project.root, &name, false)?;
         if before.is_empty() {
             ui::info(&format!("nothing of project `{name}` is running"));
             return Ok(());
@@ -302,7 +303,7 @@ impl App {
         if docker.dry_run {
             return Ok(());
         }
-        let left = Self::containers(&docker, &project.root, &name)?;
+        let left = self.containers(&docker, &project.root, &name, false)?;
         let known = project.services();
         for (c, why) in status::orphans(&before, &files, &known) {
             if !left.iter().any(|l| l.id == c.id) {
@@ -321,8 +322,37 @@ impl App {
         Err(Exit::Failure.into())
     }
 
-    fn containers(docker: &Docker, root: &Path, name: &str) -> Result<Vec<Container>> {
-        let out = docker.query_ok(&compose::containers_of(root, name))?;
+    /// Every container with the project label: asked of the engine's socket directly (no
+    /// process, see `engine_api`), else through `docker ps`. With `TIMMY_DOCKER` set timmy
+    /// always goes through that CLI, which may talk to another daemon than the local socket.
+    fn containers(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        after_signal: bool,
+    ) -> Result<Vec<Container>> {
+        let api = (self.env.timmy_docker.is_none())
+            .then(|| preflight::daemon_socket(&self.env))
+            .flatten()
+            .map(|socket| EngineApi::new(&socket));
+        if let Some(api) = api {
+            if docker.verbose {
+                ui::command_line("running:", &engine_api::describe_query(name));
+            }
+            match api.containers_of(name) {
+                Ok(containers) => return Ok(containers),
+                Err(e) => ui::warning(&format!("{e}; asking `docker ps` instead")),
+            }
+        }
+        let query = compose::containers_of(root, name);
+        let out = if after_signal {
+            let out = docker.query_after_signal(&query)?;
+            anyhow::ensure!(out.code == 0, "`{query}` failed with code {}", out.code);
+            out.stdout
+        } else {
+            docker.query_ok(&query)?
+        };
         Ok(status::parse_containers(&out))
     }
 
@@ -414,7 +444,7 @@ impl App {
         let docker = self.docker()?;
         let _lock = self.lock(&project.root, "test")?;
         let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
-        let cleaned = Self::remove_test_stack(&docker, &stack);
+        let cleaned = self.remove_test_stack(&docker, &stack);
         let code = outcome?;
         if let Err(e) = cleaned {
             ui::warning(&format!("cleaning up the test stack failed: {e:#}"));
@@ -437,7 +467,7 @@ impl App {
     /// `compose run` was still creating when it was interrupted can appear after `down` listed
     /// the project (measured: the network then stays "in use"); such stragglers are removed by
     /// id and `down` runs once more.
-    fn remove_test_stack(docker: &Docker, stack: &Stack) -> Result<()> {
+    fn remove_test_stack(&self, docker: &Docker, stack: &Stack) -> Result<()> {
         let down = compose::down(
             &stack.root,
             &stack.name,
@@ -449,15 +479,14 @@ impl App {
         if docker.dry_run {
             return Ok(());
         }
-        let query = compose::containers_of(&stack.root, &stack.name);
-        let left = status::parse_containers(&docker.query_after_signal(&query)?.stdout);
+        let left = self.containers(docker, &stack.root, &stack.name, true)?;
         if left.is_empty() {
             return Ok(());
         }
         let ids: Vec<String> = left.iter().map(|c| c.id.clone()).collect();
         docker.run_always(&compose::remove_containers(&stack.root, &ids))?;
         docker.run_always(&down)?;
-        let left = status::parse_containers(&docker.query_after_signal(&query)?.stdout);
+        let left = self.containers(docker, &stack.root, &stack.name, true)?;
         if !left.is_empty() {
             report_leftovers(&stack.name, &left);
             return Err(Exit::Failure.into());

@@ -15,6 +15,7 @@ pub mod compose;
 pub mod docker;
 pub mod doctor;
 pub mod dotenv;
+pub mod engine_api;
 pub mod exit;
 pub mod lock;
 pub mod man;

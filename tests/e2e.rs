@@ -50,8 +50,17 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
     ]));
     ok(&s.timmy(&["exec", "redis", "--", "redis-cli", "set", "proof", "kept"]));
 
-    let down = s.timmy(&["down"]);
+    let down = s.timmy(&["-v", "down"]);
     ok(&down);
+    // The label queries before and after go to the engine's socket: one docker process in all.
+    let said = stderr(&down);
+    let spawned: Vec<&str> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("running: docker "))
+        .map(|rest| rest.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(spawned, ["compose"], "{}", stderr(&down));
+    assert_eq!(stderr(&down).matches("GET /containers/json").count(), 2);
     assert!(
         stderr(&down).contains("no container of the project is left"),
         "{}",

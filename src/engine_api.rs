@@ -1,0 +1,259 @@
+//! Read-only questions to the Docker Engine API over its Unix socket, without starting a
+//! `docker` process: each spawned `docker ps` costs 15–30 ms here, a GET on the socket well
+//! under one. Used for the label queries of `down` and the test-stack cleanup, which run on
+//! every stop.
+//!
+//! Written by hand on purpose: the Rust Docker clients (bollard and its kin) are async and
+//! bring a runtime, TLS and hundreds of crates for what is one HTTP/1.1 GET with
+//! `Connection: close`. Only what the engine sends for these requests is handled: a status
+//! line, headers, and a body either sized by `Content-Length`, chunked, or closed by EOF.
+
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::compose::{LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use crate::status::Container;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct EngineApi {
+    pub socket: PathBuf,
+}
+
+impl EngineApi {
+    pub fn new(socket: &Path) -> Self {
+        Self {
+            socket: socket.to_path_buf(),
+        }
+    }
+
+    /// `GET path` → status code and body.
+    pub fn get(&self, path: &str) -> io::Result<(u16, Vec<u8>)> {
+        let mut stream = UnixStream::connect(&self.socket)?;
+        stream.set_read_timeout(Some(TIMEOUT))?;
+        stream.set_write_timeout(Some(TIMEOUT))?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: timmy\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        parse_response(&raw)
+    }
+
+    /// Every container (running or not) carrying the Compose project label `name`.
+    pub fn containers_of(&self, name: &str) -> io::Result<Vec<Container>> {
+        let filters = format!(r#"{{"label":["{LABEL_PROJECT}={name}"]}}"#);
+        let path = format!(
+            "/containers/json?all=1&filters={}",
+            percent_encode(&filters)
+        );
+        let (status, body) = self.get(&path)?;
+        if status != 200 {
+            let text = String::from_utf8_lossy(&body);
+            return Err(io::Error::other(format!(
+                "the engine answered {status} to GET /containers/json: {}",
+                text.trim()
+            )));
+        }
+        parse_containers(&body)
+    }
+}
+
+/// The path shown by `-v` for a label query.
+pub fn describe_query(name: &str) -> String {
+    format!("GET /containers/json?all=1 (label {LABEL_PROJECT}={name}) on the Docker socket")
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawContainer {
+    id: String,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    labels: Option<std::collections::HashMap<String, String>>,
+}
+
+fn parse_containers(body: &[u8]) -> io::Result<Vec<Container>> {
+    let raw: Vec<RawContainer> = serde_json::from_slice(body)
+        .map_err(|e| io::Error::other(format!("unexpected answer from the engine: {e}")))?;
+    Ok(raw
+        .into_iter()
+        .map(|c| {
+            let labels = c.labels.unwrap_or_default();
+            let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
+            Container {
+                name: c
+                    .names
+                    .first()
+                    .map(|n| n.trim_start_matches('/').to_string())
+                    .unwrap_or_default(),
+                id: c.id,
+                state: c.state,
+                service: label(LABEL_SERVICE),
+                oneoff: label(LABEL_ONEOFF).eq_ignore_ascii_case("true"),
+                config_files: label(LABEL_CONFIG_FILES)
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect(),
+            }
+        })
+        .collect())
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn parse_response(raw: &[u8]) -> io::Result<(u16, Vec<u8>)> {
+    let bad = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("bad HTTP answer from the engine: {what}"),
+        )
+    };
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no end of headers"))?;
+    let head = std::str::from_utf8(&raw[..split]).map_err(|_| bad("headers are not text"))?;
+    let body = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| bad("no status line"))?;
+    let mut chunked = false;
+    let mut length = None;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
+            chunked = true;
+        } else if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse::<usize>().ok();
+        }
+    }
+    let body = if chunked {
+        dechunk(body).ok_or_else(|| bad("broken chunked body"))?
+    } else if let Some(n) = length {
+        body.get(..n)
+            .ok_or_else(|| bad("body shorter than Content-Length"))?
+            .to_vec()
+    } else {
+        body.to_vec()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[..end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        rest = &rest[end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+
+    const BODY: &str = r#"[{"Id":"abc123","Names":["/p-redis-1"],"State":"running","Labels":{"com.docker.compose.project":"p","com.docker.compose.service":"redis","com.docker.compose.oneoff":"False","com.docker.compose.project.config_files":"/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml"}},
+{"Id":"def456","Names":["/stray"],"State":"exited","Labels":{"com.docker.compose.project":"p"}}]"#;
+
+    #[test]
+    fn content_length_and_chunked_bodies() {
+        let plain = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]trailing";
+        assert_eq!(
+            parse_response(plain.as_bytes()).unwrap(),
+            (200, b"[]".to_vec())
+        );
+        let chunked =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[{}\r\n1\r\n]\r\n0\r\n\r\n";
+        assert_eq!(
+            parse_response(chunked.as_bytes()).unwrap(),
+            (200, b"[{}]".to_vec())
+        );
+        assert!(parse_response(b"garbage").is_err());
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        );
+    }
+
+    #[test]
+    fn containers_from_engine_json() {
+        let c = parse_containers(BODY.as_bytes()).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].name, "p-redis-1");
+        assert_eq!(c[0].service, "redis");
+        assert!(!c[0].oneoff);
+        assert_eq!(c[0].config_files.len(), 2);
+        assert_eq!(c[1].service, "");
+        assert!(c[1].config_files.is_empty());
+    }
+
+    #[test]
+    fn filters_are_percent_encoded() {
+        assert_eq!(
+            percent_encode(r#"{"label":["a=b"]}"#),
+            "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D"
+        );
+    }
+
+    /// A one-shot server on a real Unix socket: the request line and the answer round-trip.
+    #[test]
+    fn get_over_a_unix_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("d.sock");
+        let listener = UnixListener::bind(&sock).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut req = [0_u8; 1024];
+            let n = conn.read(&mut req).unwrap();
+            let req = String::from_utf8_lossy(&req[..n]).into_owned();
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}",
+                BODY.len()
+            );
+            conn.write_all(answer.as_bytes()).unwrap();
+            req
+        });
+        let api = EngineApi::new(&sock);
+        let containers = api.containers_of("p").unwrap();
+        assert_eq!(containers.len(), 2);
+        let request = server.join().unwrap();
+        assert!(
+            request.starts_with("GET /containers/json?all=1&filters=%7B%22label%22%3A%5B%22com.docker.compose.project%3Dp%22%5D%7D HTTP/1.1\r\n"),
+            "{request}"
+        );
+    }
+}
