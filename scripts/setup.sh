@@ -21,8 +21,26 @@ fi
 
 "$here/build-offline-images.sh"
 
+# A fresh clone gets a .env to fill in: .env.example, mode 600, owned by whoever ran sudo,
+# and the offline images when the official ones are not on this machine (no registry here).
+# An existing .env is never touched.
+root_dir=$(cd "$here/.." && pwd)
+if [ ! -e "$root_dir/.env" ] && [ -f "$root_dir/.env.example" ]; then
+    cp "$root_dir/.env.example" "$root_dir/.env"
+    chmod 600 "$root_dir/.env"
+    if ! docker image inspect node:20-slim >/dev/null 2>&1; then
+        sed -i -e 's|^NODE_IMAGE=.*|NODE_IMAGE=timmy-offline/node:20|' \
+            -e 's|^REDIS_IMAGE=.*|REDIS_IMAGE=timmy-offline/redis:7|' "$root_dir/.env"
+        offline=" with the offline images"
+    fi
+    if [ -n "${SUDO_UID:-}" ]; then
+        chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$root_dir/.env"
+    fi
+    echo "setup: created .env from .env.example${offline:-}; fill in its secrets (timmy check lists them)" >&2
+fi
+
 cat >&2 <<MSG
-setup: done in $(($(date +%s) - start))s. On a machine without a container registry, put in .env:
+setup: done in $(($(date +%s) - start))s. On a machine without a container registry, .env needs:
     NODE_IMAGE=timmy-offline/node:20
     REDIS_IMAGE=timmy-offline/redis:7
 MSG

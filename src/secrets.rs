@@ -407,8 +407,14 @@ pub fn is_placeholder(value: &str) -> bool {
     if starts("xxx") || (v.starts_with('<') && v.ends_with('>')) {
         return true;
     }
+    // The word rules apply to the value and to what follows a token prefix
+    // (`sk-ant-your_key_here`, `ghp_changeme`).
+    placeholder_words(v) || (unprefixed.len() < v.len() && placeholder_words(unprefixed))
+}
+
+fn placeholder_words(text: &str) -> bool {
     // Every marker below is ASCII, so only ASCII letters need lower-casing.
-    let words: String = v
+    let words: String = text
         .chars()
         .map(|c| {
             if c.is_alphanumeric() {
@@ -651,6 +657,9 @@ mod tests {
             "***",
             "insert_key_here",
             "replace_me",
+            "sk-ant-your_key_here",
+            "pk_your_token_here",
+            "ghp_changeme",
         ] {
             assert!(is_placeholder(v), "{v:?} should be a placeholder");
         }

@@ -439,13 +439,28 @@ catalogue! {
         ],
         ..BASE
     };
+    // The example's own value, when it looks real (here a well-shaped token).
     secret_still_has_the_example_value: Case {
-        setup: |p| env(p, "NODE_ENV=production\nLOG_LEVEL=info\nGITHUB_TOKEN=ghp_your_token_here\n"),
+        setup: |p| {
+            let token = "GITHUB_TOKEN=ghp_Ex4mpleEx4mpleEx4mpleEx4mpleEx4mple1\n";
+            p.write(".env.example", &format!("NODE_ENV=production\nLOG_LEVEL=info\n{token}"));
+            env(p, &format!("NODE_ENV=production\nLOG_LEVEL=info\n{token}"));
+        },
         runs: GATES,
         stderr: &[
             "error: .env:3: GITHUB_TOKEN still has the value from .env.example",
-            "  hint: .env.example:5 is only an example; set the real value of GITHUB_TOKEN in .env",
-            "warning: .env:3: GITHUB_TOKEN looks like a GitHub token (ghp_…) but contains characters other than letters and digits",
+            "  hint: .env.example:3 is only an example; set the real value of GITHUB_TOKEN in .env",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
+    // A placeholder after a real token prefix is a placeholder, not a malformed token.
+    secret_is_a_prefixed_placeholder: Case {
+        setup: |p| env(p, "NODE_ENV=production\nLOG_LEVEL=info\nGITHUB_TOKEN=ghp_your_token_here\n"),
+        runs: GATES,
+        stderr: &[
+            "error: .env:3: GITHUB_TOKEN holds a placeholder, not a real value",
+            "  hint: put the real value of GITHUB_TOKEN in .env",
             NOTHING_STARTED,
         ],
         ..BASE
