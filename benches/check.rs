@@ -12,22 +12,10 @@ use timmy::check::{self, Input};
 use timmy::dotenv;
 
 /// A well-formed `.env` like the end-to-end tests' (fake tokens, offline images).
-const REAL_ENV: &str = "\
-CLICKUP_API_TOKEN=pk_81234567_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345
-CLICKUP_TEAM_ID=9012345
-GITHUB_TOKEN=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u
-GITHUB_REPO=timmy-org/timmy
-ANTHROPIC_API_KEY=sk-ant-api03-e2eFakeKeyForTestsOnly0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN-AAAAAAAA
-OPENAI_API_KEY=sk-proj-e2eFakeKeyForTestsOnly0123456789
-WORKSPACE_PATH=./workspace
-NODE_ENV=production
-LOG_LEVEL=info
-REDIS_PORT=6379
-NODE_IMAGE=timmy-offline/node:20
-REDIS_IMAGE=timmy-offline/redis:7
-TIMMY_PORT=0
-TIMMY_DEBUG_PORT=0
-";
+const REAL_ENV: &str = concat!(
+    include_str!("../tests/fixtures/stack.env"),
+    "NODE_IMAGE=timmy-offline/node:20\nREDIS_IMAGE=timmy-offline/redis:7\nTIMMY_PORT=0\nTIMMY_DEBUG_PORT=0\n"
+);
 
 const EXAMPLE: &str = include_str!("../.env.example");
 const BASE: &str = include_str!("../docker/docker-compose.yml");

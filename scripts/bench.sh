@@ -97,23 +97,11 @@ for dir in "$proj" "$big"; do
     mkdir -p "$dir"
     cp -R "$repo/docker" "$repo/app" "$repo/scripts" "$repo/.env.example" "$dir/"
 done
-# Like the end-to-end tests' TEST_ENV; port 0 lets Docker pick free host ports.
-cat >"$proj/.env" <<EOF
-CLICKUP_API_TOKEN=pk_81234567_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345
-CLICKUP_TEAM_ID=9012345
-GITHUB_TOKEN=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u
-GITHUB_REPO=timmy-org/timmy
-ANTHROPIC_API_KEY=sk-ant-api03-e2eFakeKeyForTestsOnly0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN-AAAAAAAA
-OPENAI_API_KEY=sk-proj-e2eFakeKeyForTestsOnly0123456789
-WORKSPACE_PATH=./workspace
-NODE_ENV=production
-LOG_LEVEL=info
-REDIS_PORT=6379
-NODE_IMAGE=$node_image
-REDIS_IMAGE=$redis_image
-TIMMY_PORT=0
-TIMMY_DEBUG_PORT=0
-EOF
+# The end-to-end tests' .env (tests/fixtures/stack.env); port 0 lets Docker pick free ports.
+{
+    cat "$repo/tests/fixtures/stack.env"
+    printf 'NODE_IMAGE=%s\nREDIS_IMAGE=%s\nTIMMY_PORT=0\nTIMMY_DEBUG_PORT=0\n' "$node_image" "$redis_image"
+} >"$proj/.env"
 # The same .env filled to 10,000 lines; per ten lines: a comment, a blank, a double-quoted
 # value with \${...} and an escape, a single-quoted value, six plain values with a comment
 # (benches/check.rs generates the same text).

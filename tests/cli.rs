@@ -51,7 +51,7 @@ fn bad_env_never_calls_docker_and_names_file_and_line() {
         ".env",
         "NODE_ENV=production\nLOG_LEVEL=info\nGITHUB_TOKEN=\"s3cr3t-value\n",
     );
-    let before = p.snapshot();
+    let before = common::tree_snapshot(&p.root());
     for cmd in [
         &["up"][..],
         &["up", "prod"],
@@ -72,7 +72,11 @@ fn bad_env_never_calls_docker_and_names_file_and_line() {
         );
     }
     assert!(p.calls().is_empty(), "docker was called: {:?}", p.calls());
-    assert_eq!(before, p.snapshot(), "a file of the project changed");
+    assert_eq!(
+        before,
+        common::tree_snapshot(&p.root()),
+        "a file of the project changed"
+    );
 }
 
 #[test]

@@ -129,43 +129,7 @@ impl Project {
 
     /// `timmy` run in the project root with the fake docker and a clean environment.
     pub fn timmy(&self) -> Command {
-        let mut cmd = Command::cargo_bin("timmy").unwrap();
-        cmd.current_dir(self.root())
-            .env_clear()
-            .env("PATH", self.fake.join("bin"))
-            .env("HOME", self.dir.path())
-            .env("FAKE_DOCKER_DIR", &self.fake)
-            .env("TIMMY_DOCKER", self.fake.join("bin/docker"))
-            .env("DOCKER_CONFIG", self.fake.join("config"))
-            .env(
-                "DOCKER_HOST",
-                format!("unix://{}", self.socket_path.display()),
-            )
-            .env("NO_COLOR", "1");
-        cmd
-    }
-
-    /// Every file under the project root with its content, to prove nothing changed.
-    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
-        let mut out = Vec::new();
-        walk(&self.root(), &mut out);
-        out.sort();
-        out
-    }
-}
-
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            let bytes = fs::read(&p).unwrap_or_default();
-            out.push((p, bytes));
-        }
+        Command::from_std(self.std_command(&assert_cmd::cargo::cargo_bin("timmy")))
     }
 }
 

@@ -77,18 +77,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A well-formed `.env` for tests: real-looking (fake) tokens, the offline images.
-pub const TEST_ENV: &str = "\
-CLICKUP_API_TOKEN=pk_81234567_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345
-CLICKUP_TEAM_ID=9012345
-GITHUB_TOKEN=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u
-GITHUB_REPO=timmy-org/timmy
-ANTHROPIC_API_KEY=sk-ant-api03-e2eFakeKeyForTestsOnly0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN-AAAAAAAA
-OPENAI_API_KEY=sk-proj-e2eFakeKeyForTestsOnly0123456789
-WORKSPACE_PATH=./workspace
-NODE_ENV=production
-LOG_LEVEL=info
-REDIS_PORT=6379
-";
+pub const TEST_ENV: &str = include_str!("../fixtures/stack.env");
 
 /// One test's project copy and project name; dropping it removes everything it started.
 pub struct Stack {
