@@ -86,6 +86,14 @@ impl App {
         stack::project_name(&project.root, env, self.global.project_name.as_deref())
     }
 
+    /// The environment asked for (resolved, if any) and the project name it runs under;
+    /// without one, the name dev and prod share.
+    fn target(&self, project: &Project, env: Option<&str>) -> Result<(Option<String>, String)> {
+        let env = env.map(|e| project.resolve_env(e)).transpose()?;
+        let name = self.name(project, env.as_deref().unwrap_or("dev"))?;
+        Ok((env, name))
+    }
+
     /// Docker CLI, Compose plugin and daemon, checked without spawning anything.
     fn docker(&self) -> Result<Docker> {
         let program = preflight::ready(&self.env)?;
@@ -108,11 +116,7 @@ impl App {
     }
 
     fn runner(&self, program: PathBuf) -> Docker {
-        Docker {
-            program,
-            dry_run: self.global.dry_run,
-            verbose: self.global.verbose,
-        }
+        Docker::new(program, &self.global)
     }
 
     fn check(&self, a: &cli::CheckArgs) -> Result<()> {
@@ -265,12 +269,7 @@ impl App {
 
     fn down(&self, a: &cli::DownArgs) -> Result<()> {
         let project = self.project()?;
-        let env = a
-            .env
-            .as_deref()
-            .map(|e| project.resolve_env(e))
-            .transpose()?;
-        let name = self.name(&project, env.as_deref().unwrap_or("dev"))?;
+        let (env, name) = self.target(&project, a.env.as_deref())?;
         let docker = self.docker()?;
         let _lock = self.lock(&project.root, "down")?;
         let before = self.containers(&docker, &project.root, &name, false)?;
@@ -358,12 +357,7 @@ impl App {
 
     fn ps(&self, a: &cli::PsArgs) -> Result<()> {
         let project = self.project()?;
-        let env = a
-            .env
-            .as_deref()
-            .map(|e| project.resolve_env(e))
-            .transpose()?;
-        let name = self.name(&project, env.as_deref().unwrap_or("dev"))?;
+        let (_, name) = self.target(&project, a.env.as_deref())?;
         let docker = self.docker()?;
         let services = Self::services(&docker, &project.root, &name)?;
         if a.json {

@@ -34,6 +34,15 @@ pub struct Docker {
 }
 
 impl Docker {
+    /// The runner for `program` with the user's `--dry-run` and `-v`.
+    pub fn new(program: PathBuf, global: &crate::cli::Global) -> Self {
+        Self {
+            program,
+            dry_run: global.dry_run,
+            verbose: global.verbose,
+        }
+    }
+
     /// Run a command that changes something, with the terminal attached. Under `--dry-run` it
     /// is only printed. Returns docker's exit code.
     pub fn run(&self, inv: &Invocation) -> Result<i32> {

@@ -154,11 +154,10 @@ fn invocation(cwd: &Path, args: &[&str]) -> Invocation {
 /// Run every check, in the order they are shown.
 fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Vec<Check> {
     let program = preflight::docker_program(env);
-    let docker = program.as_ref().ok().map(|p| Docker {
-        program: p.clone(),
-        dry_run: global.dry_run,
-        verbose: global.verbose,
-    });
+    let docker = program
+        .as_ref()
+        .ok()
+        .map(|p| Docker::new(p.clone(), global));
     let query = |inv: &Invocation| docker.as_ref().and_then(|d| d.query(inv).ok());
 
     let versions = query(&version_invocation(cwd)).map(|out| Versions::parse(&out));

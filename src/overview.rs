@@ -90,11 +90,7 @@ fn running(global: &Global, env: &preflight::Env, root: &Path, name: &str) -> Ru
         Ok(program) => program,
         Err(e) => return Running::Unknown(e.message),
     };
-    let docker = Docker {
-        program,
-        dry_run: global.dry_run,
-        verbose: global.verbose,
-    };
+    let docker = Docker::new(program, global);
     let out = match docker.query_ok(&compose::ps(root, name)) {
         Ok(out) => out,
         Err(e) => return Running::Unknown(format!("{e:#}")),
