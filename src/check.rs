@@ -8,6 +8,7 @@ use std::fmt;
 
 use crate::dotenv::{self, Entry, Quote, RefKind};
 use crate::secrets;
+use crate::types;
 
 /// How serious a finding is: errors stop timmy from starting anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -71,7 +72,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
         );
     }
 
-    check_compose_yaml(&mut out, input.compose_files);
+    let trees = check_compose_yaml(&mut out, input.compose_files);
 
     let Some(text) = input.env_text else {
         let hint = if input.example_text.is_some() {
@@ -96,6 +97,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
     let resolved: HashMap<String, String> = dotenv::resolve(&entries).into_iter().collect();
 
     check_entries(&mut out, env, &entries, input.shell);
+    check_types(&mut out, input, &entries, &trees);
     check_example(&mut out, input, &entries, &resolved);
     check_compose_refs(&mut out, input, &resolved);
     out.sorted()
@@ -425,18 +427,95 @@ fn check_example(
     }
 }
 
-/// Tabs in indentation: Compose refuses the file, so say so before anything starts.
-fn check_compose_yaml(out: &mut Findings, compose_files: &[(String, String)]) {
+/// Each compose file through the YAML parser: a syntax error or a repeated key is reported
+/// with its file and line here, before Compose reports it as `yaml: line N` with no file name.
+/// Returns the files that parsed, as trees, for the checks that read them.
+fn check_compose_yaml(
+    out: &mut Findings,
+    compose_files: &[(String, String)],
+) -> Vec<(String, crate::yaml::Node)> {
+    let mut trees = Vec::new();
     for (file, text) in compose_files {
-        if let Some(line) = crate::yaml::tab_in_indentation(text) {
+        match crate::yaml::parse(text) {
+            Ok(Some(root)) => trees.push((file.clone(), root)),
+            Ok(None) => {}
+            Err(e) => out.error(
+                file,
+                Some(e.line),
+                e.message,
+                Some(format!(
+                    "{}; `docker compose -f {file} config` shows Compose's own message",
+                    e.hint
+                )),
+            ),
+        }
+    }
+    trees
+}
+
+/// Typed values ([`types`]) and control characters. The value checked is the one Compose
+/// uses: the shell's when set there, else `.env`'s last definition. An empty value is left
+/// alone: `${VAR:-default}` applies the default to it.
+fn check_types(
+    out: &mut Findings,
+    input: &Input,
+    entries: &[Entry],
+    trees: &[(String, crate::yaml::Node)],
+) {
+    let env = input.env_file;
+    for e in entries {
+        if let Some(code) = types::control_character(&e.value)
+            && !(e.separator.is_some() && secrets::looks_like_pasted_data(&e.key, &e.value))
+        {
+            out.error(
+                env,
+                Some(e.line),
+                format!("the value of {} contains a control character ({code})", e.key),
+                Some("remove it: a NUL or escape character in a value is a copy-and-paste slip, and Docker refuses NUL".to_owned()),
+            );
+        }
+    }
+    let inferred = types::infer(trees);
+    let mut last: HashMap<&str, &Entry> = HashMap::new();
+    for e in entries {
+        last.insert(&e.key, e);
+    }
+    let mut keys: Vec<&str> = inferred.keys().map(String::as_str).collect();
+    keys.extend(last.keys().copied().filter(|k| !inferred.contains_key(*k)));
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        let usage = inferred.get(key);
+        let Some(kind) = types::kind_of(key, usage) else {
+            continue;
+        };
+        let from_shell = (input.shell)(key);
+        let value = from_shell
+            .as_deref()
+            .or_else(|| last.get(key).map(|e| e.value.as_str()));
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if types::fits(kind, value) {
+            continue;
+        }
+        let requirement = types::requirement(key, kind);
+        let used = usage.map_or_else(
+            || format!("names ending in _PORT hold a port number: fix the value of {key}"),
+            |u| format!("{}:{} uses {key} as {}", u.file, u.line, u.slot),
+        );
+        if from_shell.is_some() {
+            let (file, line) = usage.map_or((env, None), |u| (u.file.as_str(), Some(u.line)));
             out.error(
                 file,
-                Some(line),
-                "not valid YAML: a tab where indentation is expected".to_owned(),
+                line,
+                requirement.replacen(" must", " (set in your shell) must", 1),
                 Some(format!(
-                    "indent with spaces; `docker compose -f {file} config` shows Compose's own message"
+                    "{used}; unset {key} in your shell or fix its value"
                 )),
             );
+        } else {
+            out.error(env, last.get(key).map(|e| e.line), requirement, Some(used));
         }
     }
 }
@@ -706,6 +785,101 @@ mod tests {
         );
     }
 
+    const TYPED_COMPOSE: &str = "services:\n  timmy:\n    ports:\n      - \"127.0.0.1:${TIMMY_PORT:-3000}:3000\"\n    environment:\n      REDIS_PORT: ${REDIS_PORT:-6379}\n    logging:\n      options:\n        max-file: \"${LOG_MAX_FILE:-3}\"\n        max-size: ${LOG_MAX_SIZE:-10m}\n    deploy:\n      resources:\n        limits:\n          cpus: \"${TIMMY_CPU_LIMIT:-2}\"\n";
+
+    #[test]
+    fn typed_values_are_errors_with_the_place_that_types_them() {
+        let case = env("A=1\nTIMMY_PORT=99999\nREDIS_PORT=sixthousand\nLOG_MAX_FILE=0\nLOG_MAX_SIZE=lots\nTIMMY_CPU_LIMIT=two\n")
+            .compose(TYPED_COMPOSE);
+        assert_eq!(
+            case.lines(),
+            [
+                "E .env:2: TIMMY_PORT must be a port number 1–65535 (0 picks a free one)",
+                "E .env:3: REDIS_PORT must be a port number 1–65535",
+                "E .env:4: LOG_MAX_FILE must be a whole number, 1 or more",
+                "E .env:5: LOG_MAX_SIZE must be a size such as 512m or 4g (a number, then b, k, m, g, t or p)",
+                "E .env:6: TIMMY_CPU_LIMIT must be a number of CPUs such as 2 or 0.5",
+            ]
+        );
+        let hints: Vec<String> = case.run().into_iter().filter_map(|f| f.hint).collect();
+        assert_eq!(
+            hints,
+            [
+                "docker/docker-compose.yml:4 uses TIMMY_PORT as a published host port",
+                "names ending in _PORT hold a port number: fix the value of REDIS_PORT",
+                "docker/docker-compose.yml:9 uses LOG_MAX_FILE as `max-file`",
+                "docker/docker-compose.yml:10 uses LOG_MAX_SIZE as `max-size`",
+                "docker/docker-compose.yml:14 uses TIMMY_CPU_LIMIT as `cpus`",
+            ]
+        );
+        clean(
+            &env("TIMMY_PORT=0\nREDIS_PORT=6379\nLOG_MAX_FILE=3\nLOG_MAX_SIZE=10m\nTIMMY_CPU_LIMIT=0.5\nOTHER_PORT=\n")
+                .compose(TYPED_COMPOSE),
+        );
+        // Without a compose file using it, a port variable may not be 0.
+        has(
+            &env("REDIS_PORT=0\n"),
+            "E .env:1: REDIS_PORT must be a port number 1–65535",
+        );
+        // The last definition is the one Compose uses.
+        assert_eq!(
+            env("TIMMY_PORT=x\nTIMMY_PORT=3000\n")
+                .compose(TYPED_COMPOSE)
+                .lines(),
+            ["W .env:1: TIMMY_PORT is defined again on line 2; the last one (line 2) wins"]
+        );
+    }
+
+    #[test]
+    fn a_typed_value_from_the_shell_names_where_it_is_used() {
+        let case = env("TIMMY_PORT=3000\n")
+            .compose(TYPED_COMPOSE)
+            .shell("TIMMY_PORT", "99999");
+        assert_eq!(
+            case.run()
+                .iter()
+                .filter(|f| f.level == Level::Error)
+                .map(|f| format!("{f} / {}", f.hint.as_deref().unwrap_or("")))
+                .collect::<Vec<_>>(),
+            [
+                "docker/docker-compose.yml:4: TIMMY_PORT (set in your shell) must be a port number 1–65535 (0 picks a free one) / docker/docker-compose.yml:4 uses TIMMY_PORT as a published host port; unset TIMMY_PORT in your shell or fix its value"
+            ]
+        );
+        // A variable the compose files use but .env does not set is checked in the shell too.
+        has(
+            &env("A=1\n")
+                .compose(TYPED_COMPOSE)
+                .shell("LOG_MAX_SIZE", "huge"),
+            "E docker/docker-compose.yml:10: LOG_MAX_SIZE (set in your shell) must be a size such as 512m or 4g (a number, then b, k, m, g, t or p)",
+        );
+    }
+
+    #[test]
+    fn control_characters_in_values() {
+        has(
+            &env("A=1\nNAME=ab\0cd\n"),
+            "E .env:2: the value of NAME contains a control character (U+0000)",
+        );
+        has(
+            &env("NAME=\"red\u{1b}[0m\"\n"),
+            "E .env:1: the value of NAME contains a control character (U+001B)",
+        );
+        clean(&env("NAME=\"a\tb\"\nKEY=\"line1\nline2\"\n"));
+    }
+
+    #[test]
+    fn compose_yaml_errors_name_file_and_line() {
+        has(
+            &env("A=1\n").compose("services:\n  redis:\n    image: r\n   command: x\n"),
+            "E docker/docker-compose.yml:4: not valid YAML: while parsing a block mapping, did not find expected key",
+        );
+        has(
+            &env("A=1\n").compose("services:\n  redis:\n    image: r\n    image: s\n"),
+            "E docker/docker-compose.yml:4: `image` is defined twice in the same mapping (first on line 3)",
+        );
+        clean(&env("A=1\n").compose("services:  # the stack\n  redis: {image: r}\n"));
+    }
+
     #[test]
     fn duplicate_keys_say_which_wins() {
         has(
@@ -868,13 +1042,15 @@ mod tests {
             "CRLFvalueZ",
             "lastLineNoNl",
             "UGFzdGVkU2VjcmV0VmFsdWU",
+            "TypedPortSecret",
+            "nulSecret",
         ];
-        let text = "\u{feff}DB_PASSWORD=hunter2secret\nPW=pa$word1zz\nTABBY=S3cretTabby\t# x\nNOTE=   #HashNoteQ\nSHADOW=fileSideV4lue\nGITHUB_TOKEN=gh_wrongShapeTok\nAPI_SECRET=ExampleDefault9\nlower=CRLFvalueZ\r\nDB_PASSWORD=hunter2secret\nUGFzdGVkU2VjcmV0VmFsdWU=\nlastLineNoNl";
+        let text = "\u{feff}DB_PASSWORD=hunter2secret\nPW=pa$word1zz\nTABBY=S3cretTabby\t# x\nNOTE=   #HashNoteQ\nSHADOW=fileSideV4lue\nGITHUB_TOKEN=gh_wrongShapeTok\nAPI_SECRET=ExampleDefault9\nlower=CRLFvalueZ\r\nDB_PASSWORD=hunter2secret\nUGFzdGVkU2VjcmV0VmFsdWU=\nTIMMY_PORT=TypedPortSecret\nNUL=nulSecret\0\nlastLineNoNl";
         let mut case = env(text)
             .example("API_SECRET=ExampleDefault9\nMISSING=\n")
             .shell("SHADOW", "shellSideV4lue")
             .mode(0o666)
-            .compose("x: ${NOPE}${REQ:?}\n");
+            .compose("x: ${NOPE}${REQ:?}\nservices:\n  a:\n    ports: [\"${TIMMY_PORT}:1\"]\n");
         case.docker_env = true;
         let found = case.run();
         assert!(

@@ -5,8 +5,8 @@
 //! [`secrets`] and [`validate`] (is `.env` right), [`compose`] (argv builders),
 //! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
 //! runs), [`app`] (the commands), [`doctor`], [`overview`] (bare `timmy`), [`oneoff`]
-//! (`timmy run`) and [`man`], [`ui`] (styling), [`exit`] (exit codes) and [`yaml`] (the one
-//! YAML rule checked before Compose runs).
+//! (`timmy run`) and [`man`], [`ui`] (styling), [`exit`] (exit codes), [`yaml`] (compose files
+//! read by a YAML parser) and [`types`] (what `.env` values must be).
 
 pub mod app;
 pub mod check;
@@ -26,6 +26,7 @@ pub mod project;
 pub mod secrets;
 pub mod stack;
 pub mod status;
+pub mod types;
 pub mod ui;
 pub mod validate;
 pub mod yaml;

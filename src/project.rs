@@ -164,47 +164,13 @@ fn list_envs(docker_dir: &Path) -> Vec<String> {
     envs
 }
 
-/// Keys directly under the top-level `services:` mapping.
-///
-/// Written by hand on purpose: timmy only needs the service names (to reject `timmy logs typo`
-/// before any docker process starts), and a full YAML parser would be the largest dependency of
-/// the binary for one list of keys. Block-style mappings are what compose files use; flow style
-/// (`services: {a: …}`) yields no names, which only makes the check permissive, never wrong.
+/// Keys of the top-level `services:` mapping, read by the YAML parser (comments, flow style and
+/// quoted names included); none for a file that does not parse (`check` reports it).
 pub fn service_names(yaml: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut in_services = false;
-    let mut child_indent: Option<usize> = None;
-    for line in yaml.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - trimmed.len();
-        if indent == 0 {
-            in_services = trimmed.trim_end() == "services:";
-            child_indent = None;
-            continue;
-        }
-        if !in_services {
-            continue;
-        }
-        let expected = *child_indent.get_or_insert(indent);
-        if indent != expected {
-            continue;
-        }
-        if let Some(key) = trimmed.strip_suffix(':').or_else(|| {
-            trimmed
-                .split_once(": ")
-                .map(|(k, _)| k)
-                .or_else(|| trimmed.split_once(":\t").map(|(k, _)| k))
-        }) {
-            let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
-            if !key.is_empty() {
-                names.push(key.to_string());
-            }
-        }
+    match crate::yaml::parse(yaml) {
+        Ok(Some(root)) => crate::yaml::service_names(&root),
+        _ => Vec::new(),
     }
-    names
 }
 
 #[cfg(test)]
@@ -212,30 +178,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn service_names_reads_top_level_keys_only() {
-        let yaml = "\
-# comment
-name: x
-services:
-  # the app
-  timmy:
-    image: a
-    environment:
-      FOO: bar
-  \"redis\":
-    image: b
-
-  worker: {image: c}
-networks:
-  timmy-network:
-";
-        assert_eq!(service_names(yaml), ["timmy", "redis", "worker"]);
-    }
-
-    #[test]
-    fn service_names_of_file_without_services_is_empty() {
+    fn service_names_come_from_the_yaml_reading() {
+        let yaml = "services:  # the stack\n  timmy:\n    image: a\n  redis: {image: b}\n";
+        assert_eq!(service_names(yaml), ["timmy", "redis"]);
+        assert_eq!(service_names("services: {redis: {image: r}}\n"), ["redis"]);
         assert!(service_names("networks:\n  a:\n").is_empty());
-        assert!(service_names("").is_empty());
+        assert!(service_names("services:\n  a:\n\tb: 1\n").is_empty());
     }
 
     fn project_with(files: &[&str]) -> tempfile::TempDir {

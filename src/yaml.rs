@@ -1,31 +1,155 @@
-//! The one YAML rule timmy checks itself: no tab in a line's indentation. It is the slip a
-//! hand-edited compose file most often has, and Compose refuses such a file (measured with
-//! Compose 2.26: `found character that cannot start any token`, or `found a tab character that
-//! violates indentation`).
+//! Compose files read with a real YAML parser (`saphyr-parser`, maintained, YAML 1.2, pure
+//! Rust), into a small tree whose every node knows its line. It serves three readers: `check`
+//! (syntax errors and duplicate keys with file and line, before Compose reports them without a file
+//! name), the service names timmy offers and accepts (`services:` keys, whatever the style:
+//! comments, flow mappings, quotes), and the types of `.env` values inferred from where the
+//! compose files use them ([`crate::types`]). Compose's own schema errors are mapped back to a
+//! line through [`Node::line_of`].
 //!
-//! Not a YAML parser, on purpose: a full parser would be the largest dependency of the binary
-//! for one rule, and Compose itself reports every other YAML error with its own message. The
-//! scan errs on the side of silence: lines inside block scalars (`|`, `>`), multi-line flow
-//! collections (`[`…`]`, `{`…`}`) and multi-line quoted strings are skipped, since tabs may
-//! be allowed there, and so are blank and comment-only lines.
+//! Compose files hold no secrets (their values come from `.env` by `${VAR}`), so a parser
+//! message quoting a character of the file is safe to show.
 
-/// The 1-based number of the first line whose indentation holds a tab where YAML's block
-/// context expects spaces, if any.
-#[must_use]
-pub fn tab_in_indentation(text: &str) -> Option<usize> {
-    let mut state = State::default();
-    for (index, line) in text.lines().enumerate() {
-        if state.tab_in_indentation(line) {
-            return Some(index + 1);
-        }
-    }
-    None
+use saphyr_parser::{Event, Parser, ScanError, Span};
+
+/// One YAML node and the 1-based line where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub line: usize,
+    pub value: Value,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Every scalar as text (`3000`, `true`, `~` included): Compose interpolates text.
+    Scalar(String),
+    Seq(Vec<Node>),
+    /// Entries in file order.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A file Compose would refuse, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub line: usize,
+    pub message: String,
+    pub hint: String,
+}
+
+impl Node {
+    /// The value under `key` when this is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries()
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// The entries when this is a mapping, else none.
+    pub fn entries(&self) -> &[(Node, Node)] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The line of the key at the end of `path` (mapping keys; a number indexes a sequence).
+    pub fn line_of(&self, path: &[&str]) -> Option<usize> {
+        let (last, parents) = path.split_last()?;
+        let mut node = self;
+        for step in parents {
+            node = node.child(step)?;
+        }
+        match &node.value {
+            Value::Map(entries) => entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.as_str() == Some(last))
+                .map(|(k, _)| k.line),
+            Value::Seq(items) => items.get(last.parse::<usize>().ok()?).map(|n| n.line),
+            Value::Scalar(_) => None,
+        }
+    }
+
+    fn child(&self, step: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(_) => self.get(step),
+            Value::Seq(items) => items.get(step.parse::<usize>().ok()?),
+            Value::Scalar(_) => None,
+        }
+    }
+}
+
+/// The first document of `text`; `None` for a file with no content.
+///
+/// # Errors
+/// A syntax error, a duplicate key in one mapping (Compose refuses both), or a document that
+/// is not a mapping.
+pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    let normalised = normalise_tabs(text);
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(&normalised);
+    while let Some(event) = parser.next_event() {
+        let (event, span) = event.map_err(|e| scan_error(text, &e))?;
+        if builder.on_event(event, span)? {
+            break;
+        }
+    }
+    let Some(root) = builder.root else {
+        return Ok(None);
+    };
+    match root.value {
+        Value::Map(_) => Ok(Some(root)),
+        Value::Scalar(ref s) if s.is_empty() || s == "~" || s == "null" => Ok(None),
+        _ => Err(YamlError {
+            line: root.line,
+            message: "the file must be a mapping of top-level keys (`services:`, `volumes:` …)"
+                .to_owned(),
+            hint: "start the file with `services:` at the beginning of a line".to_owned(),
+        }),
+    }
+}
+
+/// `text` with the tabs the parser refuses and Compose (go-yaml, a libyaml port) accepts
+/// replaced by spaces; line numbers stay the same. The parser (like yaml-rust2, measured) refuses
+/// a tab after `:` (`key:\tvalue`) and a tab that indents a continuation line of a multi-line
+/// flow collection or quoted string; YAML allows both and Compose 2.26 accepts them. A tab in a
+/// block line's indentation is left alone, so the parser still reports it, as Compose does.
+fn normalise_tabs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut state = State::default();
+    let mut opener_indent = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_start_matches([' ', '\t']);
+        let indent = &line[..line.len() - content.len()];
+        let continued = state.flow_depth > 0 || state.quote.is_some();
+        if continued && indent.contains('\t') {
+            out.extend(std::iter::repeat_n(' ', opener_indent + 1 + indent.len()));
+        } else {
+            out.push_str(indent);
+        }
+        out.extend(content.chars().map(|c| if c == '\t' { ' ' } else { c }));
+        if !continued {
+            opener_indent = indent.len();
+            if content.trim_start().starts_with('#') {
+                continue;
+            }
+        }
+        state.scan(content);
+    }
+    out
+}
+
+/// Quotes and flow brackets carried from one line to the next.
 #[derive(Default)]
 struct State {
-    /// Inside a block scalar whose header line was indented by this many spaces.
-    block_scalar: Option<usize>,
     /// Open `[` / `{` carried over from earlier lines.
     flow_depth: usize,
     /// A quoted string carried over from earlier lines, by its quote character.
@@ -33,40 +157,13 @@ struct State {
 }
 
 impl State {
-    /// Reads one line; true when its indentation holds a tab in block context.
-    fn tab_in_indentation(&mut self, line: &str) -> bool {
-        let content = line.trim_start_matches([' ', '\t']);
-        let indent = &line[..line.len() - content.len()];
-        let spaces = indent.len() - indent.trim_start_matches(' ').len();
-        if let Some(parent) = self.block_scalar {
-            if content.is_empty() || spaces > parent {
-                return false;
-            }
-            self.block_scalar = None;
-        }
-        let continued = self.flow_depth > 0 || self.quote.is_some();
-        if !continued && (content.is_empty() || content.starts_with('#')) {
-            return false;
-        }
-        if !continued && indent.contains('\t') {
-            return true;
-        }
-        let ends_with_block_header = self.scan(content);
-        if ends_with_block_header && self.flow_depth == 0 && self.quote.is_none() {
-            self.block_scalar = Some(spaces);
-        }
-        false
-    }
-
-    /// Follows quotes and flow brackets through `content`; true when the line (outside any
-    /// quote, before a comment) ends with a block scalar header such as `|`, `>-` or `|2`.
-    fn scan(&mut self, content: &str) -> bool {
-        let mut chars = content.char_indices().peekable();
+    /// Follows quotes and flow brackets through `content`, up to a comment.
+    fn scan(&mut self, content: &str) {
+        let mut chars = content.chars().peekable();
         // The last character outside a quote, to tell a quote that opens a value (`key: "x`)
         // from one inside a plain word (`it's`).
         let mut previous: Option<char> = None;
-        let mut end = content.len();
-        while let Some((i, c)) = chars.next() {
+        while let Some(c) = chars.next() {
             match self.quote {
                 Some('"') => {
                     if c == '\\' {
@@ -77,7 +174,7 @@ impl State {
                 }
                 Some(_) => {
                     if c == '\'' {
-                        if chars.peek().is_some_and(|&(_, n)| n == '\'') {
+                        if chars.peek() == Some(&'\'') {
                             chars.next();
                         } else {
                             self.quote = None;
@@ -88,10 +185,7 @@ impl State {
                     let starts_token =
                         previous.is_none_or(|p| p.is_whitespace() || matches!(p, '[' | '{' | ','));
                     match c {
-                        '#' if previous.is_none_or(char::is_whitespace) => {
-                            end = i;
-                            break;
-                        }
+                        '#' if previous.is_none_or(char::is_whitespace) => break,
                         '"' | '\'' if starts_token => self.quote = Some(c),
                         '[' | '{' if starts_token || self.flow_depth > 0 => self.flow_depth += 1,
                         ']' | '}' if self.flow_depth > 0 => self.flow_depth -= 1,
@@ -101,19 +195,147 @@ impl State {
             }
             previous = Some(c);
         }
-        if self.quote.is_some() {
-            return false;
+    }
+}
+
+/// The keys of the top-level `services:` mapping, in file order.
+pub fn service_names(root: &Node) -> Vec<String> {
+    root.get("services")
+        .map(|s| {
+            s.entries()
+                .iter()
+                .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn scan_error(text: &str, e: &ScanError) -> YamlError {
+    let mut line = e.marker().line().max(1);
+    let info = e.info();
+    // The scanner reports a few errors at the start of the following token: name the line
+    // that holds the slip when the marker sits on a blank stretch after it.
+    let lines: Vec<&str> = text.lines().collect();
+    while line > 1
+        && lines
+            .get(line - 1)
+            .is_none_or(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        line -= 1;
+    }
+    let tab = info.contains("tab");
+    let message = if tab {
+        "not valid YAML: a tab where indentation is expected".to_owned()
+    } else {
+        format!("not valid YAML: {info}")
+    };
+    let hint = if tab {
+        "indent with spaces".to_owned()
+    } else {
+        "check the indentation of this line and the one above (keys of one mapping line up) and the space after each `:`".to_owned()
+    };
+    YamlError {
+        line,
+        message,
+        hint,
+    }
+}
+
+/// Builds the tree from the parser's events.
+#[derive(Default)]
+struct Builder {
+    /// Open collections: the node and, for a mapping, the key waiting for its value.
+    open: Vec<(Node, Option<Node>)>,
+    anchors: Vec<(usize, Node)>,
+    /// Anchor ids of the open collections, to record them when they close.
+    open_anchors: Vec<usize>,
+    root: Option<Node>,
+}
+
+impl Builder {
+    /// Takes one event; true once the first document is complete.
+    fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<bool, YamlError> {
+        let line = span.start.line().max(1);
+        match event {
+            Event::Scalar(text, _, anchor, _) => {
+                let node = Node {
+                    line,
+                    value: Value::Scalar(text.into_owned()),
+                };
+                if anchor > 0 {
+                    self.anchors.push((anchor, node.clone()));
+                }
+                self.add(node)?;
+            }
+            Event::SequenceStart(anchor, _) => self.open(line, anchor, Value::Seq(Vec::new())),
+            Event::MappingStart(anchor, _) => self.open(line, anchor, Value::Map(Vec::new())),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some((node, _)) = self.open.pop() else {
+                    return Ok(false);
+                };
+                let anchor = self.open_anchors.pop().unwrap_or(0);
+                if anchor > 0 {
+                    self.anchors.push((anchor, node.clone()));
+                }
+                self.add(node)?;
+            }
+            Event::Alias(id) => {
+                let mut node = self
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(a, _)| *a == id)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or(Node {
+                        line,
+                        value: Value::Scalar(String::new()),
+                    });
+                node.line = line;
+                self.add(node)?;
+            }
+            Event::DocumentEnd => return Ok(self.root.is_some()),
+            Event::StreamEnd => return Ok(true),
+            Event::Nothing | Event::StreamStart | Event::DocumentStart(_) => {}
         }
-        let before_comment = content[..end].trim_end();
-        let header_start = before_comment
-            .rfind(['|', '>'])
-            .filter(|&at| {
-                before_comment[at + 1..]
-                    .chars()
-                    .all(|c| matches!(c, '+' | '-') || c.is_ascii_digit())
-            })
-            .filter(|&at| at == 0 || before_comment[..at].ends_with([' ', '\t']));
-        header_start.is_some()
+        Ok(false)
+    }
+
+    fn open(&mut self, line: usize, anchor: usize, value: Value) {
+        self.open.push((Node { line, value }, None));
+        self.open_anchors.push(anchor);
+    }
+
+    fn add(&mut self, node: Node) -> Result<(), YamlError> {
+        let Some((parent, pending_key)) = self.open.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some(node);
+            }
+            return Ok(());
+        };
+        match &mut parent.value {
+            Value::Seq(items) => items.push(node),
+            Value::Map(entries) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => {
+                    if let Some(name) = key.as_str().filter(|k| *k != "<<")
+                        && let Some((first, _)) =
+                            entries.iter().find(|(k, _)| k.as_str() == Some(name))
+                    {
+                        return Err(YamlError {
+                            line: key.line,
+                            message: format!(
+                                "`{name}` is defined twice in the same mapping (first on line {})",
+                                first.line
+                            ),
+                            hint: "keep one of them (Compose refuses a repeated key)".to_owned(),
+                        });
+                    }
+                    entries.push((key, node));
+                }
+            },
+            Value::Scalar(_) => unreachable!("scalars hold no children"),
+        }
+        Ok(())
     }
 }
 
@@ -122,39 +344,117 @@ mod tests {
     use super::*;
 
     #[track_caller]
-    fn case(text: &str, expected: Option<usize>) {
-        assert_eq!(tab_in_indentation(text), expected, "{text:?}");
+    fn names(text: &str) -> Vec<String> {
+        parse(text)
+            .expect("valid")
+            .map(|n| service_names(&n))
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    fn error(text: &str) -> String {
+        let e = parse(text).expect_err("invalid");
+        format!("{}: {}", e.line, e.message)
     }
 
     #[test]
-    fn tabs_in_block_indentation_are_found() {
-        case("services:\n  timmy:\n\timage: x\n", Some(3));
-        case("services:\n  a:\n   \timage: x\n", Some(3));
-        case("services:\n\ta:\n", Some(2));
-        case("services:\n  a:\n    command: a\n\tb\n", Some(4));
-        // A block scalar ends at a line indented no deeper than its header.
-        case("a:\n    command: |\n\techo\n    image: x\n", Some(3));
-    }
+    fn service_names_in_every_style() {
+        let block = "\
+# comment
+name: x
+services:  # the stack
+  # the app
+  timmy:
+    image: a
+    environment:
+      FOO: bar
+  \"redis\":
+    image: b
 
-    #[test]
-    fn tabs_elsewhere_are_left_to_compose() {
-        // Accepted by Compose 2.26: a tab after `:`, in flow collections and quoted strings
-        // across lines.
-        case("services:\n  a:\n    image:\tx\n", None);
-        case("a:\n  command: [\n\t\"a\"]\n", None);
-        case("a:\n  command: {x: 1,\n\ty: 2}\n", None);
-        case("a:\n  command: \"a\n\tb\"\n", None);
-        case("a:\n  command: 'it''s\n\tb'\n", None);
-        // Inside block scalars tabs may be content.
-        case(
-            "a:\n  command: |\n    if x; then\n    \techo\n    fi\n",
-            None,
+  worker: {image: c}
+networks:
+  timmy-network:
+";
+        assert_eq!(names(block), ["timmy", "redis", "worker"]);
+        assert_eq!(
+            names("services: {redis: {image: r}, 'timmy': {build: .}}\n"),
+            ["redis", "timmy"]
         );
-        case("a:\n  b: >-\n    x\n\n    \ty\nc: 1\n", None);
-        case("a:\n  - |\n    x\n    \ty\n", None);
-        // Blank and comment lines are left alone, and so is a `|` inside a value.
-        case("a: 1\n\t\n\t# note\nb: x | y\n", None);
-        case("a: \"x # |\"\nb: it's\n", None);
-        case("", None);
+        assert_eq!(
+            names("services:\n    redis:\n        image: r\n"),
+            ["redis"]
+        );
+        assert_eq!(names("x-a: &a {image: r}\nservices:\n  r: *a\n"), ["r"]);
+        assert!(names("networks:\n  a:\n").is_empty());
+        assert!(names("").is_empty());
+        assert!(names("# only a comment\n").is_empty());
+        assert!(names("services:\n").is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        assert_eq!(
+            error("services:\n  a:\n\timage: x\n"),
+            "3: not valid YAML: a tab where indentation is expected"
+        );
+        assert_eq!(
+            error("services:\n  redis:\n    image: r\n   command: x\n"),
+            "4: not valid YAML: while parsing a block mapping, did not find expected key"
+        );
+        assert_eq!(
+            error("services:\n  redis:\n    image: r: x\n"),
+            "3: not valid YAML: mapping values are not allowed in this context"
+        );
+        assert_eq!(
+            error("services:\n  redis:\n    command: [\"a\", \"b\"\n"),
+            "3: not valid YAML: while parsing a flow sequence, expected ',' or ']'"
+        );
+        assert_eq!(
+            error("services:\n  redis:\n    image: r\n  redis:\n    image: s\n"),
+            "4: `redis` is defined twice in the same mapping (first on line 2)"
+        );
+        assert_eq!(
+            error("- a\n- b\n"),
+            "1: the file must be a mapping of top-level keys (`services:`, `volumes:` …)"
+        );
+    }
+
+    #[test]
+    fn merge_keys_may_repeat_and_tabs_after_colons_are_fine() {
+        let text = "x-a: &a {image: r}\nx-b: &b {tty: true}\nservices:\n  r:\n    <<: *a\n    <<: *b\n    command:\tx\n";
+        assert_eq!(names(text), ["r"]);
+        // Tabs inside block scalars are content.
+        assert_eq!(
+            names("services:\n  a:\n    command: |\n      if x; then\n      \techo\n      fi\n"),
+            ["a"]
+        );
+        // Accepted by Compose 2.26: a tab after `:` and in multi-line flow collections.
+        for text in [
+            "services:\n  a:\n    image:\tx\n",
+            "a:\n  command: [\n\t\"a\"]\n",
+            "a:\n  command: {x: 1,\n\ty: 2}\n",
+            "a:\n  b: >-\n    x\n\n    \ty\nc: 1\n",
+            "a:\n  - |\n    x\n    \ty\n",
+            "a: 1\n\t\n\t# note\nb: x | y\n",
+            "a: \"x # |\"\nb: it's\n",
+            "a:\n    command: \"a\n\tb\"\n",
+            "a:\n  command: 'it''s\n\tb'\n",
+        ] {
+            assert!(parse(text).is_ok(), "{text:?}: {:?}", parse(text));
+        }
+    }
+
+    #[test]
+    fn line_of_follows_keys_and_indexes() {
+        let root = parse(
+            "services:\n  timmy:\n    ports:\n      - \"1:2\"\n      - \"3:4\"\n    restartt: x\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(root.line_of(&["services", "timmy", "restartt"]), Some(6));
+        assert_eq!(root.line_of(&["services", "timmy", "ports", "1"]), Some(5));
+        assert_eq!(root.line_of(&["services", "timmy"]), Some(2));
+        assert_eq!(root.line_of(&["services", "nope"]), None);
+        assert_eq!(root.line_of(&[]), None);
     }
 }

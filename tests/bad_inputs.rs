@@ -1165,7 +1165,117 @@ catalogue! {
         ],
         ..BASE
     };
+
+    // ---- typed values and compose files (issue 9, holes 7 and 9) ----
+
+    // Was a bug: a port out of range passed `check`; `up` started redis, then Docker refused it.
+    timmy_port_out_of_range: Case {
+        setup: |p| {
+            p.write("docker/docker-compose.dev.yml", DEV_WITH_PORTS);
+            env_plus(p, "TIMMY_PORT=99999\n");
+        },
+        runs: TYPED_GATES,
+        stderr: &[
+            "error: .env:4: TIMMY_PORT must be a port number 1–65535 (0 picks a free one)",
+            "  hint: docker/docker-compose.dev.yml:5 uses TIMMY_PORT as a published host port",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
+    // Was a bug: a port that is not a number passed `check`.
+    redis_port_not_a_number: Case {
+        setup: |p| env_plus(p, "REDIS_PORT=sixthousand\n"),
+        runs: GATES,
+        stderr: &[
+            "error: .env:4: REDIS_PORT must be a port number 1–65535",
+            "  hint: names ending in _PORT hold a port number: fix the value of REDIS_PORT",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
+    // Was a bug: a size Docker cannot read passed `check`.
+    log_max_size_not_a_size: Case {
+        setup: |p| {
+            p.write("docker/docker-compose.yml", &format!("{}{LOGGING}", common::BASE));
+            env_plus(p, "LOG_MAX_SIZE=ten megs\n");
+        },
+        runs: GATES,
+        stderr: &[
+            "error: .env:4: LOG_MAX_SIZE must be a size such as 512m or 4g (a number, then b, k, m, g, t or p)",
+            "  hint: docker/docker-compose.yml:10 uses LOG_MAX_SIZE as `max-size`",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
+    // Was a bug: a NUL byte in a value passed `check`; Docker refused it after redis started.
+    env_value_with_a_nul_byte: Case {
+        setup: |p| env_plus(p, "APP_NAME=timmy\0bot\n"),
+        runs: GATES,
+        stderr: &[
+            "error: .env:4: the value of APP_NAME contains a control character (U+0000)",
+            "  hint: remove it: a NUL or escape character in a value is a copy-and-paste slip, and Docker refuses NUL",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
+    // Was a bug: bad indentation in the base file passed `check`; `up` printed Compose's
+    // `yaml: line 4: …` with no file name.
+    base_compose_file_badly_indented: Case {
+        setup: |p| p.write(
+            "docker/docker-compose.yml",
+            "services:\n  redis:\n    image: r\n   command: x\n  timmy:\n    build: .\n",
+        ),
+        runs: GATES,
+        stderr: &[
+            "error: docker/docker-compose.yml:4: not valid YAML: while parsing a block mapping, did not find expected key",
+            "  hint: check the indentation of this line and the one above (keys of one mapping line up) and the space after each `:`; `docker compose -f docker/docker-compose.yml config` shows Compose's own message",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
+    // Was a bug: a syntax error in the environment's file passed `check`.
+    env_compose_file_syntax_error: Case {
+        setup: |p| p.write(
+            "docker/docker-compose.dev.yml",
+            "services:\n  timmy:\n    image: x: y\n",
+        ),
+        runs: &[&["check"], &["up"], &["build"], &["--dry-run", "up"], &["run", "timmy", "--", "true"]],
+        stderr: &[
+            "error: docker/docker-compose.dev.yml:3: not valid YAML: mapping values are not allowed in this context",
+            "  hint: check the indentation of this line and the one above (keys of one mapping line up) and the space after each `:`; `docker compose -f docker/docker-compose.dev.yml config` shows Compose's own message",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
+    // Was a bug: a key repeated in one mapping passed `check`; Compose refuses it without
+    // naming the file.
+    compose_key_defined_twice: Case {
+        setup: |p| p.write(
+            "docker/docker-compose.dev.yml",
+            "services:\n  timmy:\n    environment:\n      LOG_LEVEL: debug\n    environment:\n      A: b\n",
+        ),
+        runs: &[&["check"], &["up"]],
+        stderr: &[
+            "error: docker/docker-compose.dev.yml:5: `environment` is defined twice in the same mapping (first on line 3)",
+            "  hint: keep one of them (Compose refuses a repeated key); `docker compose -f docker/docker-compose.dev.yml config` shows Compose's own message",
+            NOTHING_STARTED,
+        ],
+        ..BASE
+    };
 }
+
+/// The dev file of the real project's shape: `TIMMY_PORT` is a published host port (line 5).
+const DEV_WITH_PORTS: &str = "services:\n  timmy:\n    tty: true\n    ports:\n      - \"127.0.0.1:${TIMMY_PORT:-3000}:3000\"\n";
+/// Log rotation as the real base file has it (`max-size` on line 10 of the fake base).
+const LOGGING: &str = "    logging:\n      options:\n        max-size: \"${LOG_MAX_SIZE:-10m}\"\n";
+/// The gates of the dev stack (the fake prod file publishes no port).
+const TYPED_GATES: &[&[&str]] = &[
+    &["check"],
+    &["up"],
+    &["build"],
+    &["--dry-run", "up"],
+    &["run", "timmy", "--", "true"],
+];
 
 // ---- cases that need more than a table row ----
 
