@@ -122,7 +122,17 @@ impl App {
     fn check(&self, a: &cli::CheckArgs) -> Result<()> {
         let project = self.project()?;
         let stack = self.stack(&project, &a.env)?;
-        let found = validate::findings(&stack)?;
+        let mut found = validate::findings(&stack)?;
+        // Compose's own verdict where Docker and Compose are installed (no daemon needed),
+        // unless timmy's own findings already refuse the configuration.
+        let refused = found
+            .iter()
+            .any(|f| f.level == crate::check::Level::Error || a.strict);
+        if !refused && let Ok(docker) = self.docker_offline() {
+            let mut refused = validate::compose_findings(&docker, &stack)?;
+            refused.append(&mut found);
+            found = refused;
+        }
         validate::report(&found, a.strict, None)?;
         let files = stack.relative_files().join(" + ");
         if found.is_empty() {
@@ -145,6 +155,7 @@ impl App {
         let stack = self.stack(&project, &a.env)?;
         validate::gate(&stack, a.strict)?;
         let docker = self.docker()?;
+        validate::compose_gate(&docker, &stack)?;
         let _lock = self.lock(&project.root, "up")?;
         let code = match docker.run(&compose::up(&stack, a.build, a.timeout)) {
             Ok(code) => code,
@@ -411,6 +422,7 @@ impl App {
         let stack = self.stack(&project, &a.env)?;
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
+        validate::compose_gate(&docker, &stack)?;
         let _lock = self.lock(&project.root, "build")?;
         docker.run_ok(&compose::build(&stack, a.no_cache))
     }
@@ -436,6 +448,7 @@ impl App {
         let stack = self.stack(&project, "test")?;
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
+        validate::compose_gate(&docker, &stack)?;
         let _lock = self.lock(&project.root, "test")?;
         let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
         let cleaned = self.remove_test_stack(&docker, &stack);

@@ -115,6 +115,12 @@ pub fn config(stack: &Stack) -> Invocation {
     stack_cmd(stack, [s("config")])
 }
 
+/// `config --quiet`: Compose validates the whole stack (schema, interpolation, merge) and
+/// prints nothing on success. Read-only; needs no daemon.
+pub fn config_quiet(stack: &Stack) -> Invocation {
+    stack_cmd(stack, [s("config"), s("--quiet")])
+}
+
 /// `down` for a stack learnt from labels. `files` are the config files Compose recorded; when
 /// they are gone (renamed checkout) or empty (the caller found them or `.env` broken),
 /// Compose stops the project by name, removing its containers and networks by label.

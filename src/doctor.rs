@@ -25,6 +25,7 @@ use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
 use crate::status::{self, Service};
+use crate::types;
 use crate::ui;
 use crate::validate;
 
@@ -195,7 +196,8 @@ fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Vec<Check> {
     let project = Project::locate(global.project_dir.as_deref(), cwd);
     checks.push(project_check(&project));
     let project = project.ok();
-    checks.push(env_check(project.as_ref(), global));
+    let compose_ready = docker.as_ref().filter(|_| plugin.is_ok());
+    checks.push(env_check(project.as_ref(), global, compose_ready));
     checks.push(env_mode_check(project.as_ref()));
 
     let root_dir = info
@@ -212,7 +214,7 @@ fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Vec<Check> {
         ("port-debug", "TIMMY_DEBUG_PORT", 9229),
     ] {
         let setting = port_setting(project.as_ref(), var, default);
-        let bound = setting.port.map(bind_test);
+        let bound = setting.port.filter(|p| *p != 0).map(bind_test);
         if matches!(bound, Some(Bind::InUse)) && holders.is_none() {
             holders = Some(match (&name, &docker, engine_answers) {
                 (Some(name), Some(d), true) => d
@@ -425,7 +427,9 @@ pub fn project_check(project: &Result<Project, UserError>) -> Check {
     }
 }
 
-fn env_check(project: Option<&Project>, global: &Global) -> Check {
+/// `docker`: present when Docker and the Compose plugin are, to add Compose's own verdict
+/// ([`validate::compose_findings`]) once timmy's checks found no error.
+fn env_check(project: Option<&Project>, global: &Global, docker: Option<&Docker>) -> Check {
     const ID: &str = "env-file";
     const LABEL: &str = ".env";
     let Some(project) = project else {
@@ -436,8 +440,16 @@ fn env_check(project: Option<&Project>, global: &Global) -> Check {
         return Check::new(ID, LABEL, Status::Warn, "not checked: no dev environment")
             .fix("timmy check ENV checks .env for another environment");
     }
-    let found = Stack::new(project, "dev", global.project_name.as_deref())
-        .and_then(|stack| validate::findings(&stack));
+    let found = Stack::new(project, "dev", global.project_name.as_deref()).and_then(|stack| {
+        let found = validate::findings(&stack)?;
+        if found.iter().any(|f| f.level == Level::Error) {
+            return Ok(found);
+        }
+        let refused = docker
+            .and_then(|d| validate::compose_findings(d, &stack).ok())
+            .unwrap_or_default();
+        Ok(refused.into_iter().chain(found).collect())
+    });
     match found {
         Err(e) => user_fail(ID, LABEL, &e),
         Ok(found) => {
@@ -604,9 +616,15 @@ fn bytes(n: u64) -> String {
     }
 }
 
+/// `TIMMY_PORT` and `TIMMY_DEBUG_PORT` are published host ports: 0 lets Docker pick one.
+const HOST_PORT: types::Kind = types::Kind::Port {
+    zero_picks_free: true,
+};
+
 /// Where a published port's number comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortSetting {
+    /// `None` when the value is not a port; `Some(0)` lets Docker pick a free one.
     pub port: Option<u16>,
     /// `default`, `.env` or `the shell`.
     pub source: &'static str,
@@ -630,8 +648,11 @@ fn port_setting(project: Option<&Project>, var: &str, default: u16) -> PortSetti
             port: Some(default),
             source: "default",
         },
+        // The rule `check` applies to a published host port (types.rs), not a second one.
         Some((v, source)) => PortSetting {
-            port: v.trim().parse().ok().filter(|p| *p != 0),
+            port: Some(&v)
+                .filter(|v| types::fits(HOST_PORT, v))
+                .and_then(|v| types::port(v)),
             source,
         },
     }
@@ -672,7 +693,11 @@ pub fn port_check(
             id,
             &format!("port {var}"),
             Status::Fail,
-            format!("{var} from {} is not a port number", setting.source),
+            types::requirement(var, HOST_PORT).replacen(
+                " must",
+                &format!(" from {} must", setting.source),
+                1,
+            ),
         )
         .fix(format!("set {var} to a number from 1 to 65535 in .env"));
     };
@@ -682,6 +707,14 @@ pub fn port_check(
     } else {
         format!("{var} from {}", setting.source)
     };
+    if port == 0 {
+        return Check::new(
+            id,
+            &label,
+            Status::Ok,
+            format!("Docker picks a free port on 127.0.0.1 ({source})"),
+        );
+    }
     match bound.unwrap_or(Bind::Free) {
         Bind::Free => Check::new(
             id,
@@ -1010,7 +1043,20 @@ mod tests {
             source: ".env",
         };
         let c = port_check("port-app", "TIMMY_PORT", &bad, None, &[]);
-        assert_eq!(c.detail, "TIMMY_PORT from .env is not a port number");
+        assert_eq!(
+            c.detail,
+            "TIMMY_PORT from .env must be a port number 1–65535 (0 picks a free one)"
+        );
+        let free = PortSetting {
+            port: Some(0),
+            source: ".env",
+        };
+        let c = port_check("port-app", "TIMMY_PORT", &free, None, &[]);
+        assert_eq!(c.status, Status::Ok);
+        assert_eq!(
+            c.detail,
+            "Docker picks a free port on 127.0.0.1 (TIMMY_PORT from .env)"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
 //! runs), [`app`] (the commands), [`doctor`], [`overview`] (bare `timmy`), [`oneoff`]
 //! (`timmy run`) and [`man`], [`ui`] (styling), [`exit`] (exit codes), [`yaml`] (compose files
-//! read by a YAML parser) and [`types`] (what `.env` values must be).
+//! read by a YAML parser), [`schema`] (Compose's own verdict, located) and [`types`] (what `.env` values must be).
 
 pub mod app;
 pub mod check;
@@ -23,6 +23,7 @@ pub mod oneoff;
 pub mod overview;
 pub mod preflight;
 pub mod project;
+pub mod schema;
 pub mod secrets;
 pub mod stack;
 pub mod status;

@@ -24,6 +24,7 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
     let stack = Stack::new(&project, &env_name, global.project_name.as_deref())?;
     validate::gate(&stack, false)?;
     let docker = Docker::new(preflight::ready(env)?, global);
+    validate::compose_gate(&docker, &stack)?;
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     match docker.run(&compose::run(&stack, &service, &a.command, tty))? {
         0 => Ok(()),

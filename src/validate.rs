@@ -8,8 +8,11 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
 use crate::check::{self, Finding, Level};
+use crate::compose;
+use crate::docker::Docker;
 use crate::dotenv;
 use crate::exit::{Exit, UserError};
+use crate::schema;
 use crate::stack::Stack;
 use crate::ui;
 
@@ -115,13 +118,7 @@ pub fn shell_lookup(name: &str) -> Option<String> {
 pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
     let env = read_env_file(&stack.root)?;
     let example = read_optional(&stack.root.join(".env.example"), ".env.example")?.map(|(t, _)| t);
-    let mut compose_files = Vec::new();
-    for (file, shown) in stack.files.iter().zip(stack.relative_files()) {
-        let text = read_optional(file, &shown)?
-            .ok_or_else(|| UserError::new(format!("{shown} is missing")))?
-            .0;
-        compose_files.push((shown, text));
-    }
+    let compose_files = read_compose_files(stack)?;
     let input = check::Input {
         env_file: ".env",
         env_text: env.text.as_deref(),
@@ -132,6 +129,38 @@ pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
         docker_dir_env_exists: stack.root.join("docker/.env").exists(),
     };
     Ok(check::check(&input))
+}
+
+/// (display name, text) of each compose file of `stack`.
+fn read_compose_files(stack: &Stack) -> Result<Vec<(String, String)>, UserError> {
+    let mut compose_files = Vec::new();
+    for (file, shown) in stack.files.iter().zip(stack.relative_files()) {
+        let text = read_optional(file, &shown)?
+            .ok_or_else(|| UserError::new(format!("{shown} is missing")))?
+            .0;
+        compose_files.push((shown, text));
+    }
+    Ok(compose_files)
+}
+
+/// Compose's own validation of `stack` (`config --quiet`: schema, interpolation, merge), as
+/// findings located by [`schema`]. Asked only once timmy's own checks found no error, so a bad
+/// value never reaches docker. Measured cost: about 75 ms (Compose 2.26.1, this project).
+pub fn compose_findings(docker: &Docker, stack: &Stack) -> anyhow::Result<Vec<Finding>> {
+    let out = docker.query(&compose::config_quiet(stack))?;
+    if out.code == 0 {
+        return Ok(Vec::new());
+    }
+    let files = read_compose_files(stack)?;
+    Ok(schema::findings(out.code, &out.stderr, &stack.root, &files))
+}
+
+/// [`gate`]'s second half, once docker is known to be there: stop before anything runs when
+/// Compose refuses the stack.
+pub fn compose_gate(docker: &Docker, stack: &Stack) -> anyhow::Result<()> {
+    let found = compose_findings(docker, stack)?;
+    report(&found, false, Some("nothing was started"))?;
+    Ok(())
 }
 
 /// Print findings; `Err(Exit::Failure)` when one is an error (or a warning under `strict`).

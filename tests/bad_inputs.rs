@@ -131,6 +131,12 @@ fn run(case: &Case) {
             "timmy {args:?} called docker: {:#?}",
             p.calls()
         );
+        // Compose's read-only validation runs only on a configuration timmy accepts.
+        assert!(
+            case.code == 0 || p.config_calls().is_empty(),
+            "timmy {args:?} asked Compose to validate a refused configuration: {:#?}",
+            p.config_calls()
+        );
         assert_eq!(
             tree_snapshot(&p.root()),
             before,
@@ -1481,6 +1487,9 @@ fn project_path_with_spaces_and_non_ascii_works() {
         stderr_of(&out),
         format!(
             "running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject \
+             -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
+             config --quiet\n\
+             running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
              up --detach --wait --wait-timeout 120 --remove-orphans\n\
              running: docker compose --env-file /dev/null -p myprject ps --all --format json\n\

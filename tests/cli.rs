@@ -465,3 +465,130 @@ fn dynamic_completion_offers_the_projects_envs_and_services() {
     assert_eq!(complete(&["timmy", "logs", "re"]), ["redis"]);
     assert!(p.calls().is_empty(), "completion runs no docker");
 }
+
+/// Compose 2.26.1's own words for an unknown key (measured), with the file's absolute path.
+const RESTARTT: &str = "validating {root}/docker/docker-compose.dev.yml: services.timmy Additional property restartt is not allowed\n";
+const DEV_WITH_RESTARTT: &str =
+    "services:\n  timmy:\n    environment:\n      LOG_LEVEL: debug\n    restartt: always\n";
+
+#[test]
+fn check_and_up_ask_compose_to_validate_before_anything_starts() {
+    let p = Project::new();
+    let out = p.timmy().args(["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.config_calls(),
+        [format!("{} config --quiet", stack(&p, "dev"))]
+    );
+    assert!(p.calls().is_empty());
+
+    p.forget_calls();
+    p.answer(2, PS_HEALTHY, 0);
+    let out = p.timmy().args(["up", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.config_calls(),
+        [format!("{} config --quiet", stack(&p, "prod"))]
+    );
+}
+
+#[test]
+fn an_unknown_compose_key_is_refused_with_file_and_line_and_nothing_starts() {
+    let p = Project::new();
+    p.write("docker/docker-compose.dev.yml", DEV_WITH_RESTARTT);
+    p.refuse_config(
+        &RESTARTT.replace("{root}", &p.root().display().to_string()),
+        15,
+    );
+    let before = common::tree_snapshot(&p.root());
+    let finding = "error: docker/docker-compose.dev.yml:5: unknown key `restartt` in `services.timmy` (Compose refuses it)\n  \
+                   hint: check its spelling and indentation against the Compose file reference\n";
+    for (args, last) in [
+        (&["check"][..], "error: 1 error in the configuration\n"),
+        (
+            &["up"],
+            "error: 1 error in the configuration; nothing was started\n",
+        ),
+        (
+            &["build"],
+            "error: 1 error in the configuration; nothing was started\n",
+        ),
+        (
+            &["run", "timmy", "--", "true"],
+            "error: 1 error in the configuration; nothing was started\n",
+        ),
+    ] {
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(stderr_of(&out), format!("{finding}{last}"), "{args:?}");
+        assert_eq!(stdout_of(&out), "", "{args:?}");
+    }
+    assert!(p.calls().is_empty(), "docker acted: {:?}", p.calls());
+    assert_eq!(p.config_calls().len(), 4);
+    assert_eq!(common::tree_snapshot(&p.root()), before);
+}
+
+#[test]
+fn a_compose_message_quoting_a_value_is_never_relayed() {
+    let p = Project::new();
+    p.refuse_config(
+        "error while interpolating services.timmy.environment.NODE_ENV: failed to cast to expected type: invalid boolean: hunter2secret\n",
+        15,
+    );
+    let out = p.timmy().args(["up"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: docker/docker-compose.yml:7: `services.timmy.environment.NODE_ENV` gets a value Compose cannot use\n  \
+         hint: check the variable it uses in .env (`timmy config` shows the result, secrets masked)\n\
+         error: 1 error in the configuration; nothing was started\n"
+    );
+    assert!(p.calls().is_empty());
+}
+
+#[test]
+fn doctor_reports_what_compose_refuses() {
+    let p = Project::new();
+    p.write("docker/docker-compose.dev.yml", DEV_WITH_RESTARTT);
+    p.refuse_config(
+        &RESTARTT.replace("{root}", &p.root().display().to_string()),
+        15,
+    );
+    let out = p.timmy().args(["doctor", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let env = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "env-file")
+        .unwrap();
+    assert_eq!(env["status"], "fail");
+    assert_eq!(
+        env["detail"],
+        "1 error for the dev stack, first docker/docker-compose.dev.yml:5: unknown key `restartt` in `services.timmy` (Compose refuses it)"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn service_names_are_read_as_yaml_comments_and_flow_style_included() {
+    for base in [
+        "services:  # the stack\n  redis:\n    image: r\n  timmy:\n    build: .\n",
+        "services: {redis: {image: r}, timmy: {build: .}}\n",
+    ] {
+        let p = Project::new();
+        p.write("docker/docker-compose.yml", base);
+        let out = p
+            .timmy()
+            .args(["shell", "redis", "-c", "redis-cli ping"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{base:?}: {}", stderr_of(&out));
+        let calls = p.calls();
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert!(
+            calls[0].starts_with("compose --env-file /dev/null -p proj exec -T redis sh -c "),
+            "{calls:?}"
+        );
+    }
+}

@@ -3,6 +3,11 @@
 //! its folder (after running `N.sh` when present), so a test scripts a whole conversation and then reads back what timmy ran.
 //! Preflight is satisfied for real: a Compose plugin file in `DOCKER_CONFIG` and a listening
 //! Unix socket as `DOCKER_HOST`.
+//!
+//! Compose's validation query (`compose … config --quiet`, which `check`, `up`, `build`, `run`
+//! and `test` ask before anything starts) is answered apart, so call numbers stay those of the
+//! commands that act: it is recorded in `config.log` (read with `config_calls`) and answers
+//! `config.err` / `config.code` (script them with `refuse_config`), success by default.
 
 #![allow(dead_code)]
 
@@ -16,6 +21,11 @@ use assert_cmd::Command;
 const FAKE_DOCKER: &str = r#"#!/bin/sh
 PATH=/usr/bin:/bin
 dir="$FAKE_DOCKER_DIR"
+case " $* " in *" config --quiet "*)
+  printf '%s\n' "$*" >> "$dir/config.log"
+  [ -f "$dir/config.err" ] && cat "$dir/config.err" >&2
+  exit "$(cat "$dir/config.code" 2>/dev/null || echo 0)";;
+esac
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count"
 printf '%s\n' "$*" >> "$dir/argv.log"
@@ -148,12 +158,28 @@ pub fn stdout_of(out: &std::process::Output) -> String {
 const EXACT_ARGV_WRAPPER: &str = r#"#!/bin/sh
 PATH=/usr/bin:/bin
 dir="$FAKE_DOCKER_DIR"
+case " $* " in *" config --quiet "*) exec "$dir/docker-inner" "$@";; esac
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 printf '%s\0' "$@" > "$dir/$n.argv"
 exec "$dir/docker-inner" "$@"
 "#;
 
 impl Project {
+    /// Every `config --quiet` query (argv words joined by spaces), in order.
+    pub fn config_calls(&self) -> Vec<String> {
+        fs::read_to_string(self.fake.join("config.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Make Compose's validation query fail with `stderr` and exit `code`.
+    pub fn refuse_config(&self, stderr: &str, code: i32) {
+        fs::write(self.fake.join("config.err"), stderr).unwrap();
+        fs::write(self.fake.join("config.code"), code.to_string()).unwrap();
+    }
+
     /// Script what the fake prints on stderr for its `n`th call.
     pub fn answer_stderr(&self, n: usize, stderr: &str) {
         fs::write(self.fake.join(format!("{n}.err")), stderr).unwrap();
@@ -162,7 +188,7 @@ impl Project {
     /// Forget the calls recorded so far: the next call is call 1 again, and answers scripted
     /// with `answer` for 1, 2… apply to it again.
     pub fn forget_calls(&self) {
-        for name in ["count", "argv.log"] {
+        for name in ["count", "argv.log", "config.log"] {
             let _ = fs::remove_file(self.fake.join(name));
         }
         for n in 1.. {
