@@ -666,3 +666,82 @@ fn up_fails_fast_on_a_crash_loop() {
     ok(&s.timmy(&["down"]));
     assert!(s.containers().is_empty());
 }
+
+/// Issue 9, hole 9: an unknown key in a compose file is refused by `check` and by `up` with the
+/// file and line that hold it (Compose itself names no line), before anything is created.
+#[test]
+fn unknown_compose_key_is_refused_with_file_and_line_and_nothing_starts() {
+    let Some(s) = Stack::new("restartt", "") else {
+        return;
+    };
+    let dev = s.root().join("docker/docker-compose.dev.yml");
+    let text = fs::read_to_string(&dev).unwrap();
+    let text = text.replacen(
+        "    tty: true\n",
+        "    tty: true\n    restartt: always\n",
+        1,
+    );
+    let line = text
+        .lines()
+        .position(|l| l == "    restartt: always")
+        .unwrap()
+        + 1;
+    fs::write(&dev, text).unwrap();
+    let finding = format!(
+        "error: docker/docker-compose.dev.yml:{line}: unknown key `restartt` in `services.timmy` (Compose refuses it)\n  \
+         hint: check its spelling and indentation against the Compose file reference\n"
+    );
+    let check = s.timmy(&["check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(
+        stderr(&check),
+        format!("{finding}error: 1 error in the configuration\n")
+    );
+    let up = s.timmy(&["up", "-d"]);
+    assert_eq!(up.status.code(), Some(1));
+    assert_eq!(
+        stderr(&up),
+        format!("{finding}error: 1 error in the configuration; nothing was started\n")
+    );
+    // Nothing of this checkout was created, whatever the project is called.
+    let label = format!(
+        "label=com.docker.compose.project.working_dir={}",
+        s.root().display()
+    );
+    assert_eq!(docker(&["ps", "-a", "-q", "--filter", &label]).trim(), "");
+    assert_eq!(
+        docker(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", s.name)
+        ])
+        .trim(),
+        ""
+    );
+}
+
+/// Issue 9, hole 9: service names come from a YAML reading, so a comment after `services:`
+/// does not hide them: `timmy shell redis` reaches redis.
+#[test]
+fn shell_redis_works_with_a_comment_after_services() {
+    let Some(s) = Stack::new("svccomment", "") else {
+        return;
+    };
+    // Every file that declares redis (base and prod) gets the comment.
+    for file in ["docker-compose.yml", "docker-compose.prod.yml"] {
+        let path = s.root().join("docker").join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\nservices:\n"), "{file}");
+        fs::write(
+            &path,
+            text.replacen("\nservices:\n", "\nservices:  # the stack\n", 1),
+        )
+        .unwrap();
+    }
+    ok(&s.timmy(&["up", "dev", "-d"]));
+    let out = s.timmy(&["shell", "redis", "-c", "redis-cli ping"]);
+    ok(&out);
+    assert_eq!(stdout(&out), "PONG\n");
+}
