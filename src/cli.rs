@@ -40,7 +40,11 @@ Errors (nothing starts):
   a line Compose cannot parse; a key of .env.example missing or empty (commented-out keys of
   .env.example are optional); a secret-looking key (TOKEN, SECRET, PASSWORD, API_KEY...) holding
   a placeholder or the example's value; a ${VAR} of the compose files that is unset and has no
-  default; an unset ${VAR:?}; .env writable by others; a tab in a compose file's indentation.
+  default; an unset ${VAR:?}; .env writable by others; a value of the wrong type (a port
+  1-65535, 0 only for a published host port; a count; CPUs; a size like 512m), typed by where the
+  compose files use it and `*_PORT` by name; a control character (NUL, ESC...) in a value; a
+  compose file that is not valid YAML or repeats a key; and, where Docker is installed, what
+  `docker compose config` refuses (an unknown key such as `restartt`), each with file:LINE.
 Warnings:
   `$` that Compose would swallow (pa$word -> pa), duplicate keys (the last wins), a tab before #,
   `KEY=   # note` (the value is `# note`), CRLF, BOM, no final newline, odd or lowercase keys,

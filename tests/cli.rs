@@ -592,3 +592,57 @@ fn service_names_are_read_as_yaml_comments_and_flow_style_included() {
         );
     }
 }
+
+#[test]
+fn an_accepted_compose_verdict_is_remembered_until_an_input_changes() {
+    let p = Project::new();
+    let before = common::tree_snapshot(&p.root());
+    let check = |p: &Project, shell: Option<(&str, &str)>| {
+        let mut cmd = p.timmy();
+        if let Some((k, v)) = shell {
+            cmd.env(k, v);
+        }
+        let out = cmd.arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        p.config_calls().len()
+    };
+    assert_eq!(check(&p, None), 1);
+    assert_eq!(check(&p, None), 1, "unchanged: Compose is not asked again");
+    // Remembered in the user's cache, not in the project.
+    assert_eq!(common::tree_snapshot(&p.root()), before);
+    assert!(p.dir.path().join(".cache/timmy").is_dir());
+    p.write(
+        "docker/docker-compose.dev.yml",
+        "services:\n  timmy:\n    environment:\n      LOG_LEVEL: info\n",
+    );
+    assert_eq!(check(&p, None), 2, "a compose file changed");
+    assert_eq!(check(&p, None), 2);
+    p.write(".env", &format!("{}EXTRA=1\n", common::GOOD_ENV));
+    assert_eq!(check(&p, None), 3, ".env changed");
+    assert_eq!(
+        check(&p, Some(("NODE_ENV", "test"))),
+        4,
+        "a variable of the shell changed"
+    );
+    assert_eq!(
+        check(&p, Some(("UNRELATED", "x"))),
+        5,
+        "back to no NODE_ENV in the shell"
+    );
+    assert_eq!(
+        check(&p, Some(("UNRELATED", "y"))),
+        5,
+        "a variable nothing names"
+    );
+    // A refusal is never remembered.
+    p.refuse_config(
+        &RESTARTT.replace("{root}", &p.root().display().to_string()),
+        15,
+    );
+    p.write("docker/docker-compose.dev.yml", DEV_WITH_RESTARTT);
+    for _ in 0..2 {
+        let out = p.timmy().arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+    }
+    assert_eq!(p.config_calls().len(), 7);
+}
