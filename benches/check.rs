@@ -60,6 +60,7 @@ fn run_check(env_text: &str, compose: &[(String, String)]) -> Vec<check::Finding
         env_mode: Some(0o600),
         example_text: Some(EXAMPLE),
         compose_files: compose,
+        other_compose_files: &[],
         shell: &no_shell,
         docker_dir_env_exists: false,
     })

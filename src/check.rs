@@ -49,6 +49,10 @@ pub struct Input<'a> {
     pub example_text: Option<&'a str>,
     /// (display name, text) of each compose file of the selected stack.
     pub compose_files: &'a [(String, String)],
+    /// The same for the project's other environment files: `.env` is shared by every
+    /// environment, so they type its variables too (`TIMMY_DEBUG_PORT=0` is fine for `check
+    /// prod` because the dev file publishes it). Only read for types.
+    pub other_compose_files: &'a [(String, String)],
     /// The calling shell environment.
     pub shell: &'a dyn Fn(&str) -> Option<String>,
     /// `docker/.env` exists beside the root `.env`.
@@ -475,7 +479,13 @@ fn check_types(
             );
         }
     }
-    let inferred = types::infer(trees);
+    let others: Vec<(String, crate::yaml::Node)> = input
+        .other_compose_files
+        .iter()
+        .filter_map(|(file, text)| Some((file.clone(), crate::yaml::parse(text).ok()??)))
+        .collect();
+    let all: Vec<(String, crate::yaml::Node)> = trees.iter().cloned().chain(others).collect();
+    let inferred = types::infer(&all);
     let mut last: HashMap<&str, &Entry> = HashMap::new();
     for e in entries {
         last.insert(&e.key, e);
@@ -580,6 +590,7 @@ mod tests {
         mode: Option<u32>,
         example: Option<&'static str>,
         compose: Vec<(String, String)>,
+        other: Vec<(String, String)>,
         shell: Vec<(&'static str, &'static str)>,
         docker_env: bool,
     }
@@ -590,6 +601,7 @@ mod tests {
             mode: Some(0o600),
             example: None,
             compose: Vec::new(),
+            other: Vec::new(),
             shell: Vec::new(),
             docker_env: false,
         }
@@ -626,6 +638,7 @@ mod tests {
                 env_mode: self.mode,
                 example_text: self.example,
                 compose_files: &self.compose,
+                other_compose_files: &self.other,
                 shell: &shell,
                 docker_dir_env_exists: self.docker_env,
             })
@@ -815,6 +828,20 @@ mod tests {
         clean(
             &env("TIMMY_PORT=0\nREDIS_PORT=6379\nLOG_MAX_FILE=3\nLOG_MAX_SIZE=10m\nTIMMY_CPU_LIMIT=0.5\nOTHER_PORT=\n")
                 .compose(TYPED_COMPOSE),
+        );
+        // Another environment's file types the shared .env too: the prod stack does not
+        // publish TIMMY_DEBUG_PORT, the dev stack does, so 0 is fine for `check prod`.
+        let mut prod = env("TIMMY_DEBUG_PORT=0\n").compose("services:\n  timmy:\n    image: x\n");
+        prod.other.push((
+            "docker/docker-compose.dev.yml".to_owned(),
+            "services:\n  timmy:\n    ports: [\"127.0.0.1:${TIMMY_DEBUG_PORT:-9229}:9229\"]\n"
+                .to_owned(),
+        ));
+        clean(&prod);
+        prod.other.clear();
+        has(
+            &prod,
+            "E .env:1: TIMMY_DEBUG_PORT must be a port number 1–65535",
         );
         // Without a compose file using it, a port variable may not be 0.
         has(

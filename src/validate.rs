@@ -119,16 +119,41 @@ pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
     let env = read_env_file(&stack.root)?;
     let example = read_optional(&stack.root.join(".env.example"), ".env.example")?.map(|(t, _)| t);
     let compose_files = read_compose_files(stack)?;
+    let other_compose_files = other_env_files(stack);
     let input = check::Input {
         env_file: ".env",
         env_text: env.text.as_deref(),
         env_mode: env.mode,
         example_text: example.as_deref(),
         compose_files: &compose_files,
+        other_compose_files: &other_compose_files,
         shell: &shell_lookup,
         docker_dir_env_exists: stack.root.join("docker/.env").exists(),
     };
     Ok(check::check(&input))
+}
+
+/// (display name, text) of the project's environment files that `stack` does not use; those
+/// that cannot be read are left out (they only add types).
+fn other_env_files(stack: &Stack) -> Vec<(String, String)> {
+    let Ok(project) = crate::project::Project::locate(Some(&stack.root), &stack.root) else {
+        return Vec::new();
+    };
+    project
+        .envs
+        .iter()
+        .map(|env| project.env_file(env))
+        .filter(|file| !stack.files.contains(file))
+        .filter_map(|file| {
+            let shown = file
+                .strip_prefix(&stack.root)
+                .ok()?
+                .to_string_lossy()
+                .into_owned();
+            let (text, _) = read_optional(&file, &shown).ok()??;
+            Some((shown, text))
+        })
+        .collect()
 }
 
 /// (display name, text) of each compose file of `stack`.

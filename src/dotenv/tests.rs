@@ -462,6 +462,7 @@ fn exercise(text: &str) {
         env_mode: Some(0o644),
         example_text: Some(text),
         compose_files: &compose,
+        other_compose_files: &compose,
         shell: &lookup,
         docker_dir_env_exists: true,
     });
