@@ -125,9 +125,8 @@ impl App {
         let mut found = validate::findings(&stack)?;
         // Compose's own verdict where Docker and Compose are installed (no daemon needed),
         // unless timmy's own findings already refuse the configuration.
-        let refused = found
-            .iter()
-            .any(|f| f.level == crate::check::Level::Error || a.strict);
+        let refused = (a.strict && !found.is_empty())
+            || found.iter().any(|f| f.level == crate::check::Level::Error);
         if !refused && let Ok(docker) = self.docker_offline() {
             let mut refused = validate::compose_findings(&docker, &stack)?;
             refused.append(&mut found);

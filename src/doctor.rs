@@ -650,9 +650,7 @@ fn port_setting(project: Option<&Project>, var: &str, default: u16) -> PortSetti
         },
         // The rule `check` applies to a published host port (types.rs), not a second one.
         Some((v, source)) => PortSetting {
-            port: Some(&v)
-                .filter(|v| types::fits(HOST_PORT, v))
-                .and_then(|v| types::port(v)),
+            port: types::port(&v).filter(|_| types::fits(HOST_PORT, &v)),
             source,
         },
     }
