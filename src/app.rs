@@ -156,7 +156,10 @@ impl App {
         let docker = self.docker()?;
         validate::compose_gate(&docker, &stack)?;
         let _lock = self.lock(&project.root, "up")?;
-        let code = match docker.run(&compose::up(&stack, a.build, a.timeout)) {
+        if !docker.dry_run {
+            crate::ports::preflight(&docker, &stack)?;
+        }
+        let code = match docker.run(&compose::up(&stack, a.timeout)) {
             Ok(code) => code,
             Err(e) => return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e)),
         };
@@ -640,8 +643,8 @@ fn report_leftovers(name: &str, left: &[Container]) {
     ui::hint(&format!("remove them with: docker rm -f {}", ids.join(" ")));
 }
 
-/// The service table of `up` and `ps`; it fits 80 columns for the stack's usual ports (the
-/// image and the full port form are in `ps --json`).
+/// The service table of `up` and `ps`, with the image each container runs (its env's own,
+/// `<project>-timmy:<env>`); the full port form is in `ps --json`.
 fn service_table(services: &[Service]) -> String {
     let rows: Vec<Vec<String>> = services
         .iter()
@@ -667,10 +670,18 @@ fn service_table(services: &[Service]) -> String {
                 } else {
                     ports.join(", ")
                 },
+                if s.image.is_empty() {
+                    "-".into()
+                } else {
+                    s.image.clone()
+                },
             ]
         })
         .collect();
-    ui::table(&["SERVICE", "STATE", "HEALTH", "UPTIME", "PORTS"], &rows)
+    ui::table(
+        &["SERVICE", "STATE", "HEALTH", "UPTIME", "PORTS", "IMAGE"],
+        &rows,
+    )
 }
 
 /// Shell lines that point plain `docker compose` at the same stack. Measured on Compose

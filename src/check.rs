@@ -532,7 +532,13 @@ fn check_types(
 
 fn check_compose_refs(out: &mut Findings, input: &Input, resolved: &HashMap<String, String>) {
     let env = input.env_file;
-    let value_of = |name: &str| (input.shell)(name).or_else(|| resolved.get(name).cloned());
+    // Compose sets COMPOSE_PROJECT_NAME itself from `-p` (measured on 2.26.1: `-p` wins over
+    // `.env`), so the env files can name their images after the project.
+    let value_of = |name: &str| {
+        (input.shell)(name)
+            .or_else(|| resolved.get(name).cloned())
+            .or_else(|| (name == "COMPOSE_PROJECT_NAME").then(String::new))
+    };
     for (file, text) in input.compose_files {
         let refs = match dotenv::variables(text) {
             Ok(refs) => refs,
@@ -778,6 +784,7 @@ mod tests {
         );
         // the shell counts as set
         clean(&env("A=1\n").compose("x: ${TAG}\n").shell("TAG", "v1"));
+        clean(&env("A=1\n").compose("image: ${COMPOSE_PROJECT_NAME}-timmy:dev\n"));
         has(
             &env("A=1\n").compose("x: 1\ny: ${BROKEN\n"),
             "E docker/docker-compose.yml:2: Invalid template: \"y: ${BROKEN\"",

@@ -118,9 +118,10 @@ pub enum Command {
 Examples:
   timmy up                 dev stack, then follow its logs (Ctrl-C stops following, not the stack)
   timmy up prod            prod stack, detached
-  timmy up dev --build -d  rebuild images, do not follow logs
+  timmy up dev -d          dev stack, do not follow logs
 
-Nothing starts when `timmy check` finds an error. If a service exits or turns unhealthy while
+Each env runs its own image (`<project>-timmy:<env>`), rebuilt when its sources changed.
+Nothing starts when `timmy check` finds an error or a port the stack publishes is in use. If a service exits or turns unhealthy while
 timmy waits, it names the service, shows its last log lines and health-check output, and exits 1.")]
     Up(UpArgs),
 
@@ -269,8 +270,9 @@ pub struct UpArgs {
     /// Environment: dev, prod, test or any docker/docker-compose.<env>.yml
     #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
     pub env: String,
-    /// Build images before starting, even when they exist
-    #[arg(long)]
+    /// Accepted for scripts: `up` always builds the env's image (the builder's cache skips
+    /// what did not change)
+    #[arg(long, hide = true)]
     pub build: bool,
     /// Do not follow the logs after the stack is up (the default outside dev)
     #[arg(short, long)]

@@ -21,6 +21,7 @@ pub mod lock;
 pub mod man;
 pub mod oneoff;
 pub mod overview;
+pub mod ports;
 pub mod preflight;
 pub mod project;
 pub mod schema;

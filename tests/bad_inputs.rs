@@ -1439,7 +1439,8 @@ fn project_path_with_spaces_and_non_ascii_works() {
     fs::rename(p.root(), &root).unwrap();
     let r = root.display().to_string();
     p.record_exact_argv();
-    p.answer(2, PS_HEALTHY, 0);
+    p.answer(1, "{}", 0);
+    p.answer(3, PS_HEALTHY, 0);
     let out = p
         .timmy()
         .current_dir(root.join("docker"))
@@ -1447,7 +1448,7 @@ fn project_path_with_spaces_and_non_ascii_works() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let up: Vec<String> = [
+    let stack = [
         "compose",
         "--project-directory",
         &r,
@@ -1459,15 +1460,28 @@ fn project_path_with_spaces_and_non_ascii_works() {
         &format!("{r}/docker/docker-compose.yml"),
         "-f",
         &format!("{r}/docker/docker-compose.dev.yml"),
-        "up",
-        "--detach",
-        "--wait",
-        "--wait-timeout",
-        "120",
-        "--remove-orphans",
     ]
     .map(String::from)
     .to_vec();
+    let config: Vec<String> = [
+        &stack[..],
+        &["config", "--format", "json"].map(String::from),
+    ]
+    .concat();
+    let up: Vec<String> = [
+        &stack[..],
+        &[
+            "up",
+            "--detach",
+            "--wait",
+            "--wait-timeout",
+            "120",
+            "--remove-orphans",
+            "--build",
+        ]
+        .map(String::from),
+    ]
+    .concat();
     let ps: Vec<String> = [
         "compose",
         "--env-file",
@@ -1481,7 +1495,7 @@ fn project_path_with_spaces_and_non_ascii_works() {
     ]
     .map(String::from)
     .to_vec();
-    assert_eq!(p.exact_calls(), [up, ps]);
+    assert_eq!(p.exact_calls(), [config, up, ps]);
     // The verbose lines quote the paths so that they can be pasted into a shell.
     assert_eq!(
         stderr_of(&out),
@@ -1491,14 +1505,17 @@ fn project_path_with_spaces_and_non_ascii_works() {
              config --quiet\n\
              running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
-             up --detach --wait --wait-timeout 120 --remove-orphans\n\
+             config --format json\n\
+             running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject \
+             -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
+             up --detach --wait --wait-timeout 120 --remove-orphans --build\n\
              running: docker compose --env-file /dev/null -p myprject ps --all --format json\n\
              timmy: dev stack `myprject` is up (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n"
         )
     );
     assert_eq!(
         stdout_of(&out),
-        "SERVICE  STATE    HEALTH   UPTIME  PORTS\nredis    running  healthy  -       -\ntimmy    running  healthy  -       -\n"
+        "SERVICE  STATE    HEALTH   UPTIME  PORTS  IMAGE\nredis    running  healthy  -       -      -\ntimmy    running  healthy  -       -      -\n"
     );
 
     // From elsewhere with --project-dir, and a bad .env there: the same relative message.
@@ -1628,7 +1645,14 @@ fn no_secret_in_any_output_on_good_input() {
         (&["--dry-run", "up", "prod", "--build"], |_| {}, 0),
         (&["-v", "--dry-run", "build", "prod"], |_| {}, 0),
         (&["-v", "--dry-run", "test"], |_| {}, 0),
-        (&["-v", "up", "-d"], |p| p.answer(2, PS_HEALTHY, 0), 0),
+        (
+            &["-v", "up", "-d"],
+            |p| {
+                p.answer(1, "{}", 0);
+                p.answer(3, PS_HEALTHY, 0);
+            },
+            0,
+        ),
         (&["-v", "ps"], ps, 0),
         (&["-v", "ps", "--json"], ps, 0),
         (&["-v", "test"], |p| p.answer(1, "", 3), 3),

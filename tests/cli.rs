@@ -15,20 +15,22 @@ fn stack(p: &Project, env: &str) -> String {
 }
 
 const PS_HEALTHY: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 2 minutes (healthy)"}
-{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0,"Publishers":[{"URL":"127.0.0.1","TargetPort":3000,"PublishedPort":3000,"Protocol":"tcp"}]}
+{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0,"Publishers":[{"URL":"127.0.0.1","TargetPort":3000,"PublishedPort":3000,"Protocol":"tcp"}],"Image":"proj-timmy:prod"}
 "#;
 
 #[test]
 fn up_runs_compose_with_the_full_stack_and_prints_a_table() {
     let p = Project::new();
-    p.answer(2, PS_HEALTHY, 0);
+    p.answer(1, "{}", 0);
+    p.answer(3, PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
         p.calls(),
         [
+            format!("{} config --format json", stack(&p, "prod")),
             format!(
-                "{} up --detach --wait --wait-timeout 120 --remove-orphans",
+                "{} up --detach --wait --wait-timeout 120 --remove-orphans --build",
                 stack(&p, "prod")
             ),
             "compose --env-file /dev/null -p proj ps --all --format json".to_string(),
@@ -36,9 +38,9 @@ fn up_runs_compose_with_the_full_stack_and_prints_a_table() {
     );
     assert_eq!(
         stdout_of(&out),
-        "SERVICE  STATE    HEALTH   UPTIME     PORTS\n\
-         redis    running  healthy  2 minutes  -\n\
-         timmy    running  healthy  -          127.0.0.1:3000->3000\n"
+        "SERVICE  STATE    HEALTH   UPTIME     PORTS                 IMAGE\n\
+         redis    running  healthy  2 minutes  -                     -\n\
+         timmy    running  healthy  -          127.0.0.1:3000->3000  proj-timmy:prod\n"
     );
     assert!(stderr_of(&out).contains("prod stack `proj` is up"));
 }
@@ -98,16 +100,17 @@ fn docker_exit_code_passes_through() {
 #[test]
 fn failed_up_names_the_service_and_shows_its_logs() {
     let p = Project::new();
-    p.answer(1, "", 1);
+    p.answer(1, "{}", 0);
+    p.answer(2, "", 1);
     p.answer(
-        2,
+        3,
         r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0},
 {"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"unhealthy","ExitCode":0}]"#,
         0,
     );
-    p.answer(3, "timmy-1  | cannot reach redis\n", 0);
+    p.answer(4, "timmy-1  | cannot reach redis\n", 0);
     p.answer(
-        4,
+        5,
         "/proj-timmy-1\t{\"Status\":\"unhealthy\",\"Log\":[{\"ExitCode\":1,\"Output\":\"HTTP 503\"}]}\n",
         0,
     );
@@ -120,11 +123,11 @@ fn failed_up_names_the_service_and_shows_its_logs() {
     assert!(!err.contains("service `redis`"), "{err}");
     let calls = p.calls();
     assert_eq!(
-        calls[2],
+        calls[3],
         "compose --env-file /dev/null -p proj logs --tail 20 timmy"
     );
     assert_eq!(
-        calls[3],
+        calls[4],
         "inspect --format {{.Name}}\t{{json .State.Health}} proj-timmy-1"
     );
 }
@@ -299,7 +302,7 @@ fn test_command_propagates_the_code_and_always_cleans_up() {
     assert_eq!(out.status.code(), Some(3));
     let calls = p.calls();
     assert_eq!(calls.len(), 3, "{calls:#?}");
-    assert!(calls[0].ends_with("-p proj-test -f {r}/docker/docker-compose.yml -f {r}/docker/docker-compose.test.yml run --rm -T tests sh -c exit 3".replace("{r}", &p.root().display().to_string()).as_str()), "{}", calls[0]);
+    assert!(calls[0].ends_with("-p proj-test -f {r}/docker/docker-compose.yml -f {r}/docker/docker-compose.test.yml run --rm --build -T tests sh -c exit 3".replace("{r}", &p.root().display().to_string()).as_str()), "{}", calls[0]);
     assert!(
         calls[1].ends_with("down --remove-orphans --volumes"),
         "{}",
@@ -483,7 +486,8 @@ fn check_and_up_ask_compose_to_validate_before_anything_starts() {
     assert!(p.calls().is_empty());
 
     p.forget_calls();
-    p.answer(2, PS_HEALTHY, 0);
+    p.answer(1, "{}", 0);
+    p.answer(3, PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -645,4 +649,92 @@ fn an_accepted_compose_verdict_is_remembered_until_an_input_changes() {
         assert_eq!(out.status.code(), Some(1));
     }
     assert_eq!(p.config_calls().len(), 7);
+}
+
+/// `docker compose config --format json` for a stack publishing `port` of timmy on 127.0.0.1.
+fn config_publishing(port: u16) -> String {
+    format!(
+        r#"{{"name":"proj","services":{{"redis":{{"image":"r"}},"timmy":{{"ports":[{{"mode":"ingress","host_ip":"127.0.0.1","target":3000,"published":"{port}","protocol":"tcp"}}]}}}}}}"#
+    )
+}
+
+/// A port in use is refused before `up` runs: the `.env` key and the holder are named, and
+/// the only docker calls are the two read-only queries.
+#[test]
+fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
+    let p = Project::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    ports:\n      - \"127.0.0.1:${TIMMY_PORT:-3000}:3000\"\n",
+    );
+    p.write(".env", &format!("{}TIMMY_PORT={port}\n", common::GOOD_ENV));
+    p.answer(1, &config_publishing(port), 0);
+    p.answer(
+        2,
+        &format!(
+            "other-dev-timmy-1\tother-dev\t/srv/other\t/srv/other/docker/docker-compose.yml,/srv/other/docker/docker-compose.dev.yml\t127.0.0.1:{port}->3000/tcp\n"
+        ),
+        0,
+    );
+    let out = p.timmy().args(["up", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "error: port 127.0.0.1:{port} (TIMMY_PORT) is in use by the dev stack `other-dev` of the checkout /srv/other (container other-dev-timmy-1)\n  \
+             hint: stop `other-dev-timmy-1`, or set TIMMY_PORT in .env to a free port\n"
+        )
+    );
+    assert_eq!(
+        p.calls(),
+        [
+            format!("{} config --format json", stack(&p, "prod")),
+            format!(
+                "ps --no-trunc --filter publish={port}/tcp --format {{{{.Names}}}}\t{{{{.Label \"com.docker.compose.project\"}}}}\t{{{{.Label \"com.docker.compose.project.working_dir\"}}}}\t{{{{.Label \"com.docker.compose.project.config_files\"}}}}\t{{{{.Ports}}}}"
+            ),
+        ]
+    );
+
+    // Held by a process that is no container: "another process", and how to find it.
+    p.forget_calls();
+    p.answer(2, "", 0);
+    let out = p.timmy().args(["up", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "error: port 127.0.0.1:{port} (TIMMY_PORT) is in use by another process\n  \
+             hint: set TIMMY_PORT in .env to a free port, or stop that process (`lsof -iTCP:{port} -sTCP:LISTEN` shows it)\n"
+        )
+    );
+    assert_eq!(p.calls().len(), 2, "{:#?}", p.calls());
+    drop(listener);
+}
+
+/// A port held by the stack being started is its own: `up` on a running stack goes ahead.
+#[test]
+fn up_on_a_running_stack_is_not_refused_for_its_own_ports() {
+    let p = Project::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    p.answer(1, &config_publishing(port), 0);
+    p.answer(
+        2,
+        &format!(
+            "proj-timmy-1\tproj\t{root}\t{root}/docker/docker-compose.yml,{root}/docker/docker-compose.prod.yml\t127.0.0.1:{port}->3000/tcp\n",
+            root = p.root().display()
+        ),
+        0,
+    );
+    p.answer(4, PS_HEALTHY, 0);
+    let out = p.timmy().args(["up", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        p.calls()[2].ends_with("up --detach --wait --wait-timeout 120 --remove-orphans --build"),
+        "{:#?}",
+        p.calls()
+    );
+    drop(listener);
 }

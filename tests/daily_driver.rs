@@ -419,7 +419,7 @@ fn run_passes_the_commands_exit_code_and_uses_the_full_stack() {
         p.calls(),
         [format!(
             "compose --project-directory {r} --env-file {r}/.env -p proj -f {r}/docker/docker-compose.yml \
-             -f {r}/docker/docker-compose.dev.yml run --rm -T timmy sh -c exit 5"
+             -f {r}/docker/docker-compose.dev.yml run --rm --build -T timmy sh -c exit 5"
         )]
     );
 }
@@ -436,7 +436,8 @@ fn run_takes_an_environment_first() {
     let calls = p.calls();
     assert!(
         calls[0].contains("-f ")
-            && calls[0].contains("docker-compose.prod.yml run --rm -T redis redis-cli ping"),
+            && calls[0]
+                .contains("docker-compose.prod.yml run --rm --build -T redis redis-cli ping"),
         "{calls:?}"
     );
 }

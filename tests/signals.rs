@@ -245,7 +245,7 @@ fn sigint_during_test_still_cleans_up() {
     let mut seen = Vec::new();
     wait_for(
         &rx,
-        "run --rm -T tests sleep 60",
+        "run --rm --build -T tests sleep 60",
         &mut seen,
         Duration::from_secs(60),
     );

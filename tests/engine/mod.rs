@@ -233,10 +233,13 @@ impl Drop for Stack {
                     .args(["volume", "rm", "-f", v])
                     .output();
             }
+            // Each env names its image `<project>-<service>:<env>` (docker/docker-compose.*.yml).
             for image in ["timmy", "tests"] {
-                let _ = Command::new("docker")
-                    .args(["image", "rm", "-f", &format!("{project}-{image}")])
-                    .output();
+                for tag in ["dev", "prod", "test", "latest"] {
+                    let _ = Command::new("docker")
+                        .args(["image", "rm", "-f", &format!("{project}-{image}:{tag}")])
+                        .output();
+                }
             }
         }
     }
