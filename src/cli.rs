@@ -121,8 +121,9 @@ Examples:
   timmy up dev -d          dev stack, do not follow logs
 
 Each env runs its own image (`<project>-timmy:<env>`), rebuilt when its sources changed.
-Nothing starts when `timmy check` finds an error or a port the stack publishes is in use. If a service exits or turns unhealthy while
-timmy waits, it names the service, shows its last log lines and health-check output, and exits 1.")]
+Nothing starts when `timmy check` finds an error or a port the stack publishes is in use.
+If a service exits or turns unhealthy while timmy waits, it names the service, shows its last
+log lines and health-check output, and exits 1.")]
     Up(UpArgs),
 
     /// Stop the running stack, then check that no container of the project is left
