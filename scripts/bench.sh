@@ -85,7 +85,9 @@ cleanup() {
     [ ${#ids[@]} -eq 0 ] || docker rm -fv "${ids[@]}" >/dev/null 2>&1
     docker volume rm -f "${name}_redis-data" >/dev/null 2>&1 || true
     docker network rm "${name}_timmy-network" >/dev/null 2>&1 || true
-    docker image rm -f "$name-timmy" >/dev/null 2>&1 || true
+    # Each env tags its own image <project>-timmy:<env> (dev's project may be $name-dev).
+    docker image rm -f "$name-timmy" "$name-timmy:dev" "$name-timmy:prod" "$name-dev-timmy:dev" \
+        >/dev/null 2>&1 || true
     rm -rf "$work"
     exit "$code"
 }
