@@ -369,7 +369,9 @@ fn hint(c: &Conflict, root: &Path) -> String {
 
 /// Refuse to start `stack` when a port it publishes is held by anything but itself. When
 /// Compose cannot print the configuration, nothing is checked: `up` then fails with Compose's
-/// own message, before starting anything.
+/// own message, before starting anything. Cost measured on Engine 20.10 + Compose 2.26.1:
+/// the config query 70–90 ms; on the re-`up` of a running stack, one `docker ps` of 10–20 ms
+/// per port it holds itself; free ports cost a bind each (microseconds).
 pub fn preflight(docker: &Docker, stack: &Stack) -> Result<()> {
     let out = docker.query(&compose::config_json(stack))?;
     if out.code != 0 {
