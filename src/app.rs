@@ -115,8 +115,10 @@ impl App {
         Ok(Some(lock::acquire(root, what)?))
     }
 
+    /// The runner, masking with the project's `.env` when there is one.
     fn runner(&self, program: PathBuf) -> Docker {
-        Docker::new(program, &self.global)
+        let masker = self.project().map(|p| masker(&p.root)).unwrap_or_default();
+        Docker::new(program, &self.global).masking(masker)
     }
 
     fn check(&self, a: &cli::CheckArgs) -> Result<()> {
@@ -250,11 +252,11 @@ impl App {
                 "--- last {FAILURE_LOG_LINES} log lines of {} ---",
                 s.service
             );
-            eprint!("{}", out.stdout);
-            eprint!("{}", out.stderr);
+            eprint!("{}", docker.masker.text(&out.stdout));
+            eprint!("{}", docker.masker.text(&out.stderr));
             if let Some(health) = Self::health_output(docker, root, &s.name) {
                 eprintln!("--- last health check of {} ---", s.service);
-                eprintln!("{health}");
+                eprintln!("{}", docker.masker.text(&health));
             }
         }
         ui::hint("fix the service, then run timmy up again; timmy down removes what was started");
@@ -507,6 +509,7 @@ impl App {
         let project = self.project()?;
         project.resolve_env(&a.env)?;
         let vars = validate::resolved_env(&project.root)?;
+        let masker = masker(&project.root);
         let (pasted, vars): (Vec<_>, Vec<_>) = vars
             .into_iter()
             .partition(|(k, v)| !a.show_secrets && secrets::looks_like_pasted_data(k, v));
@@ -524,10 +527,8 @@ impl App {
             .map(|(k, v)| {
                 let v = if a.show_secrets {
                     v
-                } else if secrets::is_secret_key(&k) {
-                    secrets::mask(&v)
                 } else {
-                    secrets::mask_url_passwords(&v).unwrap_or(v)
+                    masker.value(Some(&k), &v)
                 };
                 (k, v)
             })
@@ -563,10 +564,9 @@ impl App {
         validate::gate(&stack, false)?;
         let docker = self.docker_offline()?;
         let out = docker.query(&compose::config(&stack))?;
-        let masked = mask_secrets(&out.stdout, &secret_values(&stack.root));
-        print!("{masked}");
+        print!("{}", docker.masker.yaml(&out.stdout));
         if out.code != 0 {
-            eprint!("{}", mask_secrets(&out.stderr, &secret_values(&stack.root)));
+            eprint!("{}", docker.masker.text(&out.stderr));
             return Err(Exit::Docker(out.code).into());
         }
         Ok(())
@@ -716,38 +716,16 @@ fn export_lines(stack: &Stack) -> String {
     )
 }
 
-/// Values of secret-looking keys from `.env` and the shell, and the passwords of URLs in any
-/// value, for masking.
-fn secret_values(root: &Path) -> Vec<String> {
-    let mut values: Vec<String> = Vec::new();
-    for (k, v) in validate::resolved_env(root).unwrap_or_default() {
-        for v in [Some(v), validate::shell_lookup(&k)].into_iter().flatten() {
-            if secrets::is_secret_key(&k) {
-                values.push(v);
-            } else {
-                values.extend(secrets::url_passwords(&v).into_iter().map(str::to_owned));
-            }
-        }
-    }
-    values.retain(|v| !v.is_empty());
-    // Longest first, so a secret that contains another is masked whole.
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    values.dedup();
-    values
-}
-
-/// Replace every occurrence of a secret value (also in Compose's `$$`-escaped form), and the
-/// password of every URL.
-fn mask_secrets(text: &str, values: &[String]) -> String {
-    let mut out = secrets::mask_url_passwords(text).unwrap_or_else(|| text.to_string());
-    for v in values {
-        let masked = secrets::mask(v);
-        out = out.replace(v.as_str(), &masked);
-        if v.contains('$') {
-            out = out.replace(&v.replace('$', "$$"), &masked);
-        }
-    }
-    out
+/// The masker for everything timmy shows of the project at `root`: built from every value of
+/// `.env` and the shell's value of each of its keys (Compose prefers the shell's). A `.env`
+/// that cannot be read gives an empty masker; the commands that need `.env` refuse it anyway.
+pub(crate) fn masker(root: &Path) -> secrets::Masker {
+    let vars = validate::resolved_env(root).unwrap_or_default();
+    let shell: Vec<(String, String)> = vars
+        .iter()
+        .filter_map(|(k, _)| validate::shell_lookup(k).map(|v| (k.clone(), v)))
+        .collect();
+    secrets::Masker::new(vars.into_iter().chain(shell))
 }
 
 /// Used by `lib::main` to keep the signal exit code when a command returned Ok after one.
@@ -758,19 +736,6 @@ pub fn pending_signal() -> Option<Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masking_replaces_plain_and_escaped_forms() {
-        let values = vec![
-            "pa$word".to_string(),
-            "ghp_abcdefabcdefabcdefabcdefabcdefabcdef".to_string(),
-        ];
-        let text = "A: pa$$word\nB: ghp_abcdefabcdefabcdefabcdefabcdefabcdef\nC: pa$word\n";
-        let out = mask_secrets(text, &values);
-        assert!(!out.contains("word"), "{out}");
-        assert!(!out.contains("abcdef"), "{out}");
-        assert!(out.contains("ghp_"), "{out}");
-    }
 
     #[test]
     fn export_lines_use_absolute_files_and_name() {

@@ -289,6 +289,8 @@ fn check_entries(
         let is_last = last_line.get(key.as_str()) == Some(&e.line);
         if is_last && let Some(problem) = secrets::token_shape_problem(key, &e.value) {
             out.warn(env, line, problem, None);
+        } else if is_last {
+            secret_under_plain_key(out, env, e);
         }
         if is_last && !e.inherited && secrets::is_placeholder(&e.value) {
             let message = format!("{key} holds a placeholder, not a real value");
@@ -299,6 +301,28 @@ fn check_entries(
                 out.warn(env, line, message, hint);
             }
         }
+    }
+}
+
+/// A value shaped like a secret (a token, a webhook URL, an `Authorization` credential, a
+/// random string) under a key that does not say it is secret. A password inside a URL is the
+/// usual `DATABASE_URL`, not worth a warning. The value is never named.
+fn secret_under_plain_key(out: &mut Findings, env: &str, e: &Entry) {
+    if secrets::is_secret_key(&e.key) {
+        return;
+    }
+    if let Some(kind) = secrets::secret_kind(&e.value)
+        && kind != "a URL with a password"
+    {
+        out.warn(
+            env,
+            Some(e.line),
+            format!(
+                "{} holds what looks like {kind}, but its name does not say it is secret",
+                e.key
+            ),
+            Some("timmy masks it by its value; a name ending in _TOKEN, _KEY, _SECRET or _PASSWORD tells every tool it is secret".to_owned()),
+        );
     }
 }
 
@@ -1005,6 +1029,36 @@ mod tests {
             &env("GITHUB_TOKEN=gh_not_a_token\n"),
             "W .env:1: GITHUB_TOKEN does not look like a GitHub token: expected it to start with ghp_ or gho_ or ghu_ or ghs_ or ghr_ or github_pat_",
         );
+    }
+
+    #[test]
+    fn secret_shaped_values_under_plain_keys_warn_without_the_value() {
+        let hint = "timmy masks it by its value; a name ending in _TOKEN, _KEY, _SECRET or _PASSWORD tells every tool it is secret";
+        let case = env(
+            "GH_CLI=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u\nTIMMY_PORT=xoxb-2748562341-5529301837462-Rk3vPq8ZmW2nLx7TcY4bJd9H\nALERTS=https://hooks.slack.com/services/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\nHEADER=Authorization: Basic dXNlcjpwYXNzd29yZA==\nDATABASE_URL=postgres://app:UrlS3cretPw@db/app\nGITHUB_TOKEN=ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u\nREDIS_IMAGE=redis:7-alpine\n",
+        );
+        assert_eq!(
+            case.lines(),
+            [
+                "W .env:1: GH_CLI holds what looks like a GitHub token, but its name does not say it is secret",
+                "W .env:2: TIMMY_PORT holds what looks like a Slack token, but its name does not say it is secret",
+                "W .env:3: ALERTS holds what looks like a webhook URL, but its name does not say it is secret",
+                "W .env:4: HEADER holds what looks like an Authorization credential, but its name does not say it is secret",
+            ]
+        );
+        let found = case.run();
+        assert!(found.iter().all(|f| f.hint.as_deref() == Some(hint)));
+        for f in &found {
+            for piece in [
+                "Z8v1XkR3",
+                "Rk3vPq8Zm",
+                "Xk7pQ2rT9",
+                "dXNlcjpw",
+                "UrlS3cret",
+            ] {
+                assert!(!f.to_string().contains(piece), "{f} leaks {piece}");
+            }
+        }
     }
 
     #[test]

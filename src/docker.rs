@@ -1,5 +1,5 @@
 //! The one place that starts processes. [`Docker`] runs [`Invocation`]s with duct, prints them
-//! for `-v`/`--dry-run`, and owns signal handling: while a docker child runs, Ctrl-C from the
+//! for `-v`/`--dry-run` and in errors (through the project's [`Masker`]), and owns signal handling: while a docker child runs, Ctrl-C from the
 //! terminal reaches the child directly (same process group), a signal sent to timmy alone is
 //! forwarded to it, and timmy waits for docker's own shutdown before it exits 128+N.
 
@@ -16,6 +16,7 @@ use signal_hook::low_level::siginfo::Cause;
 
 use crate::compose::Invocation;
 use crate::exit::Exit;
+use crate::secrets::Masker;
 use crate::ui;
 
 /// Output of a captured (read-only) command.
@@ -31,6 +32,8 @@ pub struct Docker {
     pub program: PathBuf,
     pub dry_run: bool,
     pub verbose: bool,
+    /// Masks every command line and relayed text this runner shows.
+    pub masker: Masker,
 }
 
 impl Docker {
@@ -40,29 +43,42 @@ impl Docker {
             program,
             dry_run: global.dry_run,
             verbose: global.verbose,
+            masker: Masker::default(),
         }
+    }
+
+    /// The same runner, showing commands and relayed text through `masker`.
+    #[must_use]
+    pub fn masking(mut self, masker: Masker) -> Self {
+        self.masker = masker;
+        self
+    }
+
+    /// The command line as shown to the user (`-v`, `--dry-run`, errors): masked.
+    pub fn shown(&self, inv: &Invocation) -> String {
+        self.masker.text(&inv.to_string())
     }
 
     /// Run a command that changes something, with the terminal attached. Under `--dry-run` it
     /// is only printed. Returns docker's exit code.
     pub fn run(&self, inv: &Invocation) -> Result<i32> {
         if self.dry_run {
-            println!("{inv}");
+            println!("{}", self.shown(inv));
             return Ok(0);
         }
         self.announce(inv);
-        let output = spawn_and_wait(&self.expression(inv), inv, true)?;
+        let output = spawn_and_wait(&self.expression(inv), &self.shown(inv), true)?;
         Ok(code_of(output.status))
     }
 
     /// Like [`Docker::run`], but it still runs after Ctrl-C: for cleanup that must happen.
     pub fn run_always(&self, inv: &Invocation) -> Result<i32> {
         if self.dry_run {
-            println!("{inv}");
+            println!("{}", self.shown(inv));
             return Ok(0);
         }
         self.announce(inv);
-        let output = spawn_and_wait(&self.expression(inv), inv, false)?;
+        let output = spawn_and_wait(&self.expression(inv), &self.shown(inv), false)?;
         Ok(code_of(output.status))
     }
 
@@ -92,7 +108,7 @@ impl Docker {
             .stdout_capture()
             .stderr_capture()
             .stdin_null();
-        let output = spawn_and_wait(&expr, inv, stop_on_signal)?;
+        let output = spawn_and_wait(&expr, &self.shown(inv), stop_on_signal)?;
         Ok(Captured {
             code: code_of(output.status),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -107,15 +123,21 @@ impl Docker {
             if let Some(gone) = daemon_gone() {
                 return Err(gone.into());
             }
-            let first = out.stderr.lines().next().unwrap_or("").trim();
-            anyhow::bail!("`{inv}` failed with code {}: {first}", out.code);
+            let first = self
+                .masker
+                .text(out.stderr.lines().next().unwrap_or("").trim());
+            anyhow::bail!(
+                "`{}` failed with code {}: {first}",
+                self.shown(inv),
+                out.code
+            );
         }
         Ok(out.stdout)
     }
 
     fn announce(&self, inv: &Invocation) {
         if self.verbose {
-            ui::command_line("running:", &inv.to_string());
+            ui::command_line("running:", &self.shown(inv));
         }
     }
 
@@ -209,7 +231,7 @@ fn forward(pid: i32, sig: i32) {
 
 fn spawn_and_wait(
     expr: &duct::Expression,
-    inv: &Invocation,
+    inv: &str,
     stop_on_signal: bool,
 ) -> Result<std::process::Output> {
     install_handlers()?;
@@ -232,6 +254,6 @@ fn spawn_and_wait(
     Ok(output)
 }
 
-fn spawn_error(e: &io::Error, inv: &Invocation) -> anyhow::Error {
+fn spawn_error(e: &io::Error, inv: &str) -> anyhow::Error {
     anyhow::anyhow!("cannot start `{inv}`: {e}")
 }

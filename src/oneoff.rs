@@ -23,7 +23,8 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
     project.require_services(std::slice::from_ref(&service))?;
     let stack = Stack::new(&project, &env_name, global.project_name.as_deref())?;
     validate::gate(&stack, false)?;
-    let docker = Docker::new(preflight::ready(env)?, global);
+    let docker =
+        Docker::new(preflight::ready(env)?, global).masking(crate::app::masker(&project.root));
     validate::compose_gate(&docker, &stack)?;
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     match docker.run(&compose::run(&stack, &service, &a.command, tty))? {
