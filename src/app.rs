@@ -161,7 +161,7 @@ impl App {
         if !docker.dry_run {
             crate::ports::preflight(&docker, &stack)?;
         }
-        let code = match docker.run(&compose::up(&stack, a.timeout)) {
+        let code = match docker.run_masked(&compose::up(&stack, a.timeout)) {
             Ok(code) => code,
             Err(e) => return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e)),
         };

@@ -71,6 +71,39 @@ impl Docker {
         Ok(code_of(output.status))
     }
 
+    /// Like [`Docker::run`], with docker's stderr relayed line by line through the masker:
+    /// Compose quotes `.env` values in its errors (`Invalid hostPort: <value>`). Its progress
+    /// output is then the plain, line-by-line kind, as under any pipe.
+    pub fn run_masked(&self, inv: &Invocation) -> Result<i32> {
+        if self.dry_run {
+            println!("{}", self.shown(inv));
+            return Ok(0);
+        }
+        self.announce(inv);
+        let (reader, writer) = io::pipe().context("cannot create a pipe for docker's stderr")?;
+        let masker = self.masker.clone();
+        let relay = std::thread::spawn(move || {
+            use std::io::{BufRead, Write};
+            let mut reader = io::BufReader::new(reader);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let text = masker.text(&String::from_utf8_lossy(&line));
+                let mut stderr = io::stderr().lock();
+                let _ = stderr
+                    .write_all(text.as_bytes())
+                    .and_then(|()| stderr.flush());
+                line.clear();
+            }
+        });
+        let expr = self.expression(inv).stderr_file(writer);
+        let output = spawn_and_wait(&expr, &self.shown(inv), true);
+        // The relay ends when no one holds the pipe's write end: docker has exited, and the
+        // expression holding timmy's copy is gone.
+        drop(expr);
+        let _ = relay.join();
+        Ok(code_of(output?.status))
+    }
+
     /// Like [`Docker::run`], but it still runs after Ctrl-C: for cleanup that must happen.
     pub fn run_always(&self, inv: &Invocation) -> Result<i32> {
         if self.dry_run {
