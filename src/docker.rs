@@ -67,7 +67,7 @@ impl Docker {
             return Ok(0);
         }
         self.announce(inv);
-        let output = spawn_and_wait(&self.expression(inv), &self.shown(inv), true)?;
+        let output = spawn_and_wait(&self.expression(inv), &|| self.shown(inv), true)?;
         Ok(code_of(output.status))
     }
 
@@ -96,7 +96,7 @@ impl Docker {
             }
         });
         let expr = self.expression(inv).stderr_file(writer);
-        let output = spawn_and_wait(&expr, &self.shown(inv), true);
+        let output = spawn_and_wait(&expr, &|| self.shown(inv), true);
         // The relay ends when no one holds the pipe's write end: docker has exited, and the
         // expression holding timmy's copy is gone.
         drop(expr);
@@ -111,7 +111,7 @@ impl Docker {
             return Ok(0);
         }
         self.announce(inv);
-        let output = spawn_and_wait(&self.expression(inv), &self.shown(inv), false)?;
+        let output = spawn_and_wait(&self.expression(inv), &|| self.shown(inv), false)?;
         Ok(code_of(output.status))
     }
 
@@ -141,7 +141,7 @@ impl Docker {
             .stdout_capture()
             .stderr_capture()
             .stdin_null();
-        let output = spawn_and_wait(&expr, &self.shown(inv), stop_on_signal)?;
+        let output = spawn_and_wait(&expr, &|| self.shown(inv), stop_on_signal)?;
         Ok(Captured {
             code: code_of(output.status),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -262,9 +262,10 @@ fn forward(pid: i32, sig: i32) {
     }
 }
 
+/// `shown` gives the command line for an error, masked; it is worked out only then.
 fn spawn_and_wait(
     expr: &duct::Expression,
-    inv: &str,
+    shown: &dyn Fn() -> String,
     stop_on_signal: bool,
 ) -> Result<std::process::Output> {
     install_handlers()?;
@@ -272,7 +273,7 @@ fn spawn_and_wait(
     if let Some(sig) = interrupted() {
         return Err(Exit::Signal(sig).into());
     }
-    let handle = Arc::new(expr.start().map_err(|e| spawn_error(&e, inv))?);
+    let handle = Arc::new(expr.start().map_err(|e| spawn_error(&e, &shown()))?);
     if let Ok(mut slot) = CHILD.lock() {
         *slot = Some(Arc::clone(&handle));
     }
@@ -280,7 +281,7 @@ fn spawn_and_wait(
     if let Ok(mut slot) = CHILD.lock() {
         *slot = None;
     }
-    let output = result.with_context(|| format!("waiting for `{inv}`"))?;
+    let output = result.with_context(|| format!("waiting for `{}`", shown()))?;
     if let Some(sig) = interrupted() {
         return Err(Exit::Signal(sig).into());
     }

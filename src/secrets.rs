@@ -444,7 +444,8 @@ const FAMILIES: &[(&str, &str)] = &[
 ];
 
 struct Patterns {
-    families: Vec<(&'static str, Regex)>,
+    /// Every family in one pattern, family `i` as capture group `i + 1`: one scan per text.
+    families: Regex,
     authorization: Regex,
     scheme: Regex,
     assignment: Regex,
@@ -453,8 +454,13 @@ struct Patterns {
 
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     let re = |p: &str| Regex::new(p).expect("a valid built-in pattern");
+    let families = FAMILIES
+        .iter()
+        .map(|(_, p)| format!("({p})"))
+        .collect::<Vec<_>>()
+        .join("|");
     Patterns {
-        families: FAMILIES.iter().map(|(what, p)| (*what, re(p))).collect(),
+        families: re(&families),
         // `Authorization: Basic …`, `authorization="Bearer …"`, `Authorization: <credential>`.
         authorization: re(
             r#"(?i)\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:basic|bearer|token|digest|apikey|key)[ \t]+)?([^\s"',;]+)"#,
@@ -627,19 +633,49 @@ fn url_secrets(url: &str, start: usize, found: &mut Vec<Found>) {
     }
 }
 
+/// Token families and `Authorization` credentials.
+fn named_shapes(p: &Patterns, text: &str, found: &mut Vec<Found>) {
+    for c in p.families.captures_iter(text) {
+        let Some((i, m)) = c
+            .iter()
+            .skip(1)
+            .enumerate()
+            .find_map(|(i, g)| Some((i, g?)))
+        else {
+            continue;
+        };
+        if !m.as_str().starts_with("sk-") || m.as_str().bytes().any(|b| b.is_ascii_digit()) {
+            push(found, m.range(), FAMILIES[i].0);
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    if !["authorization", "basic", "bearer"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return;
+    }
+    for c in p.authorization.captures_iter(text) {
+        if let Some(cred) = c.get(1) {
+            push(found, cred.range(), "an Authorization credential");
+        }
+    }
+    for c in p.scheme.captures_iter(text) {
+        if let Some(cred) = c.get(1)
+            && !cred.as_str().chars().all(|c| c.is_ascii_lowercase())
+        {
+            push(found, cred.range(), "an Authorization credential");
+        }
+    }
+}
+
 /// Every secret in `text` found by its shape: token families, URL credentials and secret
 /// paths, `Authorization` credentials, the values of `password=…`-style assignments, and,
 /// when `random` is set, random-looking strings.
 fn shapes(text: &str, random: bool) -> Vec<Found> {
     let p = &*PATTERNS;
     let mut found = Vec::new();
-    for (what, re) in &p.families {
-        for m in re.find_iter(text) {
-            if !m.as_str().starts_with("sk-") || m.as_str().bytes().any(|b| b.is_ascii_digit()) {
-                push(&mut found, m.range(), what);
-            }
-        }
-    }
+    named_shapes(p, text, &mut found);
     // Each `://` starts a URL, also one inside another's authority (`redis://:a@h1,redis://:b@h2`).
     for (at, _) in text.match_indices("://") {
         let start = text[..at]
@@ -655,28 +691,24 @@ fn shapes(text: &str, random: bool) -> Vec<Found> {
             url_secrets(&text[start..end], start, &mut found);
         }
     }
-    for c in p.authorization.captures_iter(text) {
-        if let Some(cred) = c.get(1) {
-            push(&mut found, cred.range(), "an Authorization credential");
+    if text.contains(['=', ':']) {
+        for c in p.assignment.captures_iter(text) {
+            if let (Some(key), Some(value)) = (c.get(1), c.get(2))
+                && is_secret_key(key.as_str())
+                && !key.as_str().to_ascii_lowercase().ends_with("authorization")
+                && !value.as_str().chars().all(|c| c == '*')
+            {
+                push(&mut found, value.range(), "a secret assignment");
+            }
         }
     }
-    for c in p.scheme.captures_iter(text) {
-        if let Some(cred) = c.get(1)
-            && !cred.as_str().chars().all(|c| c.is_ascii_lowercase())
-        {
-            push(&mut found, cred.range(), "an Authorization credential");
-        }
-    }
-    for c in p.assignment.captures_iter(text) {
-        if let (Some(key), Some(value)) = (c.get(1), c.get(2))
-            && is_secret_key(key.as_str())
-            && !key.as_str().to_ascii_lowercase().ends_with("authorization")
-            && !value.as_str().chars().all(|c| c == '*')
-        {
-            push(&mut found, value.range(), "a secret assignment");
-        }
-    }
-    if random {
+    // A random string has upper case, lower case and digits: most text has not all three.
+    let bytes = text.as_bytes();
+    if random
+        && bytes.iter().any(u8::is_ascii_uppercase)
+        && bytes.iter().any(u8::is_ascii_lowercase)
+        && bytes.iter().any(u8::is_ascii_digit)
+    {
         // URLs were read part by part above; a path's words (`/services/`, `/Users/`) say it is
         // not random text.
         let in_url: Vec<Range<usize>> = text
@@ -709,12 +741,15 @@ fn shapes(text: &str, random: bool) -> Vec<Found> {
 #[must_use]
 pub fn secret_kind(value: &str) -> Option<&'static str> {
     // No shape is shorter; most values of a `.env` are, and `check` asks this of every one.
-    if value.len() < 8 || is_placeholder(value) {
+    if value.len() < 8 {
         return None;
     }
     let mut found = shapes(value, true);
     found.sort_by_key(|f| f.range.start);
-    found.first().map(|f| f.what)
+    found
+        .first()
+        .map(|f| f.what)
+        .filter(|_| !is_placeholder(value))
 }
 
 /// The one decision "is this value secret": by its key, or by its shape.
@@ -752,8 +787,10 @@ fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> String {
 /// log lines `up` shows when it fails.
 #[derive(Debug, Clone, Default)]
 pub struct Masker {
-    /// Longest first, so a secret that contains another is masked whole.
-    known: Vec<String>,
+    vars: Vec<(String, String)>,
+    /// The secret values, longest first (so a secret that contains another is masked whole);
+    /// worked out on first use, so a command that shows nothing pays nothing.
+    known: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Masker {
@@ -764,23 +801,34 @@ impl Masker {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let mut known: Vec<String> = Vec::new();
-        for (key, value) in vars {
-            let (key, value) = (key.as_ref(), value.as_ref());
-            if is_secret_key(key) {
-                known.push(value.to_owned());
-            } else {
-                known.extend(
-                    shapes(value, true)
-                        .into_iter()
-                        .map(|f| value[f.range].to_owned()),
-                );
-            }
+        Self {
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+                .collect(),
+            known: std::sync::OnceLock::new(),
         }
-        known.retain(|v| v.chars().count() >= MIN_KNOWN_LEN && !is_placeholder(v));
-        known.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        known.dedup();
-        Self { known }
+    }
+
+    fn known(&self) -> &[String] {
+        self.known.get_or_init(|| {
+            let mut known: Vec<String> = Vec::new();
+            for (key, value) in &self.vars {
+                if is_secret_key(key) {
+                    known.push(value.clone());
+                } else {
+                    known.extend(
+                        shapes(value, true)
+                            .into_iter()
+                            .map(|f| value[f.range].to_owned()),
+                    );
+                }
+            }
+            known.retain(|v| v.chars().count() >= MIN_KNOWN_LEN && !is_placeholder(v));
+            known.sort_by_key(|v| std::cmp::Reverse(v.len()));
+            known.dedup();
+            known
+        })
     }
 
     /// Ranges of known secret values in `text`, also in Compose's `$$`-escaped form. A
@@ -788,7 +836,7 @@ impl Masker {
     /// whole word (no letter, digit or `_-.:/@+%~` touches it).
     fn known_ranges(&self, text: &str) -> Vec<Range<usize>> {
         let mut ranges = Vec::new();
-        for value in &self.known {
+        for value in self.known() {
             let escaped = value.replace('$', "$$");
             let forms: &[&str] = if escaped == *value {
                 &[value.as_str()]
@@ -829,7 +877,7 @@ impl Masker {
     pub fn value(&self, key: Option<&str>, value: &str) -> String {
         let unescaped = value.replace("$$", "$");
         if key.is_some_and(is_secret_key)
-            || self.known.iter().any(|k| *k == value || *k == unescaped)
+            || self.known().iter().any(|k| *k == value || *k == unescaped)
         {
             return mask(value);
         }
