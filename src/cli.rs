@@ -49,8 +49,10 @@ Warnings:
   `$` that Compose would swallow (pa$word -> pa), duplicate keys (the last wins), a tab before #,
   `KEY=   # note` (the value is `# note`), CRLF, BOM, no final newline, odd or lowercase keys,
   keys shadowed by the shell, token shapes that look wrong (GitHub, ClickUp, Anthropic, OpenAI,
-  Google), .env readable by others (chmod 600 .env), a docker/.env beside the root .env, and
-  COMPOSE_PROJECT_NAME / COMPOSE_FILE / COMPOSE_PROFILES in .env.
+  Google), a value shaped like a secret (token, webhook URL, Authorization credential, random
+  string) under a key that does not say it is secret, .env readable by others (chmod 600 .env),
+  a docker/.env beside the root .env, and COMPOSE_PROJECT_NAME / COMPOSE_FILE /
+  COMPOSE_PROFILES in .env.
 
 Findings read `.env:LINE: message` with a hint. Values are never printed.
 Exit 1 when an error is found (or a warning with --strict), else 0.";
