@@ -618,8 +618,9 @@ fn url_secrets(url: &str, start: usize, found: &mut Vec<Found>) {
         offset += part.len() + 1;
         if let Some((name, value)) = part.split_once('=') {
             let from = part_start + name.len() + 1;
-            let name_secret = is_secret_key(name)
-                || matches!(name.to_ascii_lowercase().as_str(), "sig" | "signature");
+            let lower = name.to_ascii_lowercase();
+            let name_secret =
+                is_secret_key(name) || lower.ends_with("sig") || lower.ends_with("signature");
             if name_secret || looks_random(value) {
                 push(found, from..from + value.len(), "a URL with a secret in it");
             }
@@ -661,8 +662,11 @@ fn named_shapes(p: &Patterns, text: &str, found: &mut Vec<Found>) {
         }
     }
     for c in p.scheme.captures_iter(text) {
+        // A credential has digits or base64's `+/=`; `Basic Authentication` is prose.
         if let Some(cred) = c.get(1)
-            && !cred.as_str().chars().all(|c| c.is_ascii_lowercase())
+            && cred
+                .as_str()
+                .contains(|c: char| c.is_ascii_digit() || matches!(c, '+' | '/' | '='))
         {
             push(found, cred.range(), "an Authorization credential");
         }
@@ -695,6 +699,8 @@ fn shapes(text: &str, random: bool) -> Vec<Found> {
         for c in p.assignment.captures_iter(text) {
             if let (Some(key), Some(value)) = (c.get(1), c.get(2))
                 && is_secret_key(key.as_str())
+                // `key: value` and `keys=…` name no secret; `Authorization` has its own rule.
+                && !matches!(key.as_str().to_ascii_lowercase().as_str(), "key" | "keys")
                 && !key.as_str().to_ascii_lowercase().ends_with("authorization")
                 && !value.as_str().chars().all(|c| c == '*')
             {
@@ -1301,6 +1307,10 @@ mod tests {
                 "a URL with a secret in it",
             ),
             (
+                "https://b.s3.amazonaws.com/f?X-Amz-Signature=9f86d081884c7d65",
+                "a URL with a secret in it",
+            ),
+            (
                 "https://files.example.com/share/Xk7pQ2rT9vW3mZ8nL4cY6bH1Tq/report.pdf",
                 "a URL with a secret in it",
             ),
@@ -1348,7 +1358,10 @@ mod tests {
             "AmazonLinux2023Minimal",
             "en_US.UTF-8",
             "Basic authentication failed",
+            "Basic Authentication failed for Administrator",
             "bearer tokens expire",
+            "sort key: createdAt",
+            "https://example.com/search?q=redis&page=2",
             "sk-learn-extensions-are-nice",
             "--max-old-space-size=4096",
             "user@example.com",
