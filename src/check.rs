@@ -308,11 +308,9 @@ fn check_entries(
 /// random string) under a key that does not say it is secret. A password inside a URL is the
 /// usual `DATABASE_URL`, not worth a warning. The value is never named.
 fn secret_under_plain_key(out: &mut Findings, env: &str, e: &Entry) {
-    if secrets::is_secret_key(&e.key) {
-        return;
-    }
     if let Some(kind) = secrets::secret_kind(&e.value)
         && kind != "a URL with a password"
+        && !secrets::is_secret_key(&e.key)
     {
         out.warn(
             env,

@@ -636,18 +636,25 @@ fn url_secrets(url: &str, start: usize, found: &mut Vec<Found>) {
 
 /// Token families and `Authorization` credentials.
 fn named_shapes(p: &Patterns, text: &str, found: &mut Vec<Found>) {
-    for c in p.families.captures_iter(text) {
-        let Some((i, m)) = c
-            .iter()
-            .skip(1)
-            .enumerate()
-            .find_map(|(i, g)| Some((i, g?)))
+    // Find first (one fast scan), then ask which family only of what matched.
+    for m in p.families.find_iter(text) {
+        let Some(i) = p
+            .families
+            .captures(m.as_str())
+            .and_then(|c| c.iter().skip(1).position(|g| g.is_some()))
         else {
             continue;
         };
         if !m.as_str().starts_with("sk-") || m.as_str().bytes().any(|b| b.is_ascii_digit()) {
             push(found, m.range(), FAMILIES[i].0);
         }
+    }
+    // A credential follows its scheme after a blank, or `authorization` after `:` or `=`.
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'\t' | b':' | b'='))
+    {
+        return;
     }
     let lower = text.to_ascii_lowercase();
     if !["authorization", "basic", "bearer"]
@@ -695,7 +702,7 @@ fn shapes(text: &str, random: bool) -> Vec<Found> {
             url_secrets(&text[start..end], start, &mut found);
         }
     }
-    if text.contains(['=', ':']) {
+    if text.bytes().any(|b| b == b'=' || b == b':') {
         for c in p.assignment.captures_iter(text) {
             if let (Some(key), Some(value)) = (c.get(1), c.get(2))
                 && is_secret_key(key.as_str())
