@@ -99,33 +99,42 @@ fn failed_up_shows_the_logs_with_secrets_masked() {
     ok(&s.timmy(&["down"]));
 }
 
-// Was a bug: Compose's own error on `up` (and on `config`) quotes the value it cannot use, and
-// `up` let it reach the terminal unmasked. A token in a port is what issue 9 saw with
-// TIMMY_PORT; here it goes through a variable of an extra compose file, which `check` has no
-// type for.
+// Was a bug: Docker's own error on `up` quotes the value it cannot use, and `up` let it reach
+// the terminal unmasked (issue 9 saw it with a token pasted into TIMMY_PORT, which `check` now
+// refuses as a port). A value in `extra_hosts` passes `check` and `docker compose config`, and
+// the daemon refuses it with `invalid IP address in add-host: "<value>"`.
 #[test]
-fn composes_error_quoting_a_token_is_masked() {
+fn dockers_error_quoting_a_token_is_masked() {
     let Some(s) = Stack::new("errmask", &extra_env()) else {
         return;
     };
     fs::write(
-        s.root().join("docker/docker-compose.portleak.yml"),
-        "services:\n  timmy:\n    ports:\n      - \"127.0.0.1:${GH_CLI}:3000\"\n",
+        s.root().join("docker/docker-compose.hostleak.yml"),
+        "services:\n  timmy:\n    extra_hosts:\n      - \"api.internal:${GH_CLI}\"\n",
     )
     .unwrap();
     for args in [
-        &["up", "portleak", "-d", "--timeout", "60"][..],
-        &["-v", "up", "portleak", "-d", "--timeout", "60"],
-        &["config", "portleak"],
+        &["up", "hostleak", "-d", "--timeout", "60"][..],
+        &["-v", "up", "hostleak", "-d", "--timeout", "60"],
     ] {
         let out = s.timmy(args);
-        assert_eq!(out.status.code(), Some(15), "{args:?}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = stderr(&out);
         leaks_nothing(&err);
         assert!(
-            err.contains("\nInvalid hostPort: ghp_****\n"),
+            err.contains(
+                "Error response from daemon: invalid IP address in add-host: \"ghp_****\"\n"
+            ),
             "{args:?}: {err}"
         );
+        ok(&s.timmy(&["down"]));
     }
-    assert!(s.containers().is_empty(), "nothing started");
+    let config = s.timmy(&["config", "hostleak"]);
+    ok(&config);
+    leaks_nothing(&stdout(&config));
+    assert!(
+        stdout(&config).contains("      - api.internal=ghp_****\n"),
+        "{}",
+        stdout(&config)
+    );
 }

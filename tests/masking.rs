@@ -147,7 +147,7 @@ fn a_compose_error_relayed_by_config_is_masked() {
     leaks_nothing(&out);
 }
 
-// Was a bug: `up` let Compose print its error, which quotes the value, straight to the terminal;
+// Was a bug: `up` let Docker's error, which quotes the value, reach the terminal as it was;
 // and the log lines of the failed service were shown raw.
 #[test]
 fn up_relays_composes_errors_and_the_failed_services_logs_masked() {
@@ -155,7 +155,9 @@ fn up_relays_composes_errors_and_the_failed_services_logs_masked() {
     p.answer(1, "", 1);
     p.answer_stderr(
         1,
-        &format!(" Container proj-redis-1  Started\nInvalid hostPort: {GH_CLI}\n"),
+        &format!(
+            " Container proj-redis-1  Started\nError response from daemon: invalid IP address in add-host: \"{GH_CLI}\"\n"
+        ),
     );
     p.answer(
         2,
@@ -175,7 +177,9 @@ fn up_relays_composes_errors_and_the_failed_services_logs_masked() {
     leaks_nothing(&out);
     let err = stderr_of(&out);
     assert!(
-        err.contains("\n Container proj-redis-1  Started\nInvalid hostPort: ghp_****\n"),
+        err.contains(
+            "\n Container proj-redis-1  Started\nError response from daemon: invalid IP address in add-host: \"ghp_****\"\n"
+        ),
         "{err}"
     );
     assert!(
