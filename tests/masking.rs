@@ -152,21 +152,23 @@ fn a_compose_error_relayed_by_config_is_masked() {
 #[test]
 fn up_relays_composes_errors_and_the_failed_services_logs_masked() {
     let p = project();
-    p.answer(1, "", 1);
+    // Call 1 is the port check's `config --format json`.
+    p.answer(1, "{}", 0);
+    p.answer(2, "", 1);
     p.answer_stderr(
-        1,
+        2,
         &format!(
             " Container proj-redis-1  Started\nError response from daemon: invalid IP address in add-host: \"{GH_CLI}\"\n"
         ),
     );
     p.answer(
-        2,
+        3,
         r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0},
 {"Name":"proj-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":3}]"#,
         0,
     );
     p.answer(
-        3,
+        4,
         &format!(
             "timmy-1  | gh {GH_CLI}\ntimmy-1  | posting to {WEBHOOK}\ntimmy-1  | Authorization: Basic {BASIC}\ntimmy-1  | smtp hunter2xyz$ via redis:6379 as redis\n"
         ),
@@ -214,7 +216,7 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
     assert_eq!(
         stdout_of(&out),
         format!(
-            "docker compose --project-directory {root} --env-file {root}/.env -p proj -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml run --rm -T timmy curl -H 'Authorization: Bearer ****' https://hooks.slack.com/services/****\n"
+            "docker compose --project-directory {root} --env-file {root}/.env -p proj -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml run --rm --build -T timmy curl -H 'Authorization: Bearer ****' https://hooks.slack.com/services/****\n"
         )
     );
     assert!(p.calls().is_empty(), "{:?}", p.calls());
