@@ -1,27 +1,110 @@
 #!/usr/bin/env bash
-# Set up a Docker engine with the Compose v2 plugin on a Debian/Ubuntu machine, as root.
+# Set up and start a Docker engine with the Compose v2 plugin on a Debian/Ubuntu machine, as root.
+#
+#   scripts/setup-engine.sh [stable|current]      (or TIMMY_ENGINE=stable|current; by default
+#                                                   the current engine when it is the one
+#                                                   answering, else stable)
+#   scripts/setup-engine.sh --env [stable|current]  print the DOCKER_HOST/DOCKER_CONFIG exports
+#                                                   that reach that engine; changes nothing
+#
+#   stable   Debian 12's docker.io (Engine 20.10, containerd 1.6, runc 1.1.5) and Compose 2.26.1
+#            (trixie's docker-compose)
+#   current  Engine 28.5 (sid's docker.io), containerd 2.1 (sid), Compose 2.40.3 (sid's
+#            docker-compose), with bookworm's runc 1.1.5 (sid's runc needs glibc 2.38); the
+#            .debs are unpacked under $TIMMY_ENGINE_PREFIX/current, no package is installed
 #
 # Idempotent: every step checks first and does nothing when already done.
 #   1. apt-get update (once, only when something has to be installed)
-#   2. Debian's docker.io when `dockerd` is missing; redis-server and busybox-static
-#      (their binaries feed scripts/build-offline-images.sh)
-#   3. the Compose v2 plugin when `docker compose version` fails: Ubuntu's
-#      docker-compose-v2 package where apt has it; on Debian the one binary from trixie's
-#      docker-compose .deb, fetched with a private apt list directory so the system's
-#      sources stay untouched
-#   4. dockerd in the background when no daemon answers, then wait for `docker info`
+#   2. Debian's docker.io when `dockerd` is missing (stable) or runc (current); redis-server
+#      and busybox-static (their binaries feed scripts/build-offline-images.sh)
+#   3. the engine's files: sid's (current) or trixie's (stable's Compose) .debs fetched with a
+#      private apt list directory, so the system's sources stay untouched
+#   4. the Compose plugin of that engine: on the default socket the system plugin
+#      (/usr/local/lib/docker/cli-plugins/docker-compose) links to it; on another socket a
+#      private DOCKER_CONFIG holds it (see --env)
+#   5. dockerd in the background when the wanted engine does not answer on the socket. A
+#      daemon of the other engine is stopped first, but only one this script started (it
+#      carries the label timmy.setup-engine); any other daemon is left alone and the script
+#      fails. Each engine keeps its own data root, so both keep their images.
 #
 # Environment:
-#   TIMMY_DOCKERD_LOG    dockerd's log file     (default /var/log/timmy-dockerd.log)
-#   TIMMY_COMPOSE_SUITE  suite to take docker-compose from (default trixie)
-#   TIMMY_DEBIAN_MIRROR  Debian mirror URI      (default: the one the system's sources use)
+#   TIMMY_ENGINE         stable | current (an argument wins)
+#   TIMMY_ENGINE_PREFIX  where engine files go       (default /opt/timmy-engine)
+#   TIMMY_DOCKER_SOCKET  the daemon's socket         (default /var/run/docker.sock). Any other
+#                        path starts a private daemon beside the default one: data root
+#                        /var/lib/<socket's folder name>, exec root and pid file in the
+#                        socket's folder; reach it with the exports --env prints
+#   TIMMY_ENGINE_NETNS   start dockerd inside this network namespace (created when missing):
+#                        its bridges, iptables rules and published ports stay there, apart
+#                        from a daemon on the host's network (run clients that use published
+#                        ports with `nsenter --net=/var/run/netns/NAME`)
+#   TIMMY_DOCKERD_LOG    dockerd's log file  (default /var/log/timmy-dockerd[-ENGINE].log)
+#   TIMMY_COMPOSE_SUITE  suite stable's docker-compose comes from (default trixie)
+#   TIMMY_CURRENT_SUITE  suite current's packages come from      (default sid)
+#   TIMMY_DEBIAN_MIRROR  Debian mirror URI (default: the one the system's sources use)
 set -euo pipefail
 
-DOCKERD_LOG=${TIMMY_DOCKERD_LOG:-/var/log/timmy-dockerd.log}
+print_env=0
+if [ "${1:-}" = --env ]; then
+    print_env=1
+    shift
+fi
+ENGINE=${1:-${TIMMY_ENGINE:-}}
+case $ENGINE in
+stable | current | "") ;;
+*)
+    printf 'setup-engine: error: unknown engine "%s"\nsetup-engine: hint: scripts/setup-engine.sh stable|current\n' "$ENGINE" >&2
+    exit 2
+    ;;
+esac
+PREFIX=${TIMMY_ENGINE_PREFIX:-/opt/timmy-engine}
+DEFAULT_SOCKET=/var/run/docker.sock
+SOCKET=${TIMMY_DOCKER_SOCKET:-$DEFAULT_SOCKET}
+NETNS=${TIMMY_ENGINE_NETNS:-}
 COMPOSE_SUITE=${TIMMY_COMPOSE_SUITE:-trixie}
+CURRENT_SUITE=${TIMMY_CURRENT_SUITE:-sid}
 PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 WAIT_SECONDS=60
+CURRENT_ROOT=$PREFIX/current/root
+# No engine named: keep the current engine when it is the one answering, else stable.
+if [ -z "$ENGINE" ]; then
+    ENGINE=stable
+    if [ -x "$CURRENT_ROOT/usr/sbin/dockerd" ] &&
+        [ "$(timeout 10 docker -H "unix://$SOCKET" version --format '{{.Server.Version}}' 2>/dev/null || true)" = \
+            "$("$CURRENT_ROOT/usr/sbin/dockerd" --version | sed -E 's/^Docker version ([^,]+),.*/\1/')" ]; then
+        ENGINE=current
+    fi
+fi
+# Where the daemon keeps its state: the defaults for stable on the default socket, a sibling
+# set for current, and the socket's own folder for a private daemon.
+if [ "$SOCKET" = "$DEFAULT_SOCKET" ]; then
+    private=0
+    if [ "$ENGINE" = stable ]; then
+        DATA_ROOT=/var/lib/docker EXEC_ROOT=/var/run/docker PIDFILE=/var/run/docker.pid
+    else
+        DATA_ROOT=/var/lib/docker-current EXEC_ROOT=/var/run/docker-current PIDFILE=/var/run/docker-current.pid
+    fi
+    # Both engines' pid files: the daemon answering here may be either.
+    PIDFILES=(/var/run/docker.pid /var/run/docker-current.pid)
+    DOCKERD_LOG=${TIMMY_DOCKERD_LOG:-/var/log/timmy-dockerd.log}
+else
+    private=1
+    state=$(dirname "$SOCKET")
+    DATA_ROOT=/var/lib/$(basename "$state") EXEC_ROOT=$state/exec PIDFILE=$state/docker.pid
+    PIDFILES=("$PIDFILE")
+    DOCKERD_LOG=${TIMMY_DOCKERD_LOG:-/var/log/timmy-dockerd-$(basename "$state").log}
+fi
+PRIVATE_CONFIG=$PREFIX/$ENGINE/docker-config
+
+if [ "$print_env" = 1 ]; then
+    if [ "$private" = 1 ]; then
+        printf 'export DOCKER_HOST=unix://%s\nexport DOCKER_CONFIG=%s\n' "$SOCKET" "$PRIVATE_CONFIG"
+    else
+        printf 'unset DOCKER_HOST DOCKER_CONFIG\n'
+    fi
+    exit 0
+fi
 
 say() { printf 'setup-engine: %s\n' "$*" >&2; }
 die() {
@@ -33,6 +116,7 @@ die() {
 command -v apt-get >/dev/null || die "apt-get not found: this script supports Debian/Ubuntu only"
 
 export DEBIAN_FRONTEND=noninteractive
+started_at=$(date +%s)
 
 apt_updated=0
 apt_update_once() {
@@ -62,8 +146,14 @@ apt_install() {
 
 # --- 2. packages -----------------------------------------------------------------------
 need=()
-command -v dockerd >/dev/null || need+=(docker.io)
+if [ "$ENGINE" = stable ]; then
+    command -v dockerd >/dev/null || need+=(docker.io)
+fi
+# current runs bookworm's runc (sid's needs a newer glibc); stable's docker.io brings it too.
+command -v runc >/dev/null || need+=(runc)
+command -v docker >/dev/null || need+=(docker.io)
 command -v iptables >/dev/null || need+=(iptables)
+command -v nsenter >/dev/null || need+=(util-linux)
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || need+=(redis-server)
 # A static busybox (ldd refuses it): the images' /bin/sh and tools, with no libraries.
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
@@ -74,12 +164,13 @@ if ! command -v node >/dev/null; then
     need+=(nodejs)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
+    mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
     apt_install "${need[@]}"
 fi
 # (policy-rc.d above keeps redis-server's and docker.io's init scripts from starting
 # services: only their binaries are needed.)
 
-# --- 3. Compose v2 plugin --------------------------------------------------------------
+# --- 3. engine files from a private apt list ---------------------------------------------
 debian_mirror() {
     if [ -n "${TIMMY_DEBIAN_MIRROR:-}" ]; then
         echo "$TIMMY_DEBIAN_MIRROR"
@@ -96,19 +187,20 @@ debian_mirror() {
     echo "${uri:-http://deb.debian.org/debian}"
 }
 
-install_compose_plugin() {
-    local tmp mirror arch deb bin
+# fetch_debs SUITE DEST PACKAGE...: download the packages' .debs from SUITE into DEST with an
+# apt configuration of its own (sources, lists, cache): nothing of the system's apt changes.
+fetch_debs() {
+    local suite=$1 dest=$2 tmp mirror arch
+    shift 2
     tmp=$(mktemp -d)
-    # shellcheck disable=SC2064
-    trap "rm -rf '$tmp'" RETURN
     mirror=$(debian_mirror)
     arch=$(dpkg --print-architecture)
-    say "fetching docker-compose (Compose v2) from ${mirror} ${COMPOSE_SUITE}"
-    mkdir -p "$tmp/lists/partial" "$tmp/archives/partial"
+    say "fetching $* from ${mirror} ${suite}"
+    mkdir -p "$tmp/lists/partial" "$tmp/archives/partial" "$dest"
     if [ -r "$KEYRING" ]; then
-        echo "deb [arch=${arch} signed-by=${KEYRING}] ${mirror} ${COMPOSE_SUITE} main" >"$tmp/sources.list"
+        echo "deb [arch=${arch} signed-by=${KEYRING}] ${mirror} ${suite} main" >"$tmp/sources.list"
     else
-        echo "deb [arch=${arch}] ${mirror} ${COMPOSE_SUITE} main" >"$tmp/sources.list"
+        echo "deb [arch=${arch}] ${mirror} ${suite} main" >"$tmp/sources.list"
     fi
     local opts=(
         -o "Dir::Etc::SourceList=$tmp/sources.list"
@@ -120,45 +212,122 @@ install_compose_plugin() {
         -o "APT::Architecture=$arch"
         -o "APT::Sandbox::User=root"
     )
-    apt-get "${opts[@]}" update -qq
-    (cd "$tmp" && apt-get "${opts[@]}" download docker-compose >/dev/null)
-    deb=$(find "$tmp" -maxdepth 1 -name 'docker-compose_*.deb' | head -n1)
-    [ -n "$deb" ] || die "apt-get download docker-compose produced no .deb"
-    dpkg-deb -x "$deb" "$tmp/root"
-    bin=$(find "$tmp/root" -type f -name docker-compose -path '*cli-plugins*' | head -n1)
-    [ -n "$bin" ] || bin=$(find "$tmp/root" -type f -name docker-compose | head -n1)
+    local rc=0
+    { apt-get "${opts[@]}" update -qq && (cd "$dest" && apt-get "${opts[@]}" download "$@" >/dev/null); } || rc=$?
+    rm -rf "$tmp"
+    [ "$rc" -eq 0 ] || die "fetching $* from ${suite} failed (exit $rc)"
+}
+
+# The docker-compose binary inside a docker-compose .deb, installed as DEST.
+install_compose_from_deb() {
+    local deb=$1 dest=$2 tmp bin
+    tmp=$(mktemp -d)
+    dpkg-deb -x "$deb" "$tmp"
+    bin=$(find "$tmp" -type f -name docker-compose -path '*cli-plugins*' | head -n1)
+    [ -n "$bin" ] || bin=$(find "$tmp" -type f -name docker-compose | head -n1)
     [ -n "$bin" ] || die "no docker-compose binary inside $(basename "$deb")"
-    mkdir -p "$PLUGIN_DIR"
-    install -m 0755 "$bin" "$PLUGIN_DIR/docker-compose"
-    say "installed $(basename "$deb") -> $PLUGIN_DIR/docker-compose"
+    mkdir -p "$(dirname "$dest")"
+    install -m 0755 "$bin" "$dest.new"
+    mv -f "$dest.new" "$dest"
+    rm -rf "$tmp"
 }
 
-has_candidate() {
-    local c
-    c=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
-    [ -n "$c" ] && [ "$c" != "(none)" ]
-}
-
-if ! docker compose version >/dev/null 2>&1; then
-    apt_update_once
-    if has_candidate docker-compose-v2; then
-        # Ubuntu ships the plugin as its own package.
-        apt_install docker-compose-v2
-    else
-        install_compose_plugin
+# stable's Compose: the system plugin when it already runs (kept as it is), else trixie's.
+stable_compose() {
+    local dest=$PREFIX/stable/docker-compose
+    [ -x "$dest" ] && return
+    if [ -x "$PLUGIN_DIR/docker-compose" ] && [ ! -L "$PLUGIN_DIR/docker-compose" ] &&
+        "$PLUGIN_DIR/docker-compose" version >/dev/null 2>&1; then
+        mkdir -p "$PREFIX/stable"
+        install -m 0755 "$PLUGIN_DIR/docker-compose" "$dest"
+        return
     fi
-    docker compose version >/dev/null 2>&1 ||
-        die "docker compose still fails after installing the plugin: $(docker compose version 2>&1 | head -n1)"
+    local debs=$PREFIX/debs/$COMPOSE_SUITE
+    fetch_debs "$COMPOSE_SUITE" "$debs" docker-compose
+    install_compose_from_deb "$(find "$debs" -name 'docker-compose_*.deb' | sort | tail -n1)" "$dest"
+    say "installed trixie's docker-compose -> $dest"
+}
+
+# current's engine: sid's docker.io (dockerd, docker-proxy, docker-init), containerd (with
+# its shim), tini-static and docker-compose, unpacked under $CURRENT_ROOT. runc is not among
+# them: containerd's shim finds bookworm's /usr/sbin/runc on PATH.
+current_files() {
+    if [ -x "$CURRENT_ROOT/usr/sbin/dockerd" ] && [ -x "$CURRENT_ROOT/usr/bin/containerd" ] &&
+        [ -x "$PREFIX/current/docker-compose" ]; then
+        return
+    fi
+    local debs=$PREFIX/debs/$CURRENT_SUITE deb
+    rm -rf "$debs" "$CURRENT_ROOT.new"
+    fetch_debs "$CURRENT_SUITE" "$debs" docker.io containerd tini-static docker-cli docker-compose
+    mkdir -p "$CURRENT_ROOT.new"
+    for deb in "$debs"/docker.io_*.deb "$debs"/containerd_*.deb "$debs"/tini-static_*.deb "$debs"/docker-cli_*.deb; do
+        [ -f "$deb" ] || die "apt-get download produced no $(basename "$deb")"
+        dpkg-deb -x "$deb" "$CURRENT_ROOT.new"
+    done
+    rm -rf "$CURRENT_ROOT"
+    mv "$CURRENT_ROOT.new" "$CURRENT_ROOT"
+    install_compose_from_deb "$(find "$debs" -name 'docker-compose_*.deb' | sort | tail -n1)" \
+        "$PREFIX/current/docker-compose"
+    "$CURRENT_ROOT/usr/sbin/dockerd" --version >/dev/null 2>&1 ||
+        die "$CURRENT_ROOT/usr/sbin/dockerd does not run on this machine"
+    rm -rf "$debs"
+    say "unpacked $("$CURRENT_ROOT/usr/sbin/dockerd" --version | sed -E 's/,.*//'), $("$CURRENT_ROOT/usr/bin/containerd" --version | awk '{print "containerd " $3}') and Compose $("$PREFIX/current/docker-compose" version --short) under $PREFIX/current"
+}
+
+if [ "$ENGINE" = stable ]; then
+    stable_compose
+    DOCKERD=$(command -v dockerd)
+    DAEMON_PATH=$PATH
+else
+    current_files
+    DOCKERD=$CURRENT_ROOT/usr/sbin/dockerd
+    # dockerd finds containerd, its shim, docker-proxy and docker-init here first; runc
+    # (absent there) comes from the system.
+    DAEMON_PATH=$CURRENT_ROOT/usr/sbin:$CURRENT_ROOT/usr/bin:$PATH
+fi
+COMPOSE=$PREFIX/$ENGINE/docker-compose
+
+# --- 4. the Compose plugin ----------------------------------------------------------------
+if [ "$private" = 1 ]; then
+    # Only clients that set DOCKER_CONFIG (see --env) see this engine's Compose.
+    mkdir -p "$PRIVATE_CONFIG/cli-plugins"
+    ln -sfn "$COMPOSE" "$PRIVATE_CONFIG/cli-plugins/docker-compose"
+    [ -e "$PRIVATE_CONFIG/config.json" ] || echo '{}' >"$PRIVATE_CONFIG/config.json"
+else
+    mkdir -p "$PLUGIN_DIR"
+    if [ "$(readlink "$PLUGIN_DIR/docker-compose" 2>/dev/null || true)" != "$COMPOSE" ]; then
+        ln -sfn "$COMPOSE" "$PLUGIN_DIR/docker-compose.new"
+        mv -Tf "$PLUGIN_DIR/docker-compose.new" "$PLUGIN_DIR/docker-compose"
+        say "$PLUGIN_DIR/docker-compose -> $COMPOSE"
+    fi
+fi
+"$COMPOSE" version >/dev/null 2>&1 || die "$COMPOSE does not run: $("$COMPOSE" version 2>&1 | head -n1)"
+
+# --- 5. the daemon ---------------------------------------------------------------------
+# Every iptables call and the daemon itself run in the network namespace when there is one.
+NS=()
+if [ -n "$NETNS" ]; then
+    if [ ! -e "/var/run/netns/$NETNS" ]; then
+        ip netns add "$NETNS"
+        say "created network namespace $NETNS"
+    fi
+    # nsenter, not `ip netns exec`: the latter remounts /sys, and dockerd then finds no
+    # devices cgroup.
+    NS=(nsenter "--net=/var/run/netns/$NETNS")
+    "${NS[@]}" ip link set lo up
 fi
 
-# --- 4. the daemon ---------------------------------------------------------------------
-daemon_answers() { timeout 10 docker info >/dev/null 2>&1; }
+docker_here() { DOCKER_CONFIG=$PRIVATE_CONFIG timeout 10 docker -H "unix://$SOCKET" "$@"; }
+daemon_answers() { docker_here version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+server_version() { docker_here version --format '{{.Server.Version}}' 2>/dev/null; }
+# "Docker version 28.5.2+dfsg4, build …" -> 28.5.2+dfsg4
+wanted_version() { "$DOCKERD" --version | sed -E 's/^Docker version ([^,]+),.*/\1/'; }
 
 # iptables: docker needs a working backend for its NAT/filter rules and for the embedded
 # DNS server inside each container (127.0.0.11). Prefer nft; fall back to legacy.
 pick_iptables() {
-    if iptables -t nat -L -n >/dev/null 2>&1; then return; fi
-    if command -v iptables-legacy >/dev/null && iptables-legacy -t nat -L -n >/dev/null 2>&1 &&
+    if "${NS[@]}" iptables -t nat -L -n >/dev/null 2>&1; then return; fi
+    if command -v iptables-legacy >/dev/null && "${NS[@]}" iptables-legacy -t nat -L -n >/dev/null 2>&1 &&
         command -v update-alternatives >/dev/null; then
         say "iptables (nft) does not work here; switching to iptables-legacy"
         update-alternatives --set iptables /usr/sbin/iptables-legacy >/dev/null
@@ -176,17 +345,18 @@ pick_iptables() {
 # warns "IPv4 forwarding is disabled. Networking will not work."). TIMMY_ALLOW_EGRESS=1
 # skips the block and masquerades as usual (the real Timmy app calls external APIs).
 isolate_egress() {
+    local ipt=("${NS[@]}" iptables)
     if [ "${TIMMY_ALLOW_EGRESS:-0}" = 1 ]; then
-        iptables -D DOCKER-USER -j TIMMY-EGRESS 2>/dev/null || true
+        "${ipt[@]}" -D DOCKER-USER -j TIMMY-EGRESS 2>/dev/null || true
         say "TIMMY_ALLOW_EGRESS=1: containers may reach the outside network"
         return
     fi
-    iptables -N TIMMY-EGRESS 2>/dev/null || iptables -F TIMMY-EGRESS
-    iptables -A TIMMY-EGRESS -o docker0 -j RETURN
-    iptables -A TIMMY-EGRESS -o br-+ -j RETURN
-    iptables -A TIMMY-EGRESS -j DROP
-    iptables -N DOCKER-USER 2>/dev/null || true
-    iptables -C DOCKER-USER -j TIMMY-EGRESS 2>/dev/null || iptables -I DOCKER-USER 1 -j TIMMY-EGRESS
+    "${ipt[@]}" -N TIMMY-EGRESS 2>/dev/null || "${ipt[@]}" -F TIMMY-EGRESS
+    "${ipt[@]}" -A TIMMY-EGRESS -o docker0 -j RETURN
+    "${ipt[@]}" -A TIMMY-EGRESS -o br-+ -j RETURN
+    "${ipt[@]}" -A TIMMY-EGRESS -j DROP
+    "${ipt[@]}" -N DOCKER-USER 2>/dev/null || true
+    "${ipt[@]}" -C DOCKER-USER -j TIMMY-EGRESS 2>/dev/null || "${ipt[@]}" -I DOCKER-USER 1 -j TIMMY-EGRESS
 }
 
 # A dockerd or containerd that was killed (not stopped) leaves its pid file behind; if the
@@ -201,44 +371,60 @@ remove_stale_pidfile() {
     fi
 }
 
-# A running (not zombie) process with this exact name.
-live_process() {
-    local pid state
-    for pid in $(pgrep -x "$1" || true); do
-        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
-        [ -n "$state" ] && [ "$state" != Z ] && return 0
+# The pid of a live dockerd this script started on $SOCKET: its command line carries
+# --label=timmy.setup-engine=…, or it is exactly what earlier versions of this script ran.
+our_daemon_pid() {
+    local file pid cmd
+    for file in "${PIDFILES[@]}"; do
+        pid=$(cat "$file" 2>/dev/null || true)
+        if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != dockerd ]; then
+            continue
+        fi
+        cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+        case $cmd in
+        *" --host=unix://$SOCKET "*"--label=timmy.setup-engine="*) ;;
+        "dockerd --host=unix://$DEFAULT_SOCKET --exec-opt native.cgroupdriver=cgroupfs " | \
+            "dockerd --host=unix://$DEFAULT_SOCKET --exec-opt native.cgroupdriver=cgroupfs --ip-masq=false ") ;;
+        *) continue ;;
+        esac
+        echo "$pid"
+        return
     done
     return 1
 }
 
+stop_daemon() {
+    local pid=$1 waited=0
+    say "stopping the dockerd this script started (pid $pid, engine $(server_version || echo '?'))"
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)" != Z ]; do
+        [ "$waited" -lt "$WAIT_SECONDS" ] || die "dockerd (pid $pid) did not stop within ${WAIT_SECONDS}s"
+        sleep 1
+        waited=$((waited + 1))
+    done
+    say "stopped in ${waited}s"
+}
+
 start_dockerd() {
     pick_iptables
-    if live_process dockerd; then
-        # Probably still starting: give it the usual time before giving up.
-        say "a dockerd process runs but does not answer yet; waiting up to ${WAIT_SECONDS}s"
-        local waited=0
-        until daemon_answers; do
-            [ "$waited" -lt "$WAIT_SECONDS" ] ||
-                die "dockerd runs but does not answer on /var/run/docker.sock (see $DOCKERD_LOG)"
-            sleep 1
-            waited=$((waited + 1))
-        done
-        return
-    fi
-    remove_stale_pidfile /var/run/docker.pid dockerd
-    remove_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
-    mkdir -p "$(dirname "$DOCKERD_LOG")"
+    remove_stale_pidfile "$PIDFILE" dockerd
+    remove_stale_pidfile "$EXEC_ROOT/containerd/containerd.pid" containerd
+    mkdir -p "$(dirname "$DOCKERD_LOG")" "$(dirname "$SOCKET")" "$DATA_ROOT" "$EXEC_ROOT"
     # cgroupfs: there is no systemd here to delegate cgroups to.
     local args=(
-        --host=unix:///var/run/docker.sock
+        --host="unix://$SOCKET"
         --exec-opt native.cgroupdriver=cgroupfs
+        --data-root="$DATA_ROOT"
+        --exec-root="$EXEC_ROOT"
+        --pidfile="$PIDFILE"
+        --label="timmy.setup-engine=$ENGINE"
     )
     if [ "${TIMMY_ALLOW_EGRESS:-0}" != 1 ]; then
         args+=(--ip-masq=false)
     fi
-    say "starting dockerd (log: $DOCKERD_LOG)"
+    say "starting $ENGINE dockerd $(wanted_version) on $SOCKET${NETNS:+ in network namespace $NETNS} (log: $DOCKERD_LOG)"
     # setsid + nohup: the daemon outlives this script and its terminal.
-    setsid nohup dockerd "${args[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    PATH=$DAEMON_PATH setsid nohup "${NS[@]}" "$DOCKERD" "${args[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null &
     local pid=$!
     local waited=0
     until daemon_answers; do
@@ -257,11 +443,40 @@ start_dockerd() {
     say "dockerd is up (pid $pid, ${waited}s)"
 }
 
+want=$(wanted_version)
 if daemon_answers; then
-    say "a Docker daemon already answers"
+    have=$(server_version || true)
+    if [ "$have" = "$want" ]; then
+        say "the $ENGINE engine ($have) already answers on $SOCKET"
+    elif pid=$(our_daemon_pid); then
+        stop_daemon "$pid"
+        start_dockerd
+    else
+        die "Engine ${have:-?} answers on $SOCKET and was not started by this script: it is left alone (stop it yourself, or set TIMMY_DOCKER_SOCKET to start the $ENGINE engine ($want) beside it)"
+    fi
 else
-    start_dockerd
+    # A daemon of ours that stopped answering (still starting, or stuck) is given the usual
+    # time; a stuck one is stopped and started again.
+    if pid=$(our_daemon_pid); then
+        say "a dockerd this script started (pid $pid) does not answer yet; waiting up to ${WAIT_SECONDS}s"
+        waited=0
+        until daemon_answers || [ "$waited" -ge "$WAIT_SECONDS" ]; do
+            sleep 1
+            waited=$((waited + 1))
+        done
+    fi
+    if ! daemon_answers; then
+        [ -z "${pid:-}" ] || stop_daemon "$pid"
+        start_dockerd
+    elif [ "$(server_version)" != "$want" ]; then
+        stop_daemon "$(our_daemon_pid)"
+        start_dockerd
+    fi
 fi
 
-say "$(docker version --format 'client {{.Client.Version}} (API {{.Client.APIVersion}}), server {{.Server.Version}} (API {{.Server.APIVersion}})')"
-say "$(docker compose version)"
+say "$(docker_here version --format 'client {{.Client.Version}} (API {{.Client.APIVersion}}), server {{.Server.Version}} (API {{.Server.APIVersion}})')"
+say "$(DOCKER_CONFIG=$PRIVATE_CONFIG DOCKER_HOST=unix://$SOCKET docker compose version) (from $(readlink -f "$COMPOSE"))"
+say "done in $(($(date +%s) - started_at))s"
+if [ "$private" = 1 ]; then
+    say "reach it with: eval \"\$(scripts/setup-engine.sh --env $ENGINE)\" (with TIMMY_DOCKER_SOCKET=$SOCKET)"
+fi

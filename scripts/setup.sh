@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prepare this machine to run the timmy stack with no container registry:
-#   1. scripts/setup-engine.sh          (root) docker.io, Compose v2 plugin, dockerd running
-#   2. scripts/build-offline-images.sh  local NODE_IMAGE / REDIS_IMAGE stand-ins
+#   scripts/setup.sh [stable|current]   (the engine, as for scripts/setup-engine.sh)
+#   1. scripts/setup-engine.sh          (root) the engine, its Compose v2 plugin, dockerd running
+#   2. scripts/build-offline-images.sh  local NODE_IMAGE / REDIS_IMAGE stand-ins, built on that
+#                                       engine (each engine keeps its own images)
 # Both steps are idempotent: a second run takes about a second.
 # Not root: the engine step is skipped when a daemon and Compose v2 already answer.
 set -euo pipefail
@@ -10,7 +12,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 start=$(date +%s)
 
 if [ "$(id -u)" -eq 0 ]; then
-    "$here/setup-engine.sh"
+    "$here/setup-engine.sh" "$@"
+    # A private engine (TIMMY_DOCKER_SOCKET) is reached through DOCKER_HOST/DOCKER_CONFIG.
+    eval "$("$here/setup-engine.sh" --env "$@")"
 elif docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
     echo "setup: not root; using the running Docker daemon" >&2
 else
