@@ -79,7 +79,8 @@ impl App {
 
     fn stack(&self, project: &Project, env: &str) -> Result<Stack, UserError> {
         let env = project.resolve_env(env)?;
-        Stack::new(project, &env, self.global.project_name.as_deref())
+        let stack = Stack::new(project, &env, self.global.project_name.as_deref())?;
+        Ok(for_engine(stack, &self.env, &self.global))
     }
 
     fn name(&self, project: &Project, env: &str) -> Result<String, UserError> {
@@ -571,6 +572,25 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The stack with the engine-specific file its engine takes ([`Stack::for_engine`]), the
+/// engine's API version asked once of its socket; `-v` says what was decided.
+pub fn for_engine(stack: Stack, env: &preflight::Env, global: &cli::Global) -> Stack {
+    let api = engine_api::local_api_version(env);
+    let stack = stack.for_engine(api);
+    if global.verbose {
+        let added = stack.files.last() == Some(&stack.root.join(stack::ENGINE25_FILE));
+        let decision = match (api, added) {
+            (None, _) => {
+                "API version unknown (no local socket or no answer): files as they are".to_owned()
+            }
+            (Some(v), true) => format!("API {v}: adding {}", stack::ENGINE25_FILE),
+            (Some(v), false) => format!("API {v}: files as they are"),
+        };
+        ui::command_line("engine:", &decision);
+    }
+    stack
 }
 
 fn is_interactive() -> bool {

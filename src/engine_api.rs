@@ -1,7 +1,7 @@
 //! Read-only questions to the Docker Engine API over its Unix socket, without starting a
 //! `docker` process: each spawned `docker ps` costs 15–30 ms here, a GET on the socket well
 //! under one. Used for the label queries of `down` and the test-stack cleanup, which run on
-//! every stop.
+//! every stop, and for the engine's API version, which picks the engine-specific compose file.
 //!
 //! Written by hand on purpose: the Rust Docker clients (bollard and its kin) are async and
 //! bring a runtime, TLS and hundreds of crates for what is one HTTP/1.1 GET with
@@ -20,6 +20,37 @@ use crate::compose::{LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERV
 use crate::status::Container;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// `GET /version` answers at once; a daemon that does not is stuck, and the version not worth
+/// waiting for.
+const VERSION_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// An Engine API version such as `1.41` (Engine 20.10) or `1.51` (Engine 28.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion(pub u32, pub u32);
+
+impl ApiVersion {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (major, minor) = text.trim().split_once('.')?;
+        Some(Self(major.parse().ok()?, minor.parse().ok()?))
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// The API version of the engine on the local socket, or `None`: no socket (TCP, SSH, a
+/// non-default context), `TIMMY_DOCKER` set (that CLI may talk to another daemon), or no
+/// answer. One request, under a millisecond when the engine runs.
+pub fn local_api_version(env: &crate::preflight::Env) -> Option<ApiVersion> {
+    if env.timmy_docker.is_some() {
+        return None;
+    }
+    let socket = crate::preflight::daemon_socket(env)?;
+    EngineApi::new(&socket).api_version().ok()
+}
 
 #[derive(Debug, Clone)]
 pub struct EngineApi {
@@ -35,9 +66,13 @@ impl EngineApi {
 
     /// `GET path` → status code and body.
     pub fn get(&self, path: &str) -> io::Result<(u16, Vec<u8>)> {
+        self.get_within(path, TIMEOUT)
+    }
+
+    fn get_within(&self, path: &str, timeout: Duration) -> io::Result<(u16, Vec<u8>)> {
         let mut stream = UnixStream::connect(&self.socket)?;
-        stream.set_read_timeout(Some(TIMEOUT))?;
-        stream.set_write_timeout(Some(TIMEOUT))?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
         write!(
             stream,
             "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: timmy\r\nConnection: close\r\n\r\n"
@@ -45,6 +80,22 @@ impl EngineApi {
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw)?;
         parse_response(&raw)
+    }
+
+    /// The engine's `ApiVersion`, from `GET /version`.
+    pub fn api_version(&self) -> io::Result<ApiVersion> {
+        let (status, body) = self.get_within("/version", VERSION_TIMEOUT)?;
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        value
+            .get("ApiVersion")
+            .and_then(serde_json::Value::as_str)
+            .and_then(ApiVersion::parse)
+            .filter(|_| status == 200)
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "the engine answered {status} to GET /version without an ApiVersion"
+                ))
+            })
     }
 
     /// Every container (running or not) carrying the Compose project label `name`.
@@ -226,6 +277,56 @@ mod tests {
         assert_eq!(
             percent_encode(r#"{"label":["a=b"]}"#),
             "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D"
+        );
+    }
+
+    #[test]
+    fn api_versions_parse_and_order() {
+        assert_eq!(ApiVersion::parse("1.41"), Some(ApiVersion(1, 41)));
+        assert_eq!(ApiVersion::parse(" 1.51\n"), Some(ApiVersion(1, 51)));
+        assert_eq!(ApiVersion::parse("1"), None);
+        assert_eq!(ApiVersion::parse("1.x"), None);
+        assert!(ApiVersion(1, 44) > ApiVersion(1, 9));
+        assert_eq!(ApiVersion(1, 44).to_string(), "1.44");
+    }
+
+    /// One connection answered with `answer` (status line, headers, body).
+    fn serve_once(answer: String) -> (tempfile::TempDir, PathBuf, std::thread::JoinHandle<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("d.sock");
+        let listener = UnixListener::bind(&sock).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut req = [0_u8; 1024];
+            let n = conn.read(&mut req).unwrap();
+            conn.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8_lossy(&req[..n]).into_owned()
+        });
+        (dir, sock, server)
+    }
+
+    #[test]
+    fn api_version_from_get_version() {
+        let body = r#"{"Version":"28.5.2","ApiVersion":"1.51","MinAPIVersion":"1.24"}"#;
+        let (_dir, sock, server) = serve_once(format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+        assert_eq!(
+            EngineApi::new(&sock).api_version().unwrap(),
+            ApiVersion(1, 51)
+        );
+        assert!(
+            server
+                .join()
+                .unwrap()
+                .starts_with("GET /version HTTP/1.1\r\n")
+        );
+        let (_dir, sock, _server) =
+            serve_once("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}".into());
+        assert_eq!(
+            EngineApi::new(&sock).api_version().unwrap_err().to_string(),
+            "the engine answered 500 to GET /version without an ApiVersion"
         );
     }
 

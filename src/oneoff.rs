@@ -21,7 +21,11 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
     let project = Project::locate(global.project_dir.as_deref(), cwd)?;
     let (env_name, service) = target(&project, &a.names)?;
     project.require_services(std::slice::from_ref(&service))?;
-    let stack = Stack::new(&project, &env_name, global.project_name.as_deref())?;
+    let stack = crate::app::for_engine(
+        Stack::new(&project, &env_name, global.project_name.as_deref())?,
+        env,
+        global,
+    );
     validate::gate(&stack, false)?;
     let docker =
         Docker::new(preflight::ready(env)?, global).masking(crate::app::masker(&project.root));

@@ -5,8 +5,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::engine_api::ApiVersion;
 use crate::exit::UserError;
 use crate::project::{BASE_FILE, Project};
+
+/// Added after the environment's file on engines that know `healthcheck.start_interval`:
+/// fast health probes while a container starts, the steady interval unchanged. Compose
+/// refuses the key below Engine 25 (API 1.44), so it cannot live in the shared files. Not a
+/// `docker-compose.<env>.yml`, so never taken for an environment.
+pub const ENGINE25_FILE: &str = "docker/engine25.compose.yml";
+/// Engine 25's API version: the first with `start_interval`.
+pub const ENGINE25_API: ApiVersion = ApiVersion(1, 44);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stack {
@@ -56,6 +65,17 @@ impl Stack {
             files,
             env_file,
         })
+    }
+
+    /// The stack for an engine that speaks `api`: with [`ENGINE25_FILE`] last when the engine
+    /// is 25 or newer and the project has that file; as it is for older or unknown engines.
+    #[must_use]
+    pub fn for_engine(mut self, api: Option<ApiVersion>) -> Self {
+        let file = self.root.join(ENGINE25_FILE);
+        if api.is_some_and(|v| v >= ENGINE25_API) && file.is_file() {
+            self.files.push(file);
+        }
+        self
     }
 
     /// File paths relative to the root, for people: `docker/docker-compose.yml`.
@@ -214,6 +234,42 @@ mod tests {
         fs::write(dir.path().join(".env"), "A=1\n").unwrap();
         let stack = Stack::new(&project, "prod", None).unwrap();
         assert_eq!(stack.env_file, Some(dir.path().join(".env")));
+    }
+
+    #[test]
+    fn engine_file_only_from_engine_25_and_only_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("docker")).unwrap();
+        for f in ["docker-compose.yml", "docker-compose.dev.yml"] {
+            fs::write(dir.path().join("docker").join(f), "services: {}\n").unwrap();
+        }
+        let project = Project::locate(Some(dir.path()), dir.path()).unwrap();
+        let files = |api: Option<ApiVersion>| {
+            Stack::new(&project, "dev", None)
+                .unwrap()
+                .for_engine(api)
+                .relative_files()
+        };
+        let plain = ["docker/docker-compose.yml", "docker/docker-compose.dev.yml"];
+        assert_eq!(
+            files(Some(ApiVersion(1, 51))),
+            plain,
+            "no file, no override"
+        );
+        fs::write(dir.path().join(ENGINE25_FILE), "services: {}\n").unwrap();
+        assert_eq!(
+            files(Some(ApiVersion(1, 44))),
+            [
+                "docker/docker-compose.yml",
+                "docker/docker-compose.dev.yml",
+                "docker/engine25.compose.yml"
+            ]
+        );
+        assert_eq!(files(Some(ApiVersion(1, 51))).len(), 3);
+        assert_eq!(files(Some(ApiVersion(1, 43))), plain);
+        assert_eq!(files(Some(ApiVersion(1, 41))), plain);
+        assert_eq!(files(None), plain);
+        assert_eq!(project.envs, ["dev"], "the engine file is no environment");
     }
 
     #[test]

@@ -1,0 +1,144 @@
+//! CLI tests for the engine-specific compose file (`docker/engine25.compose.yml`): timmy asks
+//! the engine's socket for its API version (`GET /version`) and adds the file from Engine 25
+//! (API 1.44) on, in `--dry-run`, `config --files` and under `-v`. The engine here is a fake:
+//! a Unix socket that answers `GET /version` with a chosen API version; docker is the fake
+//! CLI of tests/common, found on PATH (with `TIMMY_DOCKER` set timmy never asks the socket).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+
+use common::{Project, stderr_of, stdout_of};
+
+const ENGINE25: &str = "services:\n  redis:\n    healthcheck:\n      start_interval: 250ms\n";
+
+/// A fake engine on its own socket: `GET /version` → `ApiVersion: api`; a bare connection
+/// (timmy's is-the-daemon-up probe) is simply closed. Runs until the test process ends.
+fn fake_engine(p: &Project, api: &str) -> PathBuf {
+    let path = p.dir.path().join(format!("engine-{api}.sock"));
+    let listener = UnixListener::bind(&path).unwrap();
+    let body = format!(r#"{{"Version":"engine","ApiVersion":"{api}","MinAPIVersion":"1.24"}}"#);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if request.starts_with(b"GET /version ") {
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        }
+    });
+    path
+}
+
+/// `timmy ARGS` against the fake engine speaking `api`, docker found on PATH.
+fn timmy_on(p: &Project, api: &str, args: &[&str]) -> std::process::Output {
+    let socket = fake_engine(p, api);
+    p.timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn config_files_lists_the_engine_file_from_engine_25_on() {
+    let p = Project::new();
+    p.write("docker/engine25.compose.yml", ENGINE25);
+    for (api, expected) in [
+        (
+            "1.41",
+            "docker/docker-compose.yml\ndocker/docker-compose.dev.yml\n",
+        ),
+        (
+            "1.43",
+            "docker/docker-compose.yml\ndocker/docker-compose.dev.yml\n",
+        ),
+        (
+            "1.44",
+            "docker/docker-compose.yml\ndocker/docker-compose.dev.yml\ndocker/engine25.compose.yml\n",
+        ),
+        (
+            "1.51",
+            "docker/docker-compose.yml\ndocker/docker-compose.dev.yml\ndocker/engine25.compose.yml\n",
+        ),
+    ] {
+        let out = timmy_on(&p, api, &["config", "dev", "--files"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), expected, "API {api}");
+    }
+    assert!(p.calls().is_empty(), "no docker process: {:?}", p.calls());
+}
+
+#[test]
+fn dry_run_up_adds_the_engine_file_last_and_verbose_says_why() {
+    let p = Project::new();
+    p.write("docker/engine25.compose.yml", ENGINE25);
+    let root = p.root().display().to_string();
+    let out = timmy_on(&p, "1.51", &["--dry-run", "-v", "up", "dev", "-d"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "docker compose --project-directory {root} --env-file {root}/.env -p proj \
+             -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml \
+             -f {root}/docker/engine25.compose.yml up --detach --wait --wait-timeout 120 --remove-orphans\n"
+        )
+    );
+    assert!(
+        stderr_of(&out).contains("engine: API 1.51: adding docker/engine25.compose.yml\n"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(p.calls().is_empty());
+
+    let out = timmy_on(&p, "1.41", &["--dry-run", "-v", "up", "dev", "-d"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(!stdout_of(&out).contains("engine25"), "{}", stdout_of(&out));
+    assert!(
+        stderr_of(&out).contains("engine: API 1.41: files as they are\n"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn a_project_without_the_engine_file_is_run_as_it_is() {
+    let p = Project::new();
+    let out = timmy_on(&p, "1.51", &["config", "dev", "--files"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        "docker/docker-compose.yml\ndocker/docker-compose.dev.yml\n"
+    );
+}
+
+#[test]
+fn run_uses_the_same_files_as_up() {
+    // Otherwise `compose run` would see other health checks and recreate the running services.
+    let p = Project::new();
+    p.write("docker/engine25.compose.yml", ENGINE25);
+    let root = p.root().display().to_string();
+    let out = timmy_on(&p, "1.51", &["--dry-run", "run", "timmy", "--", "true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains(&format!(
+            "-f {root}/docker/docker-compose.dev.yml -f {root}/docker/engine25.compose.yml run --rm -T timmy true\n"
+        )),
+        "{}",
+        stdout_of(&out)
+    );
+}
