@@ -29,8 +29,9 @@ use crate::types;
 use crate::ui;
 use crate::validate;
 
-/// Compose older than this gets a warning.
-const MIN_COMPOSE: (u32, u32) = (2, 20);
+/// The oldest Compose and Engine that CI proves (README, "Proven on"); older ones get a warning.
+const MIN_COMPOSE: (u32, u32, u32) = (2, 26, 1);
+const MIN_ENGINE: (u32, u32, u32) = (20, 10, 0);
 const GIB: u64 = 1 << 30;
 /// Free space below which building images is likely to fail / to be tight.
 const DISK_FAIL: u64 = GIB;
@@ -277,12 +278,18 @@ fn user_fail(id: &'static str, label: &str, e: &UserError) -> Check {
     }
 }
 
-/// Major and minor of a Compose version such as `2.26.1-4` or `v2.20.0`.
-pub fn compose_version(text: &str) -> Option<(u32, u32)> {
+/// Major, minor and patch (0 when missing) of a version such as Compose's `2.26.1-4`,
+/// `v2.20.0` or the engine's `20.10.24+dfsg1`.
+pub fn compose_version(text: &str) -> Option<(u32, u32, u32)> {
     let mut parts = text.trim().trim_start_matches('v').split(['.', '-', '+']);
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+fn shown(v: (u32, u32, u32)) -> String {
+    format!("{}.{}.{}", v.0, v.1, v.2)
 }
 
 pub fn compose_check(
@@ -314,7 +321,7 @@ pub fn compose_check(
     };
     let version = first_line(&out.stdout);
     match compose_version(&version) {
-        Some((1, _)) => Check::new(
+        Some((1, _, _)) => Check::new(
             ID,
             LABEL,
             Status::Fail,
@@ -326,8 +333,8 @@ pub fn compose_check(
             LABEL,
             Status::Warn,
             format!(
-                "{path}, {version}: older than {}.{}, the oldest timmy is tested with",
-                MIN_COMPOSE.0, MIN_COMPOSE.1
+                "{path}, {version}: older than {}, the oldest Compose timmy's CI proves",
+                shown(MIN_COMPOSE)
             ),
         )
         .fix("update docker-compose-plugin"),
@@ -364,6 +371,18 @@ pub fn daemon_check(
     }
     let server = versions.and_then(|v| v.server.as_deref());
     match (server, versions) {
+        (Some(server), _) if compose_version(server).is_some_and(|v| v < MIN_ENGINE) => {
+            Check::new(
+                ID,
+                LABEL,
+                Status::Warn,
+                format!(
+                    "context {context}, {endpoint}, engine {server}: older than {}, the oldest Engine timmy's CI proves",
+                    shown(MIN_ENGINE)
+                ),
+            )
+            .fix("update Docker Engine (CI proves Engine 20.10 and 28.5)")
+        }
         (Some(server), _) => Check::new(
             ID,
             LABEL,
@@ -924,17 +943,25 @@ mod tests {
 
     #[test]
     fn compose_versions() {
-        assert_eq!(compose_version("2.26.1-4"), Some((2, 26)));
-        assert_eq!(compose_version("v2.20.0\n"), Some((2, 20)));
-        assert_eq!(compose_version("1.29.2"), Some((1, 29)));
+        assert_eq!(compose_version("2.26.1-4"), Some((2, 26, 1)));
+        assert_eq!(compose_version("v2.20.0\n"), Some((2, 20, 0)));
+        assert_eq!(compose_version("1.29.2"), Some((1, 29, 2)));
+        assert_eq!(compose_version("20.10.24+dfsg1"), Some((20, 10, 24)));
+        assert_eq!(compose_version("28.5"), Some((28, 5, 0)));
         assert_eq!(compose_version("dev"), None);
         compose_case("2.26.1-4\n", 0, Status::Ok, "/p/docker-compose, 2.26.1-4");
-        compose_case("2.20.0\n", 0, Status::Ok, "/p/docker-compose, 2.20.0");
+        compose_case("2.40.3-3\n", 0, Status::Ok, "/p/docker-compose, 2.40.3-3");
         compose_case(
-            "2.19.1\n",
+            "2.26.0\n",
             0,
             Status::Warn,
-            "/p/docker-compose, 2.19.1: older than 2.20, the oldest timmy is tested with",
+            "/p/docker-compose, 2.26.0: older than 2.26.1, the oldest Compose timmy's CI proves",
+        );
+        compose_case(
+            "2.20.0\n",
+            0,
+            Status::Warn,
+            "/p/docker-compose, 2.20.0: older than 2.26.1, the oldest Compose timmy's CI proves",
         );
         compose_case(
             "1.29.2\n",
@@ -965,6 +992,39 @@ mod tests {
         };
         let c = daemon_check(&env, Some(sock), Some(&Ok(())), Some(&v));
         assert_eq!(c.detail, "context default, unix:///nope.sock, engine 20.10");
+        assert_eq!(c.status, Status::Ok);
+    }
+
+    #[test]
+    fn engines_older_than_ci_proves_are_warned_about() {
+        let env = preflight::Env::default();
+        let sock = Path::new("/d.sock");
+        let engine = |server: &str| {
+            let v = Versions {
+                client: Some("28.2.2".into()),
+                context: Some("default".into()),
+                server: Some(server.into()),
+                error: None,
+            };
+            daemon_check(&env, Some(sock), Some(&Ok(())), Some(&v))
+        };
+        let old = engine("19.03.15");
+        assert_eq!(
+            (old.status, old.detail.as_str(), old.fix.as_deref()),
+            (
+                Status::Warn,
+                "context default, unix:///d.sock, engine 19.03.15: older than 20.10.0, the oldest Engine timmy's CI proves",
+                Some("update Docker Engine (CI proves Engine 20.10 and 28.5)")
+            )
+        );
+        for ok in ["20.10.24+dfsg1", "28.5.2+dfsg4", "29.0.0", "unknown-build"] {
+            let c = engine(ok);
+            assert_eq!(c.status, Status::Ok, "{ok}");
+            assert_eq!(
+                c.detail,
+                format!("context default, unix:///d.sock, engine {ok}")
+            );
+        }
     }
 
     #[test]

@@ -479,3 +479,42 @@ fn man_prints_roff_for_timmy_and_for_one_command() {
     );
     assert!(p.calls().is_empty());
 }
+
+#[test]
+fn doctor_warns_below_the_engine_and_compose_versions_ci_proves() {
+    let p = Project::new();
+    p.answer(
+        1,
+        r#"{"Client":{"Version":"28.2.2","ApiVersion":"1.40","Context":"default"},"Server":{"Version":"19.03.15","ApiVersion":"1.40"}}"#,
+        0,
+    );
+    p.answer(2, "2.24.6\n", 0);
+    p.answer(3, &info_json(&p), 0);
+    let out = p
+        .timmy()
+        .env("TIMMY_PORT", free_port().to_string())
+        .env("TIMMY_DEBUG_PORT", free_port().to_string())
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "warnings only: {text}");
+    let tmp = p.dir.path().display().to_string();
+    assert_eq!(
+        line_of(&text, "! Compose"),
+        format!(
+            "! Compose     {tmp}/fake/config/cli-plugins/docker-compose, 2.24.6: older than 2.26.1, the oldest Compose timmy's CI proves"
+        )
+    );
+    assert_eq!(
+        line_of(&text, "! daemon"),
+        format!(
+            "! daemon      context default, unix://{tmp}/fake/docker.sock, engine 19.03.15: older than 20.10.0, the oldest Engine timmy's CI proves"
+        )
+    );
+    assert!(
+        text.contains("fix: update Docker Engine (CI proves Engine 20.10 and 28.5)\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("\nno failures, 2 warnings\n"), "{text}");
+}
