@@ -575,18 +575,16 @@ impl App {
 }
 
 /// The stack with the engine-specific file its engine takes ([`Stack::for_engine`]), the
-/// engine's API version asked once of its socket; `-v` says what was decided.
+/// engine's API version asked once of its socket; `-v` says what was decided when the engine
+/// answered (an unknown version leaves the files as they are).
 pub fn for_engine(stack: Stack, env: &preflight::Env, global: &cli::Global) -> Stack {
     let api = engine_api::local_api_version(env);
     let stack = stack.for_engine(api);
-    if global.verbose {
-        let added = stack.files.last() == Some(&stack.root.join(stack::ENGINE25_FILE));
-        let decision = match (api, added) {
-            (None, _) => {
-                "API version unknown (no local socket or no answer): files as they are".to_owned()
-            }
-            (Some(v), true) => format!("API {v}: adding {}", stack::ENGINE25_FILE),
-            (Some(v), false) => format!("API {v}: files as they are"),
+    if let Some(v) = api.filter(|_| global.verbose) {
+        let decision = if stack.files.last() == Some(&stack.root.join(stack::ENGINE25_FILE)) {
+            format!("API {v}: adding {}", stack::ENGINE25_FILE)
+        } else {
+            format!("API {v}: files as they are")
         };
         ui::command_line("engine:", &decision);
     }
