@@ -572,9 +572,16 @@ fn permission_denied_on_the_socket_has_its_own_message() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    // The engine under test may listen elsewhere (DOCKER_HOST, inherited by timmy here).
+    let socket = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(str::to_owned))
+        .unwrap_or_else(|| "/var/run/docker.sock".to_owned());
     assert_eq!(
         stderr(&out),
-        "error: permission denied on the Docker socket /var/run/docker.sock\n  hint: add your user to the docker group (sudo usermod -aG docker $USER, then log in again), or run as root\n"
+        format!(
+            "error: permission denied on the Docker socket {socket}\n  hint: add your user to the docker group (sudo usermod -aG docker $USER, then log in again), or run as root\n"
+        )
     );
 }
 
