@@ -67,12 +67,22 @@ PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 WAIT_SECONDS=60
 CURRENT_ROOT=$PREFIX/current/root
-# No engine named: keep the current engine when it is the one answering, else stable.
+# The engine this script last started on the socket (what a restart without an engine
+# name brings back).
+if [ "$SOCKET" = "$DEFAULT_SOCKET" ]; then
+    LAST_FILE=/var/run/timmy-engine.last
+else
+    LAST_FILE=$(dirname "$SOCKET")/timmy-engine.last
+fi
+# No engine named: keep the current engine when it is the one answering (or, with nothing
+# answering, the one last started here), else stable.
 if [ -z "$ENGINE" ]; then
     ENGINE=stable
+    answering=$(timeout 10 docker -H "unix://$SOCKET" version --format '{{.Server.Version}}' 2>/dev/null || true)
     if [ -x "$CURRENT_ROOT/usr/sbin/dockerd" ] &&
-        [ "$(timeout 10 docker -H "unix://$SOCKET" version --format '{{.Server.Version}}' 2>/dev/null || true)" = \
-            "$("$CURRENT_ROOT/usr/sbin/dockerd" --version | sed -E 's/^Docker version ([^,]+),.*/\1/')" ]; then
+        [ "$answering" = "$("$CURRENT_ROOT/usr/sbin/dockerd" --version | sed -E 's/^Docker version ([^,]+),.*/\1/')" ]; then
+        ENGINE=current
+    elif [ -z "$answering" ] && [ "$(cat "$LAST_FILE" 2>/dev/null || true)" = current ]; then
         ENGINE=current
     fi
 fi
@@ -440,6 +450,7 @@ start_dockerd() {
         waited=$((waited + 1))
     done
     isolate_egress
+    echo "$ENGINE" >"$LAST_FILE"
     say "dockerd is up (pid $pid, ${waited}s)"
 }
 

@@ -3,8 +3,10 @@
 #   scripts/test.sh [extra cargo test args...]
 # End-to-end tests need a Docker engine with Compose v2 and the offline images; as root,
 # this script runs scripts/setup.sh first (cheap when already set up; TIMMY_SKIP_SETUP=1
-# skips it). With TIMMY_E2E=1
+# skips it; TIMMY_ENGINE=stable|current picks the engine). With TIMMY_E2E=1
 # (CI) a missing engine fails the end-to-end tests instead of skipping them.
+# TIMMY_SKIP_LINT=1 skips fmt and clippy (a second engine's run: they do not depend on it).
+# TIMMY_TEST_COUNTS=FILE also writes the closing line's three numbers to FILE.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,11 +35,18 @@ else
     echo "node not found: skipped (the stack's own tests run it inside the container)" >&2
 fi
 
-step "cargo fmt --check"
-cargo fmt --all --check
+if [ "${TIMMY_SKIP_LINT:-0}" != 1 ]; then
+    step "cargo fmt --check"
+    cargo fmt --all --check
 
-step "cargo clippy --all-targets --locked -- -D warnings"
-cargo clippy --all-targets --locked -- -D warnings
+    step "cargo clippy --all-targets --locked -- -D warnings"
+    cargo clippy --all-targets --locked -- -D warnings
+fi
+
+# Which engine and Compose the end-to-end tests run on.
+if docker info >/dev/null 2>&1; then
+    step "engine: $(docker version --format 'Engine {{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null), Compose $(docker compose version --short 2>/dev/null)"
+fi
 
 # End-to-end tests share one engine; TIMMY_TEST_THREADS limits how many run at once.
 step "cargo test --locked"
@@ -51,6 +60,13 @@ rc=0
 cargo test --locked "$@" "${threads[@]}" 2>&1 | tee "$log" || rc=$?
 
 # One closing line for the whole run, summed over every test binary.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) s += $i } }
-     END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+counts=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) s += $i } }
+     END { printf "%d %d %d\n", p, f, s }' "$log")
+# A run that stopped before its results (a build error) failed, whatever it counted.
+read -r passed failed skipped <<<"$counts"
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ -n "${TIMMY_TEST_COUNTS:-}" ]; then
+    echo "$passed $failed $skipped" >"$TIMMY_TEST_COUNTS"
+fi
+printf '\ntests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 exit "$rc"
