@@ -15,6 +15,11 @@
 # the in-process commands), BENCH_OUT (the doc to write, default docs/PERFORMANCE.md), TIMMY_BIN
 # (a timmy binary to use instead of building), BENCH_CRITERION=1 (also run `cargo bench --bench
 # check`, the in-process split of `check`; about 2 more minutes, most of it compiling).
+#
+# Time to healthy, on either engine (DOCKER_HOST picks it; the doc is not rewritten):
+#   BENCH_ONLY=healthy [BENCH_HEALTHY_RUNS=7] [BENCH_HEALTHY_OUT=file.md] scripts/bench.sh
+# times `timmy up -d` until every service is healthy against the bare compose call (and, on
+# Engine 25+, the bare call without docker/engine25.compose.yml) and prints a Markdown table.
 # shellcheck disable=SC2016 # backquotes inside single quotes are Markdown, not expansions
 set -euo pipefail
 export LC_ALL=C
@@ -22,6 +27,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 up_runs=${BENCH_UP_RUNS:-7}
+healthy_runs=${BENCH_HEALTHY_RUNS:-7}
 down_runs=${BENCH_DOWN_RUNS:-6}
 fast_runs=${BENCH_FAST_RUNS:-30}
 out_doc=${BENCH_OUT:-$repo/docs/PERFORMANCE.md}
@@ -227,6 +233,36 @@ docker ps -a | grep $name || echo "no $name container left"
 EOF
 chmod +x "$work/bin/"*
 
+# --- time to healthy -------------------------------------------------------------------------
+# `timmy up -d` (dev) from nothing running to every service healthy (`up --wait` returns then),
+# against the bare compose call with timmy's files and, on Engine 25+, against the bare call
+# with the shared files only (no docker/engine25.compose.yml: what the stack cost before).
+# Runs against whichever engine DOCKER_HOST points at. BENCH_ONLY=healthy stops after it.
+healthy_table() {
+    local plain_cmd=${up_cmd/ -f $proj\/docker\/engine25.compose.yml/}
+    local rows=(-n "timmy up -d (to all healthy)" "$bin up -d"
+        -n "docker compose … up --detach --wait" "$up_cmd")
+    if [ "$plain_cmd" != "$up_cmd" ]; then
+        rows+=(-n "… without docker/engine25.compose.yml" "$plain_cmd")
+    fi
+    say "time to healthy: timmy up -d vs bare compose ($healthy_runs runs each, stack down before every run)"
+    bench healthy --runs "$healthy_runs" --prepare "$work/bin/stack-down" "${rows[@]}" >&2
+    local engine
+    engine="Engine $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), Compose $(docker compose version --short)"
+    {
+        printf '### time to healthy on %s\n\n' "$engine"
+        printf '%s, timmy at %s; `timmy up -d` (dev) from nothing running to every service healthy.\n\n' \
+            "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        table healthy "docker compose … up --detach --wait"
+        printf '\n```sh\nhyperfine %s\n```\n' "$(shown "$work/results/healthy.cmd")"
+    } >"$work/results/healthy.md"
+    printf '\n' >&2
+    cat "$work/results/healthy.md" >&2
+    if [ -n "${BENCH_HEALTHY_OUT:-}" ]; then
+        cp "$work/results/healthy.md" "$BENCH_HEALTHY_OUT"
+    fi
+}
+
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 others_before=$(docker ps -q | wc -l)
 
@@ -248,6 +284,23 @@ bench() { # result-name hyperfine-args...
     quote "$@" >"$work/results/$result.cmd"
     hyperfine -N --style basic --export-json "$work/results/$result.json" "$@"
 }
+
+if [ "${BENCH_ONLY:-}" = healthy ]; then
+    # The table helpers are defined with the results below; this mode needs only these two.
+    table() { # result ref-name
+        jq -r --arg ref "$2" '
+          (.results[] | select(.command == $ref) | .median) as $base |
+          "| command | median | mean ± σ | min … max | runs | ÷ \($ref | split(" (")[0]) |",
+          "|---|---:|---:|---:|---:|---:|",
+          (.results[] | "| `\(.command)` | \(.median * 1000 | round) ms | \(.mean * 1000 | round) ± \(.stddev * 1000 | round) ms | \(.min * 1000 | round) … \(.max * 1000 | round) ms | \(.times | length) | \(.median / $base | . * 1000 | round / 1000) |")
+        ' "$work/results/$1.json"
+    }
+    shown() {
+        sed -e "s#$proj#\$PROJ#g" -e "s#$work/bin/#\$BENCH/#g" -e "s#$bin#timmy#g" -e "s#$name#\$NAME#g" "$@"
+    }
+    healthy_table
+    exit 0
+fi
 
 say "up: timmy vs bare compose ($up_runs runs each, stack brought down before every run)"
 bench up --runs "$up_runs" --prepare "$work/bin/stack-down" \
