@@ -7,6 +7,11 @@
 //! with `env_file:` — the same parser Compose uses for the project `.env`. Both run with the
 //! shell environment `SHELLV=fromshell`, `EMPTY=` and nothing else.
 //!
+//! The differential test runs against every Compose version present: `docker compose`, and
+//! each Compose plugin binary that `scripts/setup-engine.sh` keeps per engine
+//! (`/opt/timmy-engine/*/docker-compose`: 2.26.1 for stable, 2.40.3 for current), or the
+//! binaries listed in `TIMMY_COMPOSE_BINARIES` (colon-separated) instead; each version once.
+//!
 //! Without Compose v2 the differential test prints a loud SKIPPED line; with `TIMMY_E2E=1` it
 //! fails instead. `TIMMY_DIFF_SEED` / `TIMMY_DIFF_COUNT` vary the generated inputs.
 
@@ -94,19 +99,65 @@ fn corpus_matches_recorded_compose_readings() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn compose_available() -> bool {
-    Command::new("docker")
-        .args(["compose", "version"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// One Compose to compare with: the program and the arguments before Compose's own
+/// (`docker compose`, or a plugin binary run on its own), and its version.
+#[derive(Debug, Clone)]
+struct Compose {
+    argv: Vec<String>,
+    version: String,
+}
+
+impl Compose {
+    fn probe(argv: Vec<String>) -> Option<Self> {
+        let out = Command::new(&argv[0])
+            .args(&argv[1..])
+            .args(["version", "--short"])
+            .output()
+            .ok()?;
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        (out.status.success() && !version.is_empty()).then_some(Self { argv, version })
+    }
+}
+
+/// Every Compose version present, each once (`docker compose` first).
+fn composes() -> Vec<Compose> {
+    let mut found: Vec<Compose> = Vec::new();
+    let mut candidates = vec![vec!["docker".to_owned(), "compose".to_owned()]];
+    let binaries: Vec<PathBuf> = match std::env::var_os("TIMMY_COMPOSE_BINARIES") {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => std::fs::read_dir("/opt/timmy-engine")
+            .map(|dirs| {
+                let mut v: Vec<PathBuf> = dirs
+                    .filter_map(Result::ok)
+                    .map(|d| d.path().join("docker-compose"))
+                    .filter(|p| p.is_file())
+                    .collect();
+                v.sort();
+                v
+            })
+            .unwrap_or_default(),
+    };
+    candidates.extend(
+        binaries
+            .into_iter()
+            .map(|p| vec![p.to_string_lossy().into_owned()]),
+    );
+    for argv in candidates {
+        if let Some(c) = Compose::probe(argv)
+            && !found.iter().any(|f| f.version == c.version)
+        {
+            found.push(c);
+        }
+    }
+    found
 }
 
 /// Runs `docker compose config` on one env file through `env_file:`.
-fn compose_reading(dir: &Path, text: &str) -> Reading {
+fn compose_reading(compose: &Compose, dir: &Path, text: &str) -> Reading {
     std::fs::write(dir.join("case.env"), text).expect("write case");
-    let output = Command::new("docker")
+    let output = Command::new(&compose.argv[0])
+        .args(&compose.argv[1..])
         .args([
-            "compose",
             "--env-file",
             "empty.env",
             "-p",
@@ -230,7 +281,8 @@ fn generated(rng: &mut Rng) -> String {
 
 #[test]
 fn timmy_reads_like_real_docker_compose() {
-    if !compose_available() {
+    let composes = composes();
+    if composes.is_empty() {
         assert!(
             std::env::var("TIMMY_E2E").as_deref() != Ok("1"),
             "TIMMY_E2E=1 but `docker compose version` fails: the Compose v2 plugin is required"
@@ -257,9 +309,32 @@ fn timmy_reads_like_real_docker_compose() {
         inputs.push((format!("generated #{i} (seed {seed})"), generated(&mut rng)));
     }
 
+    let mut failures = Vec::new();
+    for compose in &composes {
+        eprintln!(
+            "comparing {} inputs with Compose {} ({})",
+            inputs.len(),
+            compose.version,
+            compose.argv.join(" ")
+        );
+        failures.extend(differences(compose, &inputs));
+    }
+    let versions: Vec<&str> = composes.iter().map(|c| c.version.as_str()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} inputs read differently (Compose {}):\n{}",
+        failures.len(),
+        inputs.len() * composes.len(),
+        versions.join(", "),
+        failures.join("\n")
+    );
+}
+
+/// The inputs timmy reads differently from `compose`, one message each.
+fn differences(compose: &Compose, inputs: &[(String, String)]) -> Vec<String> {
     let workers = 8;
     let chunk = inputs.len().div_ceil(workers);
-    let failures: Vec<String> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = inputs
             .chunks(chunk)
             .map(|part| {
@@ -273,11 +348,12 @@ fn timmy_reads_like_real_docker_compose() {
                     std::fs::write(dir.path().join("empty.env"), "").expect("write empty.env");
                     let mut failures = Vec::new();
                     for (name, text) in part {
-                        let compose = compose_reading(dir.path(), text);
+                        let theirs = compose_reading(compose, dir.path(), text);
                         let timmy = timmy_reading(text);
-                        if !agrees(&timmy, &compose) {
+                        if !agrees(&timmy, &theirs) {
                             failures.push(format!(
-                                "{name}: input {text:?}\n   timmy   {timmy:?}\n   compose {compose:?}"
+                                "{name}: input {text:?}\n   timmy   {timmy:?}\n   compose {} {theirs:?}",
+                                compose.version
                             ));
                         }
                     }
@@ -292,12 +368,5 @@ fn timmy_reads_like_real_docker_compose() {
                     .unwrap_or_else(|_| vec!["worker panicked".to_owned()])
             })
             .collect()
-    });
-    assert!(
-        failures.is_empty(),
-        "{} of {} inputs read differently:\n{}",
-        failures.len(),
-        inputs.len(),
-        failures.join("\n")
-    );
+    })
 }
