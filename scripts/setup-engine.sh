@@ -32,8 +32,8 @@
 #   TIMMY_ENGINE_PREFIX  where engine files go       (default /opt/timmy-engine)
 #   TIMMY_DOCKER_SOCKET  the daemon's socket         (default /var/run/docker.sock). Any other
 #                        path starts a private daemon beside the default one: data root
-#                        /var/lib/<socket's folder name>, exec root and pid file in the
-#                        socket's folder; reach it with the exports --env prints
+#                        /var/lib/timmy-engine/<socket's folder name>/<engine>, exec root and
+#                        pid file in the socket's folder; reach it with the exports --env prints
 #   TIMMY_ENGINE_NETNS   start dockerd inside this network namespace (created when missing):
 #                        its bridges, iptables rules and published ports stay there, apart
 #                        from a daemon on the host's network (run clients that use published
@@ -101,7 +101,8 @@ if [ "$SOCKET" = "$DEFAULT_SOCKET" ]; then
 else
     private=1
     state=$(dirname "$SOCKET")
-    DATA_ROOT=/var/lib/$(basename "$state") EXEC_ROOT=$state/exec PIDFILE=$state/docker.pid
+    DATA_ROOT=/var/lib/timmy-engine/$(basename "$state")/$ENGINE EXEC_ROOT=$state/exec-$ENGINE
+    PIDFILE=$state/docker.pid
     PIDFILES=("$PIDFILE")
     DOCKERD_LOG=${TIMMY_DOCKERD_LOG:-/var/log/timmy-dockerd-$(basename "$state").log}
 fi
