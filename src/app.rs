@@ -11,6 +11,7 @@ use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command};
 use crate::compose;
+use crate::compose_dialect;
 use crate::docker::{self, Docker};
 use crate::engine_api::{self, EngineApi};
 use crate::exit::{Exit, UserError};
@@ -127,11 +128,13 @@ impl App {
         let stack = self.stack(&project, &a.env)?;
         let mut found = validate::findings(&stack)?;
         // Compose's own verdict where Docker and Compose are installed (no daemon needed),
-        // unless timmy's own findings already refuse the configuration.
+        // unless timmy's own findings already refuse the configuration; so also what the
+        // installed Compose's version reads differently from timmy.
         let refused = (a.strict && !found.is_empty())
             || found.iter().any(|f| f.level == crate::check::Level::Error);
         if !refused && let Ok(docker) = self.docker_offline() {
-            let mut refused = validate::compose_findings(&docker, &stack)?;
+            let mut refused = Self::compose_dialect(&docker, &stack);
+            refused.append(&mut validate::compose_findings(&docker, &stack)?);
             refused.append(&mut found);
             found = refused;
         }
@@ -150,6 +153,23 @@ impl App {
             ));
         }
         Ok(())
+    }
+
+    /// What the installed Compose, unlike timmy, refuses in `.env` ([`compose_dialect`]); its
+    /// version is asked only when `.env` may hold a dashed key, and nothing is said without it.
+    fn compose_dialect(docker: &Docker, stack: &Stack) -> Vec<crate::check::Finding> {
+        let Some(text) = stack
+            .env_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .filter(|t| compose_dialect::may_have_dashed_key(t))
+        else {
+            return Vec::new();
+        };
+        match docker.query(&crate::doctor::compose_version_invocation(&stack.root)) {
+            Ok(out) if out.code == 0 => compose_dialect::findings(&text, &out.stdout),
+            _ => Vec::new(),
+        }
     }
 
     fn up(&self, a: &cli::UpArgs) -> Result<()> {

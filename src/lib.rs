@@ -12,6 +12,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod compose;
+pub mod compose_dialect;
 pub mod docker;
 pub mod doctor;
 pub mod dotenv;

@@ -142,3 +142,51 @@ fn run_uses_the_same_files_as_up() {
         stdout_of(&out)
     );
 }
+
+/// `.env` with a dashed key, checked with the fake Compose answering `version`.
+fn check_with_compose(version: &str) -> (Project, std::process::Output) {
+    let p = Project::new();
+    p.write(".env", &format!("{}MY-KEY=1\n", common::GOOD_ENV));
+    p.answer(1, &format!("{version}\n"), 0);
+    let out = p.timmy().arg("check").output().unwrap();
+    (p, out)
+}
+
+const DASH_WARNING: &str = "warning: .env:4: key \"MY-KEY\" contains characters other than A-Z, 0-9 and _; compose files cannot refer to it as ${...}\n";
+
+#[test]
+fn check_says_when_the_installed_compose_refuses_dashes_in_keys() {
+    let (p, out) = check_with_compose("2.29.5");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(p.calls(), ["compose version --short"]);
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "error: .env:4: Compose 2.29.5 refuses the key \"MY-KEY\": Compose 2.29.3 to 2.29.7 allow no `-` in .env keys\n  \
+             hint: rename the key, or update Compose to 2.30 or later (which reads it as 2.29.2 and earlier do)\n\
+             {DASH_WARNING}  hint: use names like MY_SETTING\n\
+             error: 1 error in the configuration\n"
+        )
+    );
+}
+
+#[test]
+fn check_follows_a_compose_that_accepts_dashes_and_asks_only_when_needed() {
+    for version in ["2.26.1-4", "2.29.2", "2.30.0", "2.40.3-3"] {
+        let (p, out) = check_with_compose(version);
+        assert_eq!(out.status.code(), Some(0), "{version}: {}", stderr_of(&out));
+        assert_eq!(p.calls(), ["compose version --short"]);
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "{DASH_WARNING}  hint: use names like MY_SETTING\n\
+                 timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 1 warning\n"
+            ),
+            "{version}"
+        );
+    }
+    let p = Project::new();
+    let out = p.timmy().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(p.calls().is_empty(), "no dashed key, no docker process");
+}
