@@ -193,7 +193,7 @@ impl App {
             Self::explain_failure(&docker, &stack.root, &stack.name)?;
             return Err(Exit::Docker(code).into());
         }
-        let services = Self::services(&docker, &stack.root, &stack.name)?;
+        let services = self.service_list(&docker, &stack.root, &stack.name)?;
         ui::info(&format!(
             "{} stack `{}` is up ({})",
             stack.env,
@@ -245,6 +245,26 @@ impl App {
     fn services(docker: &Docker, root: &Path, name: &str) -> Result<Vec<Service>> {
         let out = docker.query_ok(&compose::ps(root, name))?;
         status::parse_ps(&out)
+    }
+
+    /// The project's services for `ps` and the table after `up`: asked of the engine's socket
+    /// (one request, no process; what `docker compose ps --all` lists), else through compose
+    /// (no local socket, `TIMMY_DOCKER`, or the request failed).
+    fn service_list(&self, docker: &Docker, root: &Path, name: &str) -> Result<Vec<Service>> {
+        let api = (self.env.timmy_docker.is_none())
+            .then(|| preflight::daemon_socket(&self.env))
+            .flatten()
+            .map(|socket| EngineApi::new(&socket));
+        if let Some(api) = api {
+            if docker.verbose {
+                ui::command_line("running:", &engine_api::describe_query(name));
+            }
+            match api.services_of(name) {
+                Ok(services) => return Ok(services),
+                Err(e) => ui::warning(&format!("{e}; asking `docker compose ps` instead")),
+            }
+        }
+        Self::services(docker, root, name)
     }
 
     /// Name each exited or unhealthy service, with its last log lines and health-check output.
@@ -395,7 +415,7 @@ impl App {
         let project = self.project()?;
         let (_, name) = self.target(&project, a.env.as_deref())?;
         let docker = self.docker()?;
-        let services = Self::services(&docker, &project.root, &name)?;
+        let services = self.service_list(&docker, &project.root, &name)?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&services)?);
         } else if services.is_empty() {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::compose::{LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
-use crate::status::Container;
+use crate::status::{Container, Service};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// `GET /version` answers at once; a daemon that does not is stuck, and the version not worth
@@ -100,6 +100,16 @@ impl EngineApi {
 
     /// Every container (running or not) carrying the Compose project label `name`.
     pub fn containers_of(&self, name: &str) -> io::Result<Vec<Container>> {
+        parse_containers(&self.project_containers(name)?)
+    }
+
+    /// The project's containers as `docker compose ps --all --format json` describes them.
+    pub fn services_of(&self, name: &str) -> io::Result<Vec<Service>> {
+        parse_services(&self.project_containers(name)?)
+    }
+
+    /// `GET /containers/json?all=1` filtered by the project label: the body.
+    fn project_containers(&self, name: &str) -> io::Result<Vec<u8>> {
         let filters = format!(r#"{{"label":["{LABEL_PROJECT}={name}"]}}"#);
         let path = format!(
             "/containers/json?all=1&filters={}",
@@ -113,7 +123,7 @@ impl EngineApi {
                 text.trim()
             )));
         }
-        parse_containers(&body)
+        Ok(body)
     }
 }
 
@@ -160,6 +170,98 @@ fn parse_containers(body: &[u8]) -> io::Result<Vec<Container>> {
             }
         })
         .collect())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawService {
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    image: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    ports: Option<Vec<RawPort>>,
+    #[serde(default)]
+    labels: Option<std::collections::HashMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawPort {
+    #[serde(default, rename = "IP")]
+    ip: String,
+    #[serde(default)]
+    private_port: u32,
+    #[serde(default)]
+    public_port: u32,
+    #[serde(default, rename = "Type")]
+    kind: String,
+}
+
+/// The engine's container list as [`Service`]s, in the form `status::parse_ps` gives for
+/// Compose's `ps`: health and an exited container's code read from the status text (`Up 2
+/// minutes (healthy)`, `Exited (137) 3 seconds ago`; like Compose, 0 while restarting),
+/// published ports only, sorted by service and name.
+fn parse_services(body: &[u8]) -> io::Result<Vec<Service>> {
+    let raw: Vec<RawService> = serde_json::from_slice(body)
+        .map_err(|e| io::Error::other(format!("unexpected answer from the engine: {e}")))?;
+    let mut services: Vec<Service> = raw
+        .into_iter()
+        .map(|c| {
+            let labels = c.labels.unwrap_or_default();
+            let health = if c.status.ends_with("(healthy)") {
+                "healthy"
+            } else if c.status.ends_with("(unhealthy)") {
+                "unhealthy"
+            } else if c.status.ends_with("(health: starting)") {
+                "starting"
+            } else {
+                ""
+            };
+            let exit_code = c
+                .status
+                .strip_prefix("Exited (")
+                .and_then(|r| r.split_once(')'))
+                .and_then(|(code, _)| code.parse().ok())
+                .unwrap_or(0);
+            let mut ports: Vec<String> = c
+                .ports
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| p.public_port != 0)
+                .map(|p| {
+                    let host = if p.ip.is_empty() {
+                        "0.0.0.0".into()
+                    } else {
+                        p.ip
+                    };
+                    format!("{host}:{}->{}/{}", p.public_port, p.private_port, p.kind)
+                })
+                .collect();
+            ports.sort();
+            ports.dedup();
+            Service {
+                service: labels.get(LABEL_SERVICE).cloned().unwrap_or_default(),
+                name: c
+                    .names
+                    .first()
+                    .map(|n| n.trim_start_matches('/').to_string())
+                    .unwrap_or_default(),
+                state: c.state,
+                health: health.to_owned(),
+                exit_code,
+                ports,
+                image: c.image,
+                status: c.status,
+            }
+        })
+        .collect();
+    services.sort_by(|a, b| a.service.cmp(&b.service).then(a.name.cmp(&b.name)));
+    Ok(services)
 }
 
 fn percent_encode(s: &str) -> String {
@@ -270,6 +372,49 @@ mod tests {
         assert_eq!(c[0].config_files.len(), 2);
         assert_eq!(c[1].service, "");
         assert!(c[1].config_files.is_empty());
+    }
+
+    #[test]
+    fn services_read_like_compose_ps() {
+        let body = r#"[{"Id":"b","Names":["/p-timmy-1"],"Image":"p-timmy","State":"running","Status":"Up 2 minutes (health: starting)","Ports":[{"IP":"127.0.0.1","PrivatePort":3000,"PublicPort":3000,"Type":"tcp"},{"IP":"127.0.0.1","PrivatePort":9229,"PublicPort":9229,"Type":"tcp"},{"PrivatePort":8080,"Type":"tcp"}],"Labels":{"com.docker.compose.service":"timmy"}},
+{"Id":"a","Names":["/p-redis-1"],"Image":"redis:7","State":"running","Status":"Up 3 minutes (healthy)","Ports":[],"Labels":{"com.docker.compose.service":"redis"}},
+{"Id":"c","Names":["/p-worker-1"],"Image":"w","State":"exited","Status":"Exited (137) 5 seconds ago","Ports":null,"Labels":{"com.docker.compose.service":"worker"}},
+{"Id":"d","Names":["/p-loop-1"],"Image":"l","State":"restarting","Status":"Restarting (3) 1 second ago","Labels":{"com.docker.compose.service":"loop"}},
+{"Id":"e","Names":["/p-sick-1"],"Image":"s","State":"running","Status":"Up 9 seconds (unhealthy)","Labels":{"com.docker.compose.service":"sick"}}]"#;
+        let s = parse_services(body.as_bytes()).unwrap();
+        let rows: Vec<(&str, &str, &str, i64)> = s
+            .iter()
+            .map(|s| {
+                (
+                    s.service.as_str(),
+                    s.state.as_str(),
+                    s.health.as_str(),
+                    s.exit_code,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("loop", "restarting", "", 0),
+                ("redis", "running", "healthy", 0),
+                ("sick", "running", "unhealthy", 0),
+                ("timmy", "running", "starting", 0),
+                ("worker", "exited", "", 137),
+            ]
+        );
+        assert_eq!(
+            s[3].ports,
+            ["127.0.0.1:3000->3000/tcp", "127.0.0.1:9229->9229/tcp"]
+        );
+        assert_eq!(s[3].name, "p-timmy-1");
+        assert_eq!(s[3].image, "p-timmy");
+        assert_eq!(s[3].uptime(), Some("2 minutes"));
+        assert!(s[1].ports.is_empty());
+        assert_eq!(
+            s[0].failure(),
+            "keeps crashing and restarting, last exit code 3"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! CLI tests for the engine-specific compose file (`docker/engine25.compose.yml`): timmy asks
-//! the engine's socket for its API version (`GET /version`) and adds the file from Engine 25
-//! (API 1.44) on, in `--dry-run`, `config --files` and under `-v`. The engine here is a fake:
+//! CLI tests for what timmy does per engine: the engine-specific compose file
+//! (`docker/engine25.compose.yml`: timmy asks the engine's socket for its API version, `GET
+//! /version`, and adds the file from Engine 25, API 1.44, on, in `--dry-run`, `config --files`
+//! and under `-v`), `ps` through the socket with the compose fallback, and `check` following
+//! the installed Compose version. The engine here is a fake:
 //! a Unix socket that answers `GET /version` with a chosen API version; docker is the fake
 //! CLI of tests/common, found on PATH (with `TIMMY_DOCKER` set timmy never asks the socket).
 
@@ -17,9 +19,15 @@ const ENGINE25: &str = "services:\n  redis:\n    healthcheck:\n      start_inter
 /// A fake engine on its own socket: `GET /version` → `ApiVersion: api`; a bare connection
 /// (timmy's is-the-daemon-up probe) is simply closed. Runs until the test process ends.
 fn fake_engine(p: &Project, api: &str) -> PathBuf {
+    fake_engine_with(p, api, "[]")
+}
+
+/// The same, answering `GET /containers/json…` with `containers`.
+fn fake_engine_with(p: &Project, api: &str, containers: &str) -> PathBuf {
     let path = p.dir.path().join(format!("engine-{api}.sock"));
     let listener = UnixListener::bind(&path).unwrap();
     let body = format!(r#"{{"Version":"engine","ApiVersion":"{api}","MinAPIVersion":"1.24"}}"#);
+    let containers = containers.to_owned();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { return };
@@ -31,13 +39,18 @@ fn fake_engine(p: &Project, api: &str) -> PathBuf {
                     Ok(n) => request.extend_from_slice(&buf[..n]),
                 }
             }
-            if request.starts_with(b"GET /version ") {
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-            }
+            let answer = if request.starts_with(b"GET /version ") {
+                &body
+            } else if request.starts_with(b"GET /containers/json?") {
+                &containers
+            } else {
+                continue;
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                answer.len()
+            );
         }
     });
     path
@@ -189,4 +202,60 @@ fn check_follows_a_compose_that_accepts_dashes_and_asks_only_when_needed() {
     let out = p.timmy().arg("check").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(p.calls().is_empty(), "no dashed key, no docker process");
+}
+
+const CONTAINERS: &str = r#"[{"Id":"b","Names":["/proj-timmy-1"],"Image":"proj-timmy","State":"running","Status":"Up 2 minutes (healthy)","Ports":[{"IP":"127.0.0.1","PrivatePort":3000,"PublicPort":3000,"Type":"tcp"}],"Labels":{"com.docker.compose.project":"proj","com.docker.compose.service":"timmy"}},
+{"Id":"a","Names":["/proj-redis-1"],"Image":"redis:7","State":"running","Status":"Up 3 minutes (healthy)","Ports":[{"PrivatePort":6379,"Type":"tcp"}],"Labels":{"com.docker.compose.project":"proj","com.docker.compose.service":"redis"}}]"#;
+
+#[test]
+fn ps_reads_the_engine_socket_and_starts_no_process() {
+    let p = Project::new();
+    let socket = fake_engine_with(&p, "1.51", CONTAINERS);
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(["-v", "ps"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(p.calls().is_empty(), "{:?}", p.calls());
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE    HEALTH   UPTIME     PORTS\n\
+         redis    running  healthy  3 minutes  -\n\
+         timmy    running  healthy  2 minutes  127.0.0.1:3000->3000\n"
+    );
+    assert_eq!(
+        stderr_of(&out),
+        "running: GET /containers/json?all=1 (label com.docker.compose.project=proj) on the Docker socket\n"
+    );
+}
+
+#[test]
+fn ps_asks_compose_where_there_is_no_socket() {
+    // TCP (as for SSH or another context): no socket to ask, so `docker compose ps`.
+    let p = Project::new();
+    p.answer(
+        1,
+        r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 3 minutes (healthy)"}"#,
+        0,
+    );
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", "tcp://127.0.0.1:2375")
+        .arg("ps")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        ["compose --env-file /dev/null -p proj ps --all --format json"]
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE    HEALTH   UPTIME     PORTS\n\
+         redis    running  healthy  3 minutes  -\n"
+    );
 }
