@@ -26,6 +26,8 @@ use crate::validate;
 
 /// Lines of each failing service's log shown when `up` fails.
 const FAILURE_LOG_LINES: u32 = 20;
+/// More `ps` looks, 250 ms apart, when `up` failed but no service looks failed yet.
+const FAILURE_LOOKS: usize = 4;
 
 pub struct App {
     global: cli::Global,
@@ -269,7 +271,16 @@ impl App {
 
     /// Name each exited or unhealthy service, with its last log lines and health-check output.
     fn explain_failure(docker: &Docker, root: &Path, name: &str) -> Result<()> {
-        let services = Self::services(docker, root, name)?;
+        // A crash-looping container can be caught just restarted, `running` with its health
+        // `starting` (seen with Engine 28.5 + Compose 2.40): look again for about a second.
+        let mut services = Self::services(docker, root, name)?;
+        for _ in 0..FAILURE_LOOKS {
+            if services.iter().any(Service::is_failed) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            services = Self::services(docker, root, name)?;
+        }
         let failed: Vec<&Service> = services.iter().filter(|s| s.is_failed()).collect();
         if failed.is_empty() {
             ui::error(&format!(

@@ -259,3 +259,40 @@ fn ps_asks_compose_where_there_is_no_socket() {
          redis    running  healthy  3 minutes  -\n"
     );
 }
+
+#[test]
+fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
+    // Seen on Engine 28.5 + Compose 2.40: `up --wait` failed, and the first `ps` caught the
+    // crash-looping container just restarted (running, health starting).
+    let p = Project::new();
+    p.answer(1, "", 1);
+    p.answer(
+        2,
+        r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Publishers":[],"Status":"Up Less than a second (health: starting)"}"#,
+        0,
+    );
+    p.answer(
+        3,
+        r#"{"Name":"proj-timmy-1","Service":"timmy","State":"restarting","Health":"","ExitCode":0,"Publishers":[],"Status":"Restarting (3) Less than a second ago"}"#,
+        0,
+    );
+    p.answer(4, "crash-marker\n", 0);
+    let out = p.timmy().args(["up", "-d"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let calls = p.calls();
+    assert_eq!(
+        calls[1..4],
+        [
+            "compose --env-file /dev/null -p proj ps --all --format json",
+            "compose --env-file /dev/null -p proj ps --all --format json",
+            "compose --env-file /dev/null -p proj logs --tail 20 timmy",
+        ]
+    );
+    assert!(
+        stderr_of(&out).starts_with(
+            "error: service `timmy` keeps crashing and restarting, last exit code 3\n--- last 20 log lines of timmy ---\ncrash-marker\n"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+}
