@@ -108,7 +108,7 @@ fn dry_run_up_adds_the_engine_file_last_and_verbose_says_why() {
         format!(
             "docker compose --project-directory {root} --env-file {root}/.env -p proj \
              -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml \
-             -f {root}/docker/engine25.compose.yml up --detach --wait --wait-timeout 120 --remove-orphans\n"
+             -f {root}/docker/engine25.compose.yml up --detach --wait --wait-timeout 120 --remove-orphans --build\n"
         )
     );
     assert!(
@@ -149,7 +149,7 @@ fn run_uses_the_same_files_as_up() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(
         stdout_of(&out).contains(&format!(
-            "-f {root}/docker/docker-compose.dev.yml -f {root}/docker/engine25.compose.yml run --rm -T timmy true\n"
+            "-f {root}/docker/docker-compose.dev.yml -f {root}/docker/engine25.compose.yml run --rm --build -T timmy true\n"
         )),
         "{}",
         stdout_of(&out)
@@ -222,9 +222,9 @@ fn ps_reads_the_engine_socket_and_starts_no_process() {
     assert!(p.calls().is_empty(), "{:?}", p.calls());
     assert_eq!(
         stdout_of(&out),
-        "SERVICE  STATE    HEALTH   UPTIME     PORTS\n\
-         redis    running  healthy  3 minutes  -\n\
-         timmy    running  healthy  2 minutes  127.0.0.1:3000->3000\n"
+        "SERVICE  STATE    HEALTH   UPTIME     PORTS                 IMAGE\n\
+         redis    running  healthy  3 minutes  -                     redis:7\n\
+         timmy    running  healthy  2 minutes  127.0.0.1:3000->3000  proj-timmy\n"
     );
     assert_eq!(
         stderr_of(&out),
@@ -255,8 +255,8 @@ fn ps_asks_compose_where_there_is_no_socket() {
     );
     assert_eq!(
         stdout_of(&out),
-        "SERVICE  STATE    HEALTH   UPTIME     PORTS\n\
-         redis    running  healthy  3 minutes  -\n"
+        "SERVICE  STATE    HEALTH   UPTIME     PORTS  IMAGE\n\
+         redis    running  healthy  3 minutes  -      -\n"
     );
 }
 
@@ -265,23 +265,25 @@ fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
     // Seen on Engine 28.5 + Compose 2.40: `up --wait` failed, and the first `ps` caught the
     // crash-looping container just restarted (running, health starting).
     let p = Project::new();
-    p.answer(1, "", 1);
+    // Call 1 is the port check's `config --format json`.
+    p.answer(1, "{}", 0);
+    p.answer(2, "", 1);
     p.answer(
-        2,
+        3,
         r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Publishers":[],"Status":"Up Less than a second (health: starting)"}"#,
         0,
     );
     p.answer(
-        3,
+        4,
         r#"{"Name":"proj-timmy-1","Service":"timmy","State":"restarting","Health":"","ExitCode":0,"Publishers":[],"Status":"Restarting (3) Less than a second ago"}"#,
         0,
     );
-    p.answer(4, "crash-marker\n", 0);
+    p.answer(5, "crash-marker\n", 0);
     let out = p.timmy().args(["up", "-d"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let calls = p.calls();
     assert_eq!(
-        calls[1..4],
+        calls[2..5],
         [
             "compose --env-file /dev/null -p proj ps --all --format json",
             "compose --env-file /dev/null -p proj ps --all --format json",
