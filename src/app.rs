@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 
+use crate::checkout::{self, Found, Split};
 use crate::cli::{self, Cli, Command};
 use crate::compose;
 use crate::compose_dialect;
@@ -80,6 +81,13 @@ impl App {
         Project::locate(self.global.project_dir.as_deref(), &self.cwd)
     }
 
+    /// The project, with `-p` checked before anything asks Docker which stack runs.
+    fn named_project(&self) -> Result<Project, UserError> {
+        let project = self.project()?;
+        self.name(&project, stack::PROD)?;
+        Ok(project)
+    }
+
     fn stack(&self, project: &Project, env: &str) -> Result<Stack, UserError> {
         let env = project.resolve_env(env)?;
         let stack = Stack::new(project, &env, self.global.project_name.as_deref())?;
@@ -90,12 +98,82 @@ impl App {
         stack::project_name(&project.root, env, self.global.project_name.as_deref())
     }
 
-    /// The environment asked for (resolved, if any) and the project name it runs under;
-    /// without one, the name dev and prod share.
-    fn target(&self, project: &Project, env: Option<&str>) -> Result<(Option<String>, String)> {
-        let env = env.map(|e| project.resolve_env(e)).transpose()?;
-        let name = self.name(project, env.as_deref().unwrap_or("dev"))?;
-        Ok((env, name))
+    /// Every environment of the project with its project name.
+    fn names(&self, project: &Project) -> Result<Vec<(String, String)>, UserError> {
+        project
+            .envs
+            .iter()
+            .map(|e| Ok((e.clone(), self.name(project, e)?)))
+            .collect()
+    }
+
+    /// The stacks of this checkout: one label query on its working dir.
+    fn stacks_here(&self, docker: &Docker, project: &Project) -> Result<Vec<Found>> {
+        checkout::stacks_here(
+            &self.env,
+            docker,
+            project,
+            self.global.project_name.as_deref(),
+        )
+    }
+
+    /// The stack a command acts on: the environment given (already resolved), else the stack
+    /// of this checkout that runs, else dev's name. The environment, when known, and the name.
+    fn target(
+        &self,
+        docker: &Docker,
+        project: &Project,
+        env: Option<String>,
+        command: &str,
+    ) -> Result<(Option<String>, String)> {
+        if let Some(env) = env {
+            let name = self.name(project, &env)?;
+            return Ok((Some(env), name));
+        }
+        match checkout::pick(&self.stacks_here(docker, project)?, command)? {
+            Some(found) => Ok((found.env, found.name)),
+            None => Ok((None, self.name(project, "dev")?)),
+        }
+    }
+
+    /// The containers under `name`, told apart by checkout.
+    fn split(&self, docker: &Docker, project: &Project, name: &str) -> Result<Split> {
+        let containers = self.containers(docker, &project.root, name, false)?;
+        Ok(Split::new(containers, &project.root))
+    }
+
+    /// What another checkout's name can be replaced by, for hints.
+    fn suggestion(&self, project: &Project) -> Result<String, UserError> {
+        let base = self.name(project, stack::PROD)?;
+        Ok(checkout::suggest_name(&project.root, &base))
+    }
+
+    /// For `up`, `build`, `test`: refuse a name another checkout's containers carry.
+    fn refuse_other_checkout(
+        &self,
+        docker: &Docker,
+        project: &Project,
+        name: &str,
+        command: &str,
+    ) -> Result<Split> {
+        let split = self.split(docker, project, name)?;
+        if let Some(other) = split.other() {
+            return Err(checkout::in_use(name, other, &self.suggestion(project)?, command).into());
+        }
+        Ok(split)
+    }
+
+    /// For commands on a running stack: this checkout's containers under `name`; an error when
+    /// they are only another checkout's, or when both share the name.
+    fn ours_only(&self, docker: &Docker, project: &Project, name: &str) -> Result<Split> {
+        let split = self.split(docker, project, name)?;
+        if let Some(other) = split.other() {
+            if split.ours.is_empty() {
+                return Err(checkout::only_theirs(name, other, &self.suggestion(project)?).into());
+            }
+            return Err(checkout::mixed(name, other).into());
+        }
+        Ok(split)
     }
 
     /// Docker CLI, Compose plugin and daemon, checked without spawning anything.
@@ -111,12 +189,12 @@ impl App {
         Ok(self.runner(program))
     }
 
-    /// The project lock, except under `--dry-run`, which changes nothing.
-    fn lock(&self, root: &Path, what: &str) -> Result<Option<lock::ProjectLock>> {
+    /// The lock of project `name`, except under `--dry-run`, which changes nothing.
+    fn lock(&self, root: &Path, name: &str, what: &str) -> Result<Option<lock::ProjectLock>> {
         if self.global.dry_run {
             return Ok(None);
         }
-        Ok(Some(lock::acquire(root, what)?))
+        Ok(Some(lock::acquire(root, name, what)?))
     }
 
     /// The runner, masking with the project's `.env` when there is one.
@@ -180,7 +258,18 @@ impl App {
         validate::gate(&stack, a.strict)?;
         let docker = self.docker()?;
         validate::compose_gate(&docker, &stack)?;
-        let _lock = self.lock(&project.root, "up")?;
+        let command = format!("up {}", stack.env);
+        let split = self.refuse_other_checkout(&docker, &project, &stack.name, &command)?;
+        let base = self.name(&project, stack::PROD)?;
+        let under_base = if stack.name == base {
+            split.ours
+        } else {
+            self.split(&docker, &project, &base)?.ours
+        };
+        if checkout::is_legacy_dev(&under_base) {
+            return Err(checkout::legacy_dev(&base).into());
+        }
+        let lock = self.lock(&project.root, &stack.name, "up")?;
         if !docker.dry_run {
             crate::ports::preflight(&docker, &stack)?;
         }
@@ -204,6 +293,9 @@ impl App {
         ));
         print!("{}", service_table(&services));
         let follow = stack.env == "dev" && !a.detach;
+        // The lock covers changing the stack, not following its logs: `timmy down` in another
+        // terminal must be able to stop what this one follows.
+        drop(lock);
         if follow {
             ui::info(
                 "following the logs; Ctrl-C stops following, the stack keeps running (timmy down stops it)",
@@ -259,7 +351,10 @@ impl App {
             .map(|socket| EngineApi::new(&socket));
         if let Some(api) = api {
             if docker.verbose {
-                ui::command_line("running:", &engine_api::describe_query(name));
+                ui::command_line(
+                    "running:",
+                    &engine_api::describe_query(&checkout::project_label(name)),
+                );
             }
             match api.services_of(name) {
                 Ok(services) => return Ok(services),
@@ -335,12 +430,47 @@ impl App {
     }
 
     fn down(&self, a: &cli::DownArgs) -> Result<()> {
-        let project = self.project()?;
-        let (env, name) = self.target(&project, a.env.as_deref())?;
+        let project = self.named_project()?;
+        let env = a
+            .env
+            .as_deref()
+            .map(|e| project.resolve_env(e))
+            .transpose()?;
         let docker = self.docker()?;
-        let _lock = self.lock(&project.root, "down")?;
-        let before = self.containers(&docker, &project.root, &name, false)?;
+        let (env, name) = match env {
+            Some(env) => {
+                let name = self.name(&project, &env)?;
+                (Some(env), name)
+            }
+            None => match checkout::pick(&self.stacks_here(&docker, &project)?, "down")? {
+                Some(found) => (found.env, found.name),
+                None if a.volumes => {
+                    let Some(found) = self.stacks_with_volumes(&docker, &project)? else {
+                        ui::info(
+                            "no stack of this checkout is running, and none of its projects has a volume left",
+                        );
+                        return Ok(());
+                    };
+                    (found.env, found.name)
+                }
+                None => {
+                    ui::info("no stack of this checkout is running");
+                    return Ok(());
+                }
+            },
+        };
+        let _lock = self.lock(&project.root, &name, "down")?;
+        let before = self.ours_only(&docker, &project, &name)?.ours;
+        let prod_name = self.name(&project, stack::PROD)?;
         if before.is_empty() {
+            if a.volumes {
+                return Self::remove_stopped_volumes(
+                    &docker,
+                    &project.root,
+                    &name,
+                    name == prod_name && !a.yes,
+                );
+            }
             ui::info(&format!("nothing of project `{name}` is running"));
             return Ok(());
         }
@@ -348,8 +478,14 @@ impl App {
             .into_iter()
             .filter(|f| f.is_file())
             .collect();
-        let running_env = env.or_else(|| status::env_of_files(&files));
-        if a.volumes && running_env.as_deref() == Some("prod") && !a.yes && !docker.dry_run {
+        let running_env = status::env_of_files(&files).or(env);
+        if name == prod_name && running_env.as_deref() == Some("dev") {
+            ui::warning(&format!(
+                "this dev stack was started by an earlier timmy under `{name}`, prod's project name now; `timmy up dev` starts dev as `{name}-dev`"
+            ));
+        }
+        let guarded = name == prod_name || running_env.as_deref() == Some(stack::PROD);
+        if a.volumes && guarded && !a.yes && !docker.dry_run {
             confirm_volume_removal(&name)?;
         }
         let env_file = Some(project.root.join(".env")).filter(|p| p.is_file());
@@ -388,9 +524,88 @@ impl App {
         Err(Exit::Failure.into())
     }
 
-    /// Every container with the project label: asked of the engine's socket directly (no
-    /// process, see `engine_api`), else through `docker ps`. With `TIMMY_DOCKER` set timmy
-    /// always goes through that CLI, which may talk to another daemon than the local socket.
+    /// `down --volumes` of a stack whose containers are gone: its named volumes, found by the
+    /// project label, removed by name (`guarded`: prod's, behind the confirmation). Volumes
+    /// carry no working-dir label (measured on Compose 2.26.1: only project, version and
+    /// volume), so the caller has already refused a name whose containers are another
+    /// checkout's.
+    fn remove_stopped_volumes(
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        guarded: bool,
+    ) -> Result<()> {
+        let volumes = Self::volumes(docker, root, name)?;
+        if volumes.is_empty() {
+            ui::info(&format!(
+                "nothing of project `{name}` is running, and it has no volume left"
+            ));
+            return Ok(());
+        }
+        if guarded && !docker.dry_run {
+            confirm_volume_removal(name)?;
+        }
+        docker.run_ok(&compose::remove_volumes(root, &volumes))?;
+        if !docker.dry_run {
+            ui::info(&format!(
+                "nothing of project `{name}` was running; removed its {}: {}",
+                if volumes.len() == 1 {
+                    "volume"
+                } else {
+                    "volumes"
+                },
+                volumes.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
+    fn volumes(docker: &Docker, root: &Path, name: &str) -> Result<Vec<String>> {
+        let out = docker.query_ok(&compose::volumes_of(root, name))?;
+        Ok(out
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// `down --volumes` without an environment when nothing runs: the one project of this
+    /// checkout that still has volumes.
+    fn stacks_with_volumes(&self, docker: &Docker, project: &Project) -> Result<Option<Found>> {
+        let mut found = Vec::new();
+        for (env, name) in self.names(project)? {
+            if !Self::volumes(docker, &project.root, &name)?.is_empty() {
+                found.push(Found {
+                    name,
+                    env: Some(env),
+                    running: false,
+                });
+            }
+        }
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            several => {
+                let list: Vec<String> = several
+                    .iter()
+                    .map(|f| format!("{} (`{}`)", f.env.as_deref().unwrap_or("?"), f.name))
+                    .collect();
+                let example = several[0].env.clone().unwrap_or_default();
+                Err(UserError::new(format!(
+                    "nothing of this checkout is running, and {} of its stacks have volumes: {}",
+                    several.len(),
+                    list.join(", ")
+                ))
+                .hint(format!(
+                    "name the environment, e.g. timmy down {example} --volumes"
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// Every container with the project label (see [`checkout::query`]).
     fn containers(
         &self,
         docker: &Docker,
@@ -398,35 +613,24 @@ impl App {
         name: &str,
         after_signal: bool,
     ) -> Result<Vec<Container>> {
-        let api = (self.env.timmy_docker.is_none())
-            .then(|| preflight::daemon_socket(&self.env))
-            .flatten()
-            .map(|socket| EngineApi::new(&socket));
-        if let Some(api) = api {
-            if docker.verbose {
-                ui::command_line("running:", &engine_api::describe_query(name));
-            }
-            match api.containers_of(name) {
-                Ok(containers) => return Ok(containers),
-                Err(e) => ui::warning(&format!("{e}; asking `docker ps` instead")),
-            }
-        }
-        let query = compose::containers_of(root, name);
-        let out = if after_signal {
-            let out = docker.query_after_signal(&query)?;
-            anyhow::ensure!(out.code == 0, "`{query}` failed with code {}", out.code);
-            out.stdout
-        } else {
-            docker.query_ok(&query)?
-        };
-        Ok(status::parse_containers(&out))
+        let label = checkout::project_label(name);
+        checkout::query(&self.env, docker, root, &label, after_signal)
     }
 
     fn ps(&self, a: &cli::PsArgs) -> Result<()> {
-        let project = self.project()?;
-        let (_, name) = self.target(&project, a.env.as_deref())?;
+        let project = self.named_project()?;
+        let env = a.env.as_deref().or(a.env_flag.as_deref());
+        let env = env.map(|e| project.resolve_env(e)).transpose()?;
         let docker = self.docker()?;
-        let services = self.service_list(&docker, &project.root, &name)?;
+        let (_, name) = self.target(&docker, &project, env, "ps")?;
+        let split = self.split(&docker, &project, &name)?;
+        if let (Some(other), true) = (split.other(), split.ours.is_empty()) {
+            return Err(checkout::only_theirs(&name, other, &self.suggestion(&project)?).into());
+        }
+        let mut services = self.service_list(&docker, &project.root, &name)?;
+        if split.other().is_some() {
+            services.retain(|s| split.ours.iter().any(|c| c.name == s.name));
+        }
         if a.json {
             println!("{}", serde_json::to_string_pretty(&services)?);
         } else if services.is_empty() {
@@ -440,14 +644,16 @@ impl App {
     }
 
     fn logs(&self, a: &cli::LogsArgs) -> Result<()> {
-        let project = self.project()?;
-        project.require_services(&a.services)?;
-        let name = self.name(&project, "dev")?;
+        let project = self.named_project()?;
+        let (env, services) = project.split_env(&a.services, 0, None, "logs [ENV] [SERVICE]...")?;
+        project.require_services(&services)?;
         let docker = self.docker()?;
+        let (_, name) = self.target(&docker, &project, env, "logs")?;
+        self.ours_only(&docker, &project, &name)?;
         let inv = compose::logs(
             &project.root,
             &name,
-            &a.services,
+            &services,
             a.follow,
             a.tail,
             a.since.as_deref(),
@@ -456,19 +662,31 @@ impl App {
     }
 
     fn shell(&self, a: &cli::ShellArgs) -> Result<()> {
+        let project = self.named_project()?;
+        let (env, names) = project.split_env(&a.names, 0, Some(1), "shell [ENV] [SERVICE]")?;
+        let service = names.first().map_or("timmy", String::as_str);
         let command = compose::shell_command(a.command.as_deref());
-        self.exec_in(&a.service, &command)
+        self.exec_in(&project, env, service, &command, "shell")
     }
 
     fn exec(&self, a: &cli::ExecArgs) -> Result<()> {
-        self.exec_in(&a.service, &a.command)
+        let project = self.named_project()?;
+        let (env, names) = project.split_env(&a.names, 1, Some(1), "exec [ENV] SERVICE -- CMD")?;
+        self.exec_in(&project, env, &names[0], &a.command, "exec")
     }
 
-    fn exec_in(&self, service: &str, command: &[String]) -> Result<()> {
-        let project = self.project()?;
+    fn exec_in(
+        &self,
+        project: &Project,
+        env: Option<String>,
+        service: &str,
+        command: &[String],
+        what: &str,
+    ) -> Result<()> {
         project.require_services(&[service.to_string()])?;
-        let name = self.name(&project, "dev")?;
         let docker = self.docker()?;
+        let (_, name) = self.target(&docker, project, env, what)?;
+        self.ours_only(&docker, project, &name)?;
         let inv = compose::exec(&project.root, &name, service, command, is_interactive());
         docker.run_ok(&inv)
     }
@@ -479,16 +697,21 @@ impl App {
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
         validate::compose_gate(&docker, &stack)?;
-        let _lock = self.lock(&project.root, "build")?;
+        let command = format!("build {}", stack.env);
+        self.refuse_other_checkout(&docker, &project, &stack.name, &command)?;
+        let _lock = self.lock(&project.root, &stack.name, "build")?;
         docker.run_ok(&compose::build(&stack, a.no_cache))
     }
 
     fn restart(&self, a: &cli::RestartArgs) -> Result<()> {
-        let project = self.project()?;
-        project.require_services(&a.services)?;
-        let name = self.name(&project, "dev")?;
+        let project = self.named_project()?;
+        let (env, services) =
+            project.split_env(&a.services, 0, None, "restart [ENV] [SERVICE]...")?;
+        project.require_services(&services)?;
         let docker = self.docker()?;
-        docker.run_ok(&compose::restart(&project.root, &name, &a.services))
+        let (_, name) = self.target(&docker, &project, env, "restart")?;
+        self.ours_only(&docker, &project, &name)?;
+        docker.run_ok(&compose::restart(&project.root, &name, &services))
     }
 
     /// Run the `tests` service of the test stack, then always remove the whole test stack.
@@ -505,7 +728,8 @@ impl App {
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
         validate::compose_gate(&docker, &stack)?;
-        let _lock = self.lock(&project.root, "test")?;
+        self.refuse_other_checkout(&docker, &project, &stack.name, "test")?;
+        let _lock = self.lock(&project.root, &stack.name, "test")?;
         let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
         let cleaned = self.remove_test_stack(&docker, &stack);
         let code = outcome?;

@@ -23,6 +23,8 @@ Examples:
   timmy down               stop what is running and report any leftover container
 
 Environments are the files docker/docker-compose.<env>.yml next to docker/docker-compose.yml.
+Every command that acts on a stack takes the environment first: timmy logs test timmy. Without
+one, ps/logs/shell/exec/restart/down act on the stack of this checkout that runs.
 Exit codes: 0 ok, 1 timmy's own error, 2 usage, docker's code when a docker command fails,
 128+N when stopped by signal N (130 for Ctrl-C).";
 
@@ -82,7 +84,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR", env = "TIMMY_PROJECT_DIR")]
     pub project_dir: Option<PathBuf>,
 
-    /// Compose project name; defaults to the root folder's name (plus `-test` for the test env)
+    /// Compose project base name; defaults to the root folder's name. prod runs under the name
+    /// itself, every other env under `<name>-<env>` (dev: `<name>-dev`, test: `<name>-test`)
     #[arg(
         short = 'p',
         long,
@@ -131,10 +134,12 @@ log lines and health-check output, and exits 1.")]
     /// Stop the running stack, then check that no container of the project is left
     #[command(after_help = "\
 Examples:
-  timmy down               stop whatever stack of this project is up (learnt from container labels)
-  timmy down --volumes     also remove named volumes (asks first in prod; --yes for scripts)
+  timmy down               stop whatever stack of this checkout is up (learnt from container labels)
+  timmy down dev --volumes also remove the dev stack's named volumes, even when it is stopped
+  timmy down prod --volumes --yes   prod's volumes: asks first, --yes for scripts
 
-Exits 1 when a container of the project is still there afterwards, and prints how to remove it.")]
+Containers another checkout started under the same project name are never touched. Exits 1 when
+a container of the project is still there afterwards, and prints how to remove it.")]
     Down(DownArgs),
 
     /// Show the services with state, health and ports
@@ -142,32 +147,47 @@ Exits 1 when a container of the project is still there afterwards, and prints ho
         visible_alias = "status",
         after_help = "\
 Examples:
-  timmy ps
+  timmy ps                 the stack of this checkout that runs
+  timmy ps test            the test stack (every env has its own project name)
   timmy ps --json          a JSON array: [{\"service\", \"name\", \"state\", \"health\", \"exit_code\", \"ports\", \"image\"}]"
     )]
     Ps(PsArgs),
 
     /// Show the logs of the running stack
-    #[command(after_help = "\
+    #[command(
+        override_usage = "timmy logs [OPTIONS] [ENV] [SERVICE]...",
+        after_help = "\
 Examples:
   timmy logs -f                     follow every service
   timmy logs timmy --tail 50        last 50 lines of the timmy service
-  timmy logs redis --since 10m")]
+  timmy logs test redis --since 10m the test stack's redis
+
+A first name that is an environment picks the stack; without one, the stack that runs."
+    )]
     Logs(LogsArgs),
 
     /// Open an interactive shell in a running service (bash, falling back to sh)
-    #[command(after_help = "\
+    #[command(
+        override_usage = "timmy shell [OPTIONS] [ENV] [SERVICE]",
+        after_help = "\
 Examples:
   timmy shell                       a shell in the `timmy` service
   timmy shell redis
-  timmy shell timmy -c 'ls /app'    run one shell command and exit with its code")]
+  timmy shell test                  the `timmy` service of the test stack
+  timmy shell timmy -c 'ls /app'    run one shell command and exit with its code"
+    )]
     Shell(ShellArgs),
 
     /// Run a command in a running service
-    #[command(after_help = "\
+    #[command(
+        override_usage = "timmy exec [OPTIONS] [ENV] <SERVICE> -- <CMD>...",
+        after_help = "\
 Examples:
   timmy exec timmy -- node --version
-  timmy exec redis -- redis-cli info memory")]
+  timmy exec prod redis -- redis-cli info memory
+
+With two names the first is the environment; with one it is the service, in the stack that runs."
+    )]
     Exec(ExecArgs),
 
     /// Run a one-off command in a new container of a service, removed afterwards
@@ -175,12 +195,12 @@ Examples:
         override_usage = "timmy run [OPTIONS] [ENV] <SERVICE> [-- <CMD>...]",
         after_help = "\
 Examples:
-  timmy run timmy -- node --version          dev stack (ENV left out)
+  timmy run timmy -- node --version          the running stack, else dev (ENV left out)
   timmy run prod timmy -- node scripts/migrate.js
   timmy run redis -- redis-cli -h redis ping
 
 With two names the first must be an environment (dev, prod, test, … or an alias); with one name
-it is the service and the environment is dev. The command goes after `--`; without it the
+it is the service, in the stack of this checkout that runs (dev when none runs). The command goes after `--`; without it the
 service's own command runs. .env is validated first, exactly as for `timmy up`. Services the
 container depends on are started when needed and keep running (timmy down stops them).
 Exits with the command's exit code."
@@ -195,10 +215,14 @@ Examples:
     Build(BuildArgs),
 
     /// Restart services of the running stack
-    #[command(after_help = "\
+    #[command(
+        override_usage = "timmy restart [OPTIONS] [ENV] [SERVICE]...",
+        after_help = "\
 Examples:
   timmy restart             every service
-  timmy restart timmy")]
+  timmy restart timmy
+  timmy restart prod timmy"
+    )]
     Restart(RestartArgs),
 
     /// Run the test stack to completion and exit with the tests' exit code; always cleans up
@@ -207,7 +231,8 @@ Examples:
   timmy test                        the `tests` service of docker/docker-compose.test.yml
   timmy test -- node --test /app/app/test/health.test.js
 
-The test stack has its own project name (<name>-test), so it never touches a dev stack.")]
+The test stack has its own project name (<name>-test), so it never touches a dev stack and never
+waits for one.")]
     Test(TestArgs),
 
     /// Validate .env against .env.example and the selected file stack; starts nothing
@@ -303,18 +328,21 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
+    /// Environment whose stack to show; by default the stack of this checkout that runs
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), value_name = "ENV")]
+    pub env: Option<String>,
     /// Print a JSON array instead of a table
     #[arg(long)]
     pub json: bool,
-    /// Environment whose project to show (test has its own project name)
-    #[arg(add = ArgValueCandidates::new(project::env_candidates), long, value_name = "ENV")]
-    pub env: Option<String>,
+    /// The same as the ENV argument (kept from the first version)
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), long = "env", value_name = "ENV", conflicts_with = "env", hide = true)]
+    pub env_flag: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Services to show; all when none given
-    #[arg(add = ArgValueCandidates::new(project::service_candidates))]
+    /// Services to show (all when none given), after an optional environment
+    #[arg(add = ArgValueCandidates::new(project::env_and_service_candidates), value_name = "[ENV] SERVICE")]
     pub services: Vec<String>,
     /// Keep following new lines
     #[arg(short, long)]
@@ -329,9 +357,9 @@ pub struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub struct ShellArgs {
-    /// Service to enter
-    #[arg(add = ArgValueCandidates::new(project::service_candidates), default_value = "timmy")]
-    pub service: String,
+    /// Service to enter (`timmy` when left out), after an optional environment
+    #[arg(add = ArgValueCandidates::new(project::env_and_service_candidates), num_args = 0..=2, value_name = "[ENV] SERVICE")]
+    pub names: Vec<String>,
     /// Run this shell command instead of an interactive shell
     #[arg(short = 'c', value_name = "COMMAND")]
     pub command: Option<String>,
@@ -339,9 +367,9 @@ pub struct ShellArgs {
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// Service to run the command in
-    #[arg(add = ArgValueCandidates::new(project::service_candidates))]
-    pub service: String,
+    /// Service to run the command in, after an optional environment
+    #[arg(add = ArgValueCandidates::new(project::env_and_service_candidates), required = true, num_args = 1..=2, value_name = "[ENV] SERVICE")]
+    pub names: Vec<String>,
     /// The command and its arguments (after `--`)
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -359,8 +387,8 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct RestartArgs {
-    /// Services to restart; all when none given
-    #[arg(add = ArgValueCandidates::new(project::service_candidates))]
+    /// Services to restart (all when none given), after an optional environment
+    #[arg(add = ArgValueCandidates::new(project::env_and_service_candidates), value_name = "[ENV] SERVICE")]
     pub services: Vec<String>,
 }
 

@@ -248,11 +248,16 @@ pub fn run(stack: &Stack, service: &str, command: &[String], tty: bool) -> Invoc
 }
 
 /// Every container (running or not) carrying the project label, one tab-separated line each:
-/// id, name, state, service, one-off flag, config files. Go-template `Label` lookups instead of
-/// `.Labels`, because the config-files label itself contains commas.
+/// id, name, state, service, one-off flag, config files, project, working dir. Go-template
+/// `Label` lookups instead of `.Labels`, because the config-files label itself contains commas.
 pub fn containers_of(root: &Path, name: &str) -> Invocation {
+    containers_with(root, &format!("{LABEL_PROJECT}={name}"))
+}
+
+/// [`containers_of`] for any label filter (`KEY=VALUE`), e.g. one checkout's working dir.
+pub fn containers_with(root: &Path, label: &str) -> Invocation {
     let format = format!(
-        "{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.State}}}}\t{{{{.Label \"{LABEL_SERVICE}\"}}}}\t{{{{.Label \"{LABEL_ONEOFF}\"}}}}\t{{{{.Label \"{LABEL_CONFIG_FILES}\"}}}}"
+        "{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.State}}}}\t{{{{.Label \"{LABEL_SERVICE}\"}}}}\t{{{{.Label \"{LABEL_ONEOFF}\"}}}}\t{{{{.Label \"{LABEL_CONFIG_FILES}\"}}}}\t{{{{.Label \"{LABEL_PROJECT}\"}}}}\t{{{{.Label \"{LABEL_WORKING_DIR}\"}}}}"
     );
     Invocation::new(
         root,
@@ -261,11 +266,32 @@ pub fn containers_of(root: &Path, name: &str) -> Invocation {
             s("--all"),
             s("--no-trunc"),
             s("--filter"),
-            format!("label={LABEL_PROJECT}={name}"),
+            format!("label={label}"),
             s("--format"),
             format,
         ],
     )
+}
+
+/// The named volumes carrying the project label, one name a line.
+pub fn volumes_of(root: &Path, name: &str) -> Invocation {
+    Invocation::new(
+        root,
+        vec![
+            s("volume"),
+            s("ls"),
+            s("--quiet"),
+            s("--filter"),
+            format!("label={LABEL_PROJECT}={name}"),
+        ],
+    )
+}
+
+/// Remove named volumes (their data is lost).
+pub fn remove_volumes(root: &Path, names: &[String]) -> Invocation {
+    let mut args = vec![s("volume"), s("rm")];
+    args.extend(names.iter().cloned());
+    Invocation::new(root, args)
 }
 
 /// Force-remove containers by id, with their anonymous volumes.

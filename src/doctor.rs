@@ -17,6 +17,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::check::Level;
+use crate::checkout;
 use crate::cli::{DoctorArgs, Global};
 use crate::compose::{self, Invocation};
 use crate::docker::{Captured, Docker};
@@ -209,6 +210,17 @@ fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Vec<Check> {
     let name = project
         .as_ref()
         .and_then(|p| stack::project_name(&p.root, "dev", global.project_name.as_deref()).ok());
+    // Every stack of this checkout may hold the ports (each env has its own project name);
+    // dev's name when none is found.
+    let holder_names = |d: &Docker, dev: &str| -> Vec<String> {
+        let found = project
+            .as_ref()
+            .and_then(|p| checkout::stacks_here(env, d, p, global.project_name.as_deref()).ok());
+        match found {
+            Some(found) if !found.is_empty() => found.into_iter().map(|f| f.name).collect(),
+            _ => vec![dev.to_string()],
+        }
+    };
     let mut holders: Option<Vec<Service>> = None;
     for (id, var, default) in [
         ("port-app", "TIMMY_PORT", 3000),
@@ -218,11 +230,12 @@ fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Vec<Check> {
         let bound = setting.port.filter(|p| *p != 0).map(bind_test);
         if matches!(bound, Some(Bind::InUse)) && holders.is_none() {
             holders = Some(match (&name, &docker, engine_answers) {
-                (Some(name), Some(d), true) => d
-                    .query_ok(&compose::ps(cwd, name))
-                    .ok()
-                    .and_then(|out| status::parse_ps(&out).ok())
-                    .unwrap_or_default(),
+                (Some(name), Some(d), true) => holder_names(d, name)
+                    .iter()
+                    .filter_map(|n| d.query_ok(&compose::ps(cwd, n)).ok())
+                    .filter_map(|out| status::parse_ps(&out).ok())
+                    .flatten()
+                    .collect(),
                 _ => Vec::new(),
             });
         }

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::compose::{LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use crate::compose::{
+    LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR,
+};
 use crate::status::{Container, Service};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -100,17 +102,22 @@ impl EngineApi {
 
     /// Every container (running or not) carrying the Compose project label `name`.
     pub fn containers_of(&self, name: &str) -> io::Result<Vec<Container>> {
-        parse_containers(&self.project_containers(name)?)
+        self.containers_with(&format!("{LABEL_PROJECT}={name}"))
+    }
+
+    /// Every container (running or not) carrying the label `KEY=VALUE`.
+    pub fn containers_with(&self, label: &str) -> io::Result<Vec<Container>> {
+        parse_containers(&self.labelled(label)?)
     }
 
     /// The project's containers as `docker compose ps --all --format json` describes them.
     pub fn services_of(&self, name: &str) -> io::Result<Vec<Service>> {
-        parse_services(&self.project_containers(name)?)
+        parse_services(&self.labelled(&format!("{LABEL_PROJECT}={name}"))?)
     }
 
-    /// `GET /containers/json?all=1` filtered by the project label: the body.
-    fn project_containers(&self, name: &str) -> io::Result<Vec<u8>> {
-        let filters = format!(r#"{{"label":["{LABEL_PROJECT}={name}"]}}"#);
+    /// `GET /containers/json?all=1` filtered by the label `KEY=VALUE`: the body.
+    fn labelled(&self, label: &str) -> io::Result<Vec<u8>> {
+        let filters = serde_json::json!({ "label": [label] }).to_string();
         let path = format!(
             "/containers/json?all=1&filters={}",
             percent_encode(&filters)
@@ -127,9 +134,9 @@ impl EngineApi {
     }
 }
 
-/// The path shown by `-v` for a label query.
-pub fn describe_query(name: &str) -> String {
-    format!("GET /containers/json?all=1 (label {LABEL_PROJECT}={name}) on the Docker socket")
+/// The path shown by `-v` for a label query (`KEY=VALUE`).
+pub fn describe_query(label: &str) -> String {
+    format!("GET /containers/json?all=1 (label {label}) on the Docker socket")
 }
 
 #[derive(Deserialize)]
@@ -167,6 +174,8 @@ fn parse_containers(body: &[u8]) -> io::Result<Vec<Container>> {
                     .filter(|p| !p.is_empty())
                     .map(PathBuf::from)
                     .collect(),
+                project: label(LABEL_PROJECT),
+                working_dir: label(LABEL_WORKING_DIR),
             }
         })
         .collect())
@@ -340,7 +349,7 @@ mod tests {
     use super::*;
     use std::os::unix::net::UnixListener;
 
-    const BODY: &str = r#"[{"Id":"abc123","Names":["/p-redis-1"],"State":"running","Labels":{"com.docker.compose.project":"p","com.docker.compose.service":"redis","com.docker.compose.oneoff":"False","com.docker.compose.project.config_files":"/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml"}},
+    const BODY: &str = r#"[{"Id":"abc123","Names":["/p-redis-1"],"State":"running","Labels":{"com.docker.compose.project":"p","com.docker.compose.service":"redis","com.docker.compose.oneoff":"False","com.docker.compose.project.config_files":"/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml","com.docker.compose.project.working_dir":"/p"}},
 {"Id":"def456","Names":["/stray"],"State":"exited","Labels":{"com.docker.compose.project":"p"}}]"#;
 
     #[test]
@@ -372,6 +381,9 @@ mod tests {
         assert_eq!(c[0].config_files.len(), 2);
         assert_eq!(c[1].service, "");
         assert!(c[1].config_files.is_empty());
+        assert_eq!(c[0].project, "p");
+        assert_eq!(c[0].working_dir, "/p");
+        assert_eq!(c[1].working_dir, "");
     }
 
     #[test]

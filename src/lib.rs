@@ -4,12 +4,14 @@
 //! [`cli`] (arguments), [`project`] and [`stack`] (what to run), [`dotenv`], [`check`],
 //! [`secrets`] and [`validate`] (is `.env` right), [`compose`] (argv builders),
 //! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
-//! runs), [`app`] (the commands), [`doctor`], [`overview`] (bare `timmy`), [`oneoff`]
-//! (`timmy run`) and [`man`], [`ui`] (styling), [`exit`] (exit codes), [`yaml`] (compose files
-//! read by a YAML parser), [`schema`] (Compose's own verdict, located) and [`types`] (what `.env` values must be).
+//! runs), [`checkout`] (which stacks are this checkout's), [`app`] (the commands), [`doctor`],
+//! [`overview`] (bare `timmy`), [`oneoff`] (`timmy run`) and [`man`], [`ui`] (styling),
+//! [`exit`] (exit codes), [`yaml`] (compose files read by a YAML parser), [`schema`]
+//! (Compose's own verdict, located) and [`types`] (what `.env` values must be).
 
 pub mod app;
 pub mod check;
+pub mod checkout;
 pub mod cli;
 pub mod compose;
 pub mod compose_dialect;

@@ -1,7 +1,9 @@
-//! One timmy at a time changes a project's stack. `up`, `down`, `build` and `test` hold an
-//! exclusive lock on `<root>/.timmy/lock` while they run; a second one refuses at once with the
-//! first one's pid instead of half-starting the same containers. The OS releases the lock when
-//! the process ends, however it ends, so a crash never leaves a stale lock behind.
+//! One timmy at a time changes a stack. `up`, `down`, `build` and `test` hold an exclusive lock
+//! on `<root>/.timmy/<project name>.lock` while they change it; a second one refuses at once
+//! with the first one's pid instead of half-starting the same containers. The lock is per
+//! project name, so `timmy test` (`<name>-test`) never waits for the dev stack, and it covers
+//! changing a stack only: `up` releases it before it follows the logs. The OS releases the lock
+//! when the process ends, however it ends, so a crash never leaves a stale lock behind.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -9,7 +11,10 @@ use std::path::Path;
 
 use crate::exit::UserError;
 
-pub const LOCK_FILE: &str = ".timmy/lock";
+/// The lock file of project `name`, relative to the root.
+pub fn lock_file(name: &str) -> String {
+    format!(".timmy/{name}.lock")
+}
 
 /// Held for as long as the value lives.
 #[derive(Debug)]
@@ -17,8 +22,8 @@ pub struct ProjectLock {
     _file: File,
 }
 
-pub fn acquire(root: &Path, what: &str) -> Result<ProjectLock, UserError> {
-    let path = root.join(LOCK_FILE);
+pub fn acquire(root: &Path, name: &str, what: &str) -> Result<ProjectLock, UserError> {
+    let path = root.join(lock_file(name));
     let cannot = |e: &dyn std::fmt::Display| {
         UserError::new(format!(
             "cannot create the lock file {}: {e}",
@@ -48,7 +53,7 @@ pub fn acquire(root: &Path, what: &str) -> Result<ProjectLock, UserError> {
                 format!("another timmy ({holder})")
             };
             return Err(UserError::new(format!(
-                "{who} is already changing this project's stack; not starting `{what}`"
+                "{who} is already changing the stack `{name}`; not starting `{what}`"
             ))
             .hint("wait for it to finish (or stop it), then run the command again"));
         }
@@ -68,16 +73,31 @@ mod tests {
     #[test]
     fn second_holder_is_refused_with_the_first_ones_pid() {
         let dir = tempfile::tempdir().unwrap();
-        let first = acquire(dir.path(), "up").unwrap();
-        let err = acquire(dir.path(), "down").unwrap_err();
+        let first = acquire(dir.path(), "app-dev", "up").unwrap();
+        let err = acquire(dir.path(), "app-dev", "down").unwrap_err();
         assert_eq!(
             err.message,
             format!(
-                "another timmy (pid {}, timmy up) is already changing this project's stack; not starting `down`",
+                "another timmy (pid {}, timmy up) is already changing the stack `app-dev`; not starting `down`",
                 std::process::id()
             )
         );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("wait for it to finish (or stop it), then run the command again")
+        );
         drop(first);
-        assert!(acquire(dir.path(), "down").is_ok());
+        assert!(acquire(dir.path(), "app-dev", "down").is_ok());
+    }
+
+    #[test]
+    fn each_project_name_has_its_own_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let _dev = acquire(dir.path(), "app-dev", "up").unwrap();
+        let _test = acquire(dir.path(), "app-test", "test").unwrap();
+        let _prod = acquire(dir.path(), "app", "up").unwrap();
+        assert!(dir.path().join(".timmy/app-dev.lock").is_file());
+        assert!(dir.path().join(".timmy/app-test.lock").is_file());
+        assert!(acquire(dir.path(), "app-test", "down").is_err());
     }
 }

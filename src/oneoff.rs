@@ -1,35 +1,68 @@
 //! `timmy run [ENV] SERVICE [-- CMD…]`: a one-off command in a new container of a service,
 //! removed afterwards (`docker compose run --rm`). The order is `up`'s: resolve the environment
-//! and the service, validate `.env` (nothing starts on an error), preflight, then docker. timmy
-//! exits with the command's own exit code.
+//! and the service, validate `.env` (nothing starts on an error), preflight, then docker.
+//! Without an environment the stack of this checkout that runs is used (dev when none runs).
+//! timmy exits with the command's own exit code.
 
 use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Result;
 
+use crate::checkout::{self, Split};
 use crate::cli::{Global, RunArgs};
 use crate::compose;
 use crate::docker::Docker;
 use crate::exit::{Exit, UserError};
 use crate::preflight;
 use crate::project::Project;
-use crate::stack::Stack;
+use crate::stack::{self, Stack};
 use crate::validate;
 
 pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Result<()> {
     let project = Project::locate(global.project_dir.as_deref(), cwd)?;
     let (env_name, service) = target(&project, &a.names)?;
     project.require_services(std::slice::from_ref(&service))?;
-    let stack = crate::app::for_engine(
-        Stack::new(&project, &env_name, global.project_name.as_deref())?,
-        env,
-        global,
-    );
+    let name_override = global.project_name.as_deref();
+    // `.env` is validated before Docker is asked which stack runs (dev's file stack when none
+    // is named), so a bad `.env` never reaches Docker.
+    let first = env_name
+        .clone()
+        .map_or_else(|| project.resolve_env("dev"), Ok)?;
+    let mut stack =
+        crate::app::for_engine(Stack::new(&project, &first, name_override)?, env, global);
     validate::gate(&stack, false)?;
     let docker =
         Docker::new(preflight::ready(env)?, global).masking(crate::app::masker(&project.root));
     validate::compose_gate(&docker, &stack)?;
+    if env_name.is_none()
+        && let Some(found) = checkout::pick(
+            &checkout::stacks_here(env, &docker, &project, name_override)?,
+            "run",
+        )?
+        && let Some(running) = found.env
+        && running != stack.env
+    {
+        stack = crate::app::for_engine(Stack::new(&project, &running, name_override)?, env, global);
+        validate::gate(&stack, false)?;
+        validate::compose_gate(&docker, &stack)?;
+    }
+    let label = checkout::project_label(&stack.name);
+    let split = Split::new(
+        checkout::query(env, &docker, &project.root, &label, false)?,
+        &project.root,
+    );
+    if let Some(other) = split.other() {
+        let base = stack::project_name(&project.root, stack::PROD, name_override)?;
+        let suggestion = checkout::suggest_name(&project.root, &base);
+        return Err(checkout::in_use(
+            &stack.name,
+            other,
+            &suggestion,
+            &format!("run {}", stack.env),
+        )
+        .into());
+    }
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     match docker.run(&compose::run(&stack, &service, &a.command, tty))? {
         0 => Ok(()),
@@ -37,13 +70,13 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
     }
 }
 
-/// `[ENV] SERVICE` → (environment, service). One name is the service of the dev stack; with
-/// two, the first must be a known environment or alias (a common slip is `timmy run SERVICE
-/// CMD` without `--`, which this names).
-fn target(project: &Project, names: &[String]) -> Result<(String, String), UserError> {
+/// `[ENV] SERVICE` → (environment, service). One name is the service (the environment is
+/// then the running stack's, else dev); with two, the first must be a known environment or
+/// alias (a common slip is `timmy run SERVICE CMD` without `--`, which this names).
+fn target(project: &Project, names: &[String]) -> Result<(Option<String>, String), UserError> {
     match names {
-        [service] => Ok((resolve_env(project, None)?, service.clone())),
-        [env, service] => Ok((resolve_env(project, Some(env))?, service.clone())),
+        [service] => Ok((None, service.clone())),
+        [env, service] => Ok((Some(resolve_env(project, Some(env))?), service.clone())),
         _ => Err(UserError::new("timmy run takes [ENV] SERVICE")
             .hint("e.g. timmy run timmy -- node --version")),
     }
@@ -93,11 +126,11 @@ mod tests {
         let names = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(
             target(&project(), &names(&["redis"])).unwrap(),
-            ("dev".to_string(), "redis".to_string())
+            (None, "redis".to_string())
         );
         assert_eq!(
             target(&project(), &names(&["production", "timmy"])).unwrap(),
-            ("prod".to_string(), "timmy".to_string())
+            (Some("prod".to_string()), "timmy".to_string())
         );
         assert!(target(&project(), &names(&["timmy", "node"])).is_err());
     }

@@ -1,6 +1,6 @@
 //! `timmy` without a command: where the project is, its environments, whether `.env` passes
-//! `timmy check` for the dev stack, what is running (one `docker compose ps`), and the most
-//! useful next command. Deciding what to suggest is pure ([`next_steps`]); only [`run`] reads
+//! `timmy check` for the dev stack, what runs (every stack of this checkout, found by label,
+//! one `docker compose ps` each), and the most useful next command. Deciding what to suggest is pure ([`next_steps`]); only [`run`] reads
 //! the disk and asks docker.
 
 use std::fmt::Write as _;
@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::check::Level;
+use crate::checkout::{self, Found};
 use crate::cli::Global;
 use crate::compose;
 use crate::docker::Docker;
@@ -58,10 +59,15 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env) -> Result<()> {
              it), or pass --project-dir DIR; timmy --help lists the commands",
         )
     })?;
-    let name = stack::project_name(&project.root, "dev", global.project_name.as_deref())?;
+    let dev_name = stack::project_name(&project.root, "dev", global.project_name.as_deref())?;
     let env_state = env_state(&project, global);
-    let running = running(global, env, &project.root, &name);
-    ui::out(render(&project, &name, &env_state, &running).as_bytes())?;
+    let stacks = running(global, env, &project);
+    let text = match stacks.as_slice() {
+        [] => render(&project, &dev_name, &env_state, &Running::Nothing),
+        [(name, one)] => render(&project, name, &env_state, one),
+        several => render_several(&project, &env_state, several),
+    };
+    ui::out(text.as_bytes())?;
     Ok(())
 }
 
@@ -85,12 +91,32 @@ fn env_state(project: &Project, global: &Global) -> EnvState {
     }
 }
 
-fn running(global: &Global, env: &preflight::Env, root: &Path, name: &str) -> Running {
+/// Every stack of this checkout with what runs in it, running ones first; one `Unknown` when
+/// Docker cannot say, none when nothing of this checkout is there.
+fn running(global: &Global, env: &preflight::Env, project: &Project) -> Vec<(String, Running)> {
+    let root = &project.root;
     let program = match preflight::ready(env) {
         Ok(program) => program,
-        Err(e) => return Running::Unknown(e.message),
+        Err(e) => return vec![(String::new(), Running::Unknown(e.message))],
     };
     let docker = Docker::new(program, global);
+    let mut found: Vec<Found> =
+        match checkout::stacks_here(env, &docker, project, global.project_name.as_deref()) {
+            Ok(found) => found,
+            Err(e) => return vec![(String::new(), Running::Unknown(format!("{e:#}")))],
+        };
+    found.sort_by_key(|f| !f.running);
+    found
+        .into_iter()
+        .map(|f| {
+            let running = stack_state(&docker, root, &f.name, f.env);
+            (f.name, running)
+        })
+        .collect()
+}
+
+/// `env`: the environment the label query found, else the one `compose ps` shows.
+fn stack_state(docker: &Docker, root: &Path, name: &str, env: Option<String>) -> Running {
     let out = match docker.query_ok(&compose::ps(root, name)) {
         Ok(out) => out,
         Err(e) => return Running::Unknown(format!("{e:#}")),
@@ -99,7 +125,7 @@ fn running(global: &Global, env: &preflight::Env, root: &Path, name: &str) -> Ru
         Err(e) => Running::Unknown(format!("{e:#}")),
         Ok(services) if services.is_empty() => Running::Nothing,
         Ok(services) => Running::Stack {
-            env: env_of_ps(&out),
+            env: env.or_else(|| env_of_ps(&out)),
             services,
         },
     }
@@ -221,6 +247,48 @@ fn running_line(name: &str, running: &Running) -> String {
             )
         }
     }
+}
+
+/// The status screen when several stacks of this checkout are there: one `running` line each;
+/// the next commands are the first stack's, with its environment named.
+pub fn render_several(
+    project: &Project,
+    env_state: &EnvState,
+    stacks: &[(String, Running)],
+) -> String {
+    let (name, first) = &stacks[0];
+    let text = render(project, name, env_state, first);
+    let env = match first {
+        Running::Stack { env: Some(env), .. } => Some(env.as_str()),
+        _ => None,
+    };
+    let mut out = String::new();
+    let mut steps = false;
+    for line in text.lines() {
+        if steps && let Some(env) = env {
+            let _ = writeln!(out, "{}", with_env(line, env));
+            continue;
+        }
+        let _ = writeln!(out, "{line}");
+        if line.starts_with("running  ") {
+            for (name, running) in &stacks[1..] {
+                let _ = writeln!(out, "{:<9}{}", "", running_line(name, running));
+            }
+            steps = true;
+        }
+    }
+    out
+}
+
+/// `timmy logs -f` → `timmy logs dev -f` inside a status line (only the `next` lines hold
+/// `timmy ` commands; every one grows by the same width, so the explanations stay aligned).
+fn with_env(line: &str, env: &str) -> String {
+    let Some(at) = line.find("timmy ") else {
+        return line.to_string();
+    };
+    let rest = &line[at + "timmy ".len()..];
+    let (verb, after) = rest.split_at(rest.find(' ').unwrap_or(rest.len()));
+    format!("{}timmy {verb} {env}{after}", &line[..at])
 }
 
 /// The whole status screen.

@@ -80,6 +80,38 @@ impl Project {
         .hint(format!("available environments: {available}")))
     }
 
+    /// `[ENV] NAME…` of `ps`, `logs`, `shell`, `exec` and `restart`: the first name is the
+    /// environment when it names one (or an alias) and at least `min_rest` names follow it;
+    /// the rest are services. A service named like an environment goes after an explicit one
+    /// (`timmy logs dev test`).
+    ///
+    /// # Errors
+    /// More than `max_rest` names are left: the first one was meant as an environment.
+    pub fn split_env(
+        &self,
+        names: &[String],
+        min_rest: usize,
+        max_rest: Option<usize>,
+        usage: &str,
+    ) -> Result<(Option<String>, Vec<String>), UserError> {
+        if let Some((first, rest)) = names.split_first()
+            && rest.len() >= min_rest
+            && let Ok(env) = self.resolve_env(first)
+        {
+            return Ok((Some(env), rest.to_vec()));
+        }
+        if let Some(max) = max_rest
+            && names.len() > max
+        {
+            return Err(UserError::new(format!(
+                "`{}` is not an environment (timmy {usage})",
+                names[0]
+            ))
+            .hint(format!("environments: {}", self.envs.join(", "))));
+        }
+        Ok((None, names.to_vec()))
+    }
+
     /// Services declared by any compose file of the project (base and every environment).
     pub fn services(&self) -> Vec<String> {
         let mut files = vec![self.root.join(BASE_FILE)];
@@ -129,6 +161,14 @@ pub fn env_candidates() -> Vec<clap_complete::CompletionCandidate> {
         .into_iter()
         .map(clap_complete::CompletionCandidate::new)
         .collect()
+}
+
+/// Environment names, then service names, for the `[ENV] SERVICE…` arguments of `logs`,
+/// `shell`, `exec` and `restart`.
+pub fn env_and_service_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    let mut all = env_candidates();
+    all.extend(service_candidates());
+    all
 }
 
 /// Service names for dynamic shell completion.
@@ -260,6 +300,44 @@ mod tests {
             "unknown environment `staging`: there is no docker/docker-compose.staging.yml"
         );
         assert_eq!(err.hint.unwrap(), "available environments: dev, prod");
+    }
+
+    #[test]
+    fn an_environment_may_lead_the_names() {
+        let dir = project_with(&[
+            "docker-compose.yml",
+            "docker-compose.dev.yml",
+            "docker-compose.test.yml",
+        ]);
+        let p = Project::locate(Some(dir.path()), dir.path()).unwrap();
+        let v = |names: &[&str]| names.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let split =
+            |names: &[&str], min, max| p.split_env(&v(names), min, max, "shell [ENV] [SERVICE]");
+        assert_eq!(
+            split(&["test"], 0, Some(1)).unwrap(),
+            (Some("test".into()), v(&[]))
+        );
+        assert_eq!(
+            split(&["development", "redis"], 0, None).unwrap(),
+            (Some("dev".into()), v(&["redis"]))
+        );
+        assert_eq!(
+            split(&["redis"], 0, Some(1)).unwrap(),
+            (None, v(&["redis"]))
+        );
+        assert_eq!(split(&[], 0, Some(1)).unwrap(), (None, v(&[])));
+        // exec: one name is always the service, even when it names an environment.
+        assert_eq!(split(&["test"], 1, Some(1)).unwrap(), (None, v(&["test"])));
+        assert_eq!(
+            split(&["dev", "test"], 1, Some(1)).unwrap(),
+            (Some("dev".into()), v(&["test"]))
+        );
+        let err = split(&["timmy", "redis"], 0, Some(1)).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`timmy` is not an environment (timmy shell [ENV] [SERVICE])"
+        );
+        assert_eq!(err.hint.as_deref(), Some("environments: dev, test"));
     }
 
     #[test]

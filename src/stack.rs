@@ -92,9 +92,10 @@ impl Stack {
     }
 }
 
-/// The Compose project name for `env`: the override, else the root folder's name normalised
-/// the way Compose normalises names. The test environment gets `-test` appended so that
-/// `timmy test` can never stop or recreate the containers of a running dev stack.
+/// The Compose project name for `env`: the base name (the override, else the root folder's
+/// name normalised the way Compose normalises names) for prod, `<base>-<env>` for every other
+/// environment. So dev, prod and test never share a container, a network or a volume, and the
+/// production host's stack and its `redis-data` volume keep the plain name they always had.
 ///
 /// # Errors
 /// An override Compose would refuse (`-p` must already be a valid name, as for Compose
@@ -132,12 +133,15 @@ pub fn project_name(
             name.to_string()
         }
     };
-    Ok(if env == "test" {
-        format!("{base}-test")
-    } else {
+    Ok(if env == PROD {
         base
+    } else {
+        format!("{base}-{env}")
     })
 }
+
+/// The environment whose project keeps the plain base name.
+pub const PROD: &str = "prod";
 
 fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -148,7 +152,7 @@ fn is_valid_name(name: &str) -> bool {
 }
 
 /// Compose accepts lowercase letters, digits, `_` and `-`, starting with a letter or digit.
-fn normalize(name: &str) -> String {
+pub fn normalize(name: &str) -> String {
     let lowered: String = name
         .to_lowercase()
         .chars()
@@ -182,16 +186,19 @@ mod tests {
 
     #[test]
     fn project_names() {
-        name_case("/src/timmy", "dev", None, "timmy");
+        name_case("/src/timmy", "dev", None, "timmy-dev");
         name_case("/src/timmy", "prod", None, "timmy");
         name_case("/src/timmy", "test", None, "timmy-test");
-        name_case("/src/My Timmy.App", "dev", None, "mytimmyapp");
-        name_case("/src/_x", "dev", None, "x");
-        name_case("/src/ÜBER", "dev", None, "ber");
-        name_case("/", "dev", None, "timmy");
-        name_case("/src/timmy", "dev", Some("e2e_one-2"), "e2e_one-2");
+        name_case("/src/timmy", "staging", None, "timmy-staging");
+        name_case("/src/My Timmy.App", "prod", None, "mytimmyapp");
+        name_case("/src/My Timmy.App", "dev", None, "mytimmyapp-dev");
+        name_case("/src/_x", "prod", None, "x");
+        name_case("/src/ÜBER", "prod", None, "ber");
+        name_case("/", "prod", None, "timmy");
+        name_case("/src/timmy", "prod", Some("e2e_one-2"), "e2e_one-2");
+        name_case("/src/timmy", "dev", Some("e2e_one-2"), "e2e_one-2-dev");
         name_case("/src/timmy", "test", Some("ci"), "ci-test");
-        name_case("/src/timmy", "dev", Some("9lives"), "9lives");
+        name_case("/src/timmy", "prod", Some("9lives"), "9lives");
     }
 
     #[test]

@@ -156,9 +156,14 @@ pub struct Container {
     pub service: String,
     pub oneoff: bool,
     pub config_files: Vec<PathBuf>,
+    /// The Compose project label.
+    pub project: String,
+    /// Compose's `com.docker.compose.project.working_dir` label: the checkout that started it
+    /// (empty on a container Compose did not create).
+    pub working_dir: String,
 }
 
-/// Parse the tab-separated lines of [`crate::compose::containers_of`].
+/// Parse the tab-separated lines of [`crate::compose::containers_with`].
 pub fn parse_containers(text: &str) -> Vec<Container> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -176,6 +181,8 @@ pub fn parse_containers(text: &str) -> Vec<Container> {
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from)
                 .collect();
+            let project = f.next().unwrap_or("").to_string();
+            let working_dir = f.next().unwrap_or("").to_string();
             (!id.is_empty()).then_some(Container {
                 id,
                 name,
@@ -183,6 +190,8 @@ pub fn parse_containers(text: &str) -> Vec<Container> {
                 service,
                 oneoff,
                 config_files,
+                project,
+                working_dir,
             })
         })
         .collect()

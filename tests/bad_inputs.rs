@@ -1029,7 +1029,7 @@ catalogue! {
             "error: the following required arguments were not provided:",
             "  <CMD>...",
             "",
-            "Usage: timmy exec <SERVICE> -- <CMD>...",
+            "Usage: timmy exec [OPTIONS] [ENV] <SERVICE> -- <CMD>...",
             "",
             "For more information, try '--help'.",
         ],
@@ -1426,6 +1426,23 @@ fn huge_valid_env_passes_quickly_with_the_right_finding() {
     assert!(took < Duration::from_secs(15), "check took {took:?}");
 }
 
+/// timmy's label query for project `name`, as the fake records it.
+fn label_query(name: &str) -> String {
+    format!(
+        "ps --all --no-trunc --filter label=com.docker.compose.project={name} --format {LABEL_FORMAT}"
+    )
+}
+
+/// The same query as `-v` shows it, quoted for a shell.
+fn shown(name: &str) -> String {
+    format!(
+        "running: docker ps --all --no-trunc --filter 'label=com.docker.compose.project={name}' --format '{LABEL_FORMAT}'\n"
+    )
+}
+
+/// The `--format` of timmy's label query (`docker ps`).
+const LABEL_FORMAT: &str = "{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label \"com.docker.compose.service\"}}\t{{.Label \"com.docker.compose.oneoff\"}}\t{{.Label \"com.docker.compose.project.config_files\"}}\t{{.Label \"com.docker.compose.project\"}}\t{{.Label \"com.docker.compose.project.working_dir\"}}";
+
 const PS_HEALTHY: &str = r#"{"Name":"myprject-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
 {"Name":"myprject-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
 "#;
@@ -1439,8 +1456,8 @@ fn project_path_with_spaces_and_non_ascii_works() {
     fs::rename(p.root(), &root).unwrap();
     let r = root.display().to_string();
     p.record_exact_argv();
-    p.answer(1, "{}", 0);
-    p.answer(3, PS_HEALTHY, 0);
+    p.answer(3, "{}", 0);
+    p.answer(5, PS_HEALTHY, 0);
     let out = p
         .timmy()
         .current_dir(root.join("docker"))
@@ -1455,7 +1472,7 @@ fn project_path_with_spaces_and_non_ascii_works() {
         "--env-file",
         &format!("{r}/.env"),
         "-p",
-        "myprject",
+        "myprject-dev",
         "-f",
         &format!("{r}/docker/docker-compose.yml"),
         "-f",
@@ -1482,35 +1499,33 @@ fn project_path_with_spaces_and_non_ascii_works() {
         .map(String::from),
     ]
     .concat();
-    let ps: Vec<String> = [
-        "compose",
-        "--env-file",
-        "/dev/null",
-        "-p",
-        "myprject",
-        "ps",
-        "--all",
-        "--format",
-        "json",
-    ]
-    .map(String::from)
-    .to_vec();
-    assert_eq!(p.exact_calls(), [config, up, ps]);
+    let ps: Vec<String> = "compose --env-file /dev/null -p myprject-dev ps --all --format json"
+        .split(' ')
+        .map(String::from)
+        .collect();
+    // Calls 1 and 2: who else uses dev's name, and whether an earlier dev stack runs under
+    // the plain name (prod's).
+    let calls = p.exact_calls();
+    assert_eq!(calls[0].join(" "), label_query("myprject-dev"));
+    assert_eq!(calls[1].join(" "), label_query("myprject"));
+    assert_eq!(calls[2..], [config, up, ps]);
     // The verbose lines quote the paths so that they can be pasted into a shell.
     assert_eq!(
         stderr_of(&out),
         format!(
-            "running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject \
+            "running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
              config --quiet\n\
-             running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject \
+             {}{}running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
              config --format json\n\
-             running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject \
+             running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
              up --detach --wait --wait-timeout 120 --remove-orphans --build\n\
-             running: docker compose --env-file /dev/null -p myprject ps --all --format json\n\
-             timmy: dev stack `myprject` is up (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n"
+             running: docker compose --env-file /dev/null -p myprject-dev ps --all --format json\n\
+             timmy: dev stack `myprject-dev` is up (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n",
+            shown("myprject-dev"),
+            shown("myprject")
         )
     );
     assert_eq!(
@@ -1637,7 +1652,9 @@ type Run = (&'static [&'static str], fn(&Project), i32);
 
 #[test]
 fn no_secret_in_any_output_on_good_input() {
-    let ps = |p: &Project| p.answer(1, PS_HEALTHY, 0);
+    // Calls 1 and 2 are the label queries (which stack of this checkout runs, and who else
+    // uses its name); call 3 is `compose ps`.
+    let ps = |p: &Project| p.answer(3, PS_HEALTHY, 0);
     let runs: &[Run] = &[
         (&["check"], |_| {}, 0),
         (&["check", "prod", "--strict"], |_| {}, 0),
@@ -1648,14 +1665,14 @@ fn no_secret_in_any_output_on_good_input() {
         (
             &["-v", "up", "-d"],
             |p| {
-                p.answer(1, "{}", 0);
-                p.answer(3, PS_HEALTHY, 0);
+                p.answer(3, "{}", 0);
+                p.answer(5, PS_HEALTHY, 0);
             },
             0,
         ),
         (&["-v", "ps"], ps, 0),
         (&["-v", "ps", "--json"], ps, 0),
-        (&["-v", "test"], |p| p.answer(1, "", 3), 3),
+        (&["-v", "test"], |p| p.answer(2, "", 3), 3),
         (&["env"], |_| {}, 0),
         (&["env", "--json"], |_| {}, 0),
         (&["env", "prod"], |_| {}, 0),
@@ -1800,11 +1817,11 @@ fn down_still_works_and_leaks_nothing_after_env_broke() {
     let root = p.root().display().to_string();
     env_plus(&p, "SESSION_SECRET=\"s3cret-value-never-closed\n");
     let files = format!("{root}/docker/docker-compose.yml,{root}/docker/docker-compose.dev.yml");
-    p.answer(
-        1,
-        &format!("aaaaaaaaaaaaaaaa\tproj-timmy-1\trunning\ttimmy\tFalse\t{files}\n"),
-        0,
+    let line = format!(
+        "aaaaaaaaaaaaaaaa\tproj-dev-timmy-1\trunning\ttimmy\tFalse\t{files}\tproj-dev\t{root}\n"
     );
+    p.answer(1, &line, 0);
+    p.answer(2, &line, 0);
     let out = p.timmy().arg("down").output().unwrap();
     assert_no_secret(&["down"], &out, &["s3cret-value-never-closed"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -1814,7 +1831,7 @@ fn down_still_works_and_leaks_nothing_after_env_broke() {
     // an empty env file stands in for it.
     let calls = p.calls();
     assert_eq!(
-        calls[1], "compose --env-file /dev/null -p proj down --remove-orphans",
+        calls[2], "compose --env-file /dev/null -p proj-dev down --remove-orphans",
         "{calls:#?}"
     );
 }

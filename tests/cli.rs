@@ -3,15 +3,22 @@
 
 mod common;
 
-use common::{Project, stderr_of, stdout_of};
+use common::{Project, container_line, here_query, label_query, stderr_of, stdout_of};
 
 const STACK_DEV: &str = "compose --project-directory {root} --env-file {root}/.env -p proj \
                          -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml";
 
+/// The full stack prefix of `env`: prod's project is `proj`, every other env's `proj-<env>`.
 fn stack(p: &Project, env: &str) -> String {
+    let name = if env == "prod" {
+        "proj".to_string()
+    } else {
+        format!("proj-{env}")
+    };
     STACK_DEV
         .replace("{root}", &p.root().display().to_string())
         .replace(".dev.yml", &format!(".{env}.yml"))
+        .replace(" -p proj ", &format!(" -p {name} "))
 }
 
 const PS_HEALTHY: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 2 minutes (healthy)"}
@@ -21,13 +28,14 @@ const PS_HEALTHY: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"ru
 #[test]
 fn up_runs_compose_with_the_full_stack_and_prints_a_table() {
     let p = Project::new();
-    p.answer(1, "{}", 0);
-    p.answer(3, PS_HEALTHY, 0);
+    p.answer(2, "{}", 0);
+    p.answer(4, PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
         p.calls(),
         [
+            label_query("proj"),
             format!("{} config --format json", stack(&p, "prod")),
             format!(
                 "{} up --detach --wait --wait-timeout 120 --remove-orphans --build",
@@ -84,33 +92,36 @@ fn bad_env_never_calls_docker_and_names_file_and_line() {
 #[test]
 fn docker_exit_code_passes_through() {
     let p = Project::new();
-    p.answer(1, "", 3);
+    p.answer(2, "", 3);
     let out = p
         .timmy()
-        .args(["exec", "timmy", "--", "false"])
+        .args(["exec", "prod", "timmy", "--", "false"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         p.calls(),
-        ["compose --env-file /dev/null -p proj exec -T timmy false"]
+        [
+            label_query("proj"),
+            "compose --env-file /dev/null -p proj exec -T timmy false".to_string()
+        ]
     );
 }
 
 #[test]
 fn failed_up_names_the_service_and_shows_its_logs() {
     let p = Project::new();
-    p.answer(1, "{}", 0);
-    p.answer(2, "", 1);
+    p.answer(3, "{}", 0);
+    p.answer(4, "", 1);
     p.answer(
-        3,
+        5,
         r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0},
 {"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"unhealthy","ExitCode":0}]"#,
         0,
     );
-    p.answer(4, "timmy-1  | cannot reach redis\n", 0);
+    p.answer(6, "timmy-1  | cannot reach redis\n", 0);
     p.answer(
-        5,
+        7,
         "/proj-timmy-1\t{\"Status\":\"unhealthy\",\"Log\":[{\"ExitCode\":1,\"Output\":\"HTTP 503\"}]}\n",
         0,
     );
@@ -123,11 +134,11 @@ fn failed_up_names_the_service_and_shows_its_logs() {
     assert!(!err.contains("service `redis`"), "{err}");
     let calls = p.calls();
     assert_eq!(
-        calls[3],
-        "compose --env-file /dev/null -p proj logs --tail 20 timmy"
+        calls[5],
+        "compose --env-file /dev/null -p proj-dev logs --tail 20 timmy"
     );
     assert_eq!(
-        calls[4],
+        calls[6],
         "inspect --format {{.Name}}\t{{json .State.Health}} proj-timmy-1"
     );
 }
@@ -176,27 +187,25 @@ fn down_learns_the_stack_from_labels_and_reports_leftovers() {
     let p = Project::new();
     let root = p.root().display().to_string();
     let files = format!("{root}/docker/docker-compose.yml,{root}/docker/docker-compose.prod.yml");
-    p.answer(
-        1,
-        &format!(
-            "aaaaaaaaaaaaaaaa\tproj-redis-1\trunning\tredis\tFalse\t{files}\n\
-             bbbbbbbbbbbbbbbb\tproj-timmy-1\trunning\ttimmy\tFalse\t{files}\n"
-        ),
-        0,
+    let running = format!(
+        "aaaaaaaaaaaaaaaa\tproj-redis-1\trunning\tredis\tFalse\t{files}\tproj\t{root}\n\
+         bbbbbbbbbbbbbbbb\tproj-timmy-1\trunning\ttimmy\tFalse\t{files}\tproj\t{root}\n"
     );
-    p.answer(3, "cccccccccccccccc\tstray\trunning\t\t\t\n", 0);
+    p.answer(1, &running, 0);
+    p.answer(2, &running, 0);
+    p.answer(4, "cccccccccccccccc\tstray\trunning\t\t\t\tproj\t\n", 0);
     let out = p.timmy().arg("down").output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let calls = p.calls();
-    assert_eq!(calls.len(), 3);
-    assert!(calls[0].starts_with(
-        "ps --all --no-trunc --filter label=com.docker.compose.project=proj --format"
-    ));
     assert_eq!(
-        calls[1],
-        format!("{} down --remove-orphans", stack(&p, "prod"))
+        calls,
+        [
+            here_query(&p),
+            label_query("proj"),
+            format!("{} down --remove-orphans", stack(&p, "prod")),
+            label_query("proj"),
+        ]
     );
-    assert_eq!(calls[2], calls[0]);
     let err = stderr_of(&out);
     assert!(
         err.contains("error: 1 container of project `proj` still there after down:"),
@@ -219,24 +228,38 @@ fn down_with_nothing_running_says_so() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         stderr_of(&out),
+        "timmy: no stack of this checkout is running\n"
+    );
+    assert_eq!(p.calls(), [here_query(&p)]);
+    p.forget_calls();
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr_of(&out),
         "timmy: nothing of project `proj` is running\n"
     );
-    assert_eq!(p.calls().len(), 1);
+    assert_eq!(p.calls(), [label_query("proj")]);
 }
 
 #[test]
 fn down_volumes_in_prod_needs_yes_when_not_interactive() {
     let p = Project::new();
     let root = p.root().display().to_string();
-    p.answer(
-        1,
-        &format!("a\tproj-timmy-1\trunning\ttimmy\tFalse\t{root}/docker/docker-compose.yml,{root}/docker/docker-compose.prod.yml\n"),
-        0,
-    );
+    let line = container_line("a", "proj", "prod", &root);
+    p.answer(1, &line, 0);
+    p.answer(2, &line, 0);
     let out = p.timmy().args(["down", "--volumes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr_of(&out).contains("refusing to remove the volumes of the prod stack `proj`"));
-    assert_eq!(p.calls().len(), 1, "only the label query ran");
+    assert_eq!(
+        stderr_of(&out),
+        "error: refusing to remove the volumes of the prod stack `proj` without confirmation\n  \
+         hint: the data in them is lost for good; pass --yes if that is what you want\n"
+    );
+    assert_eq!(
+        p.calls(),
+        [here_query(&p), label_query("proj")],
+        "only the label queries ran"
+    );
 }
 
 #[test]
@@ -248,7 +271,8 @@ fn dry_run_prints_and_runs_nothing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert!(p.calls().is_empty());
+    // Only the read-only question of who else uses the name (queries run under --dry-run).
+    assert_eq!(p.calls(), [label_query("proj")]);
     let root = p.root().display().to_string();
     assert_eq!(
         stdout_of(&out),
@@ -293,14 +317,15 @@ fn unknown_service_is_refused_before_docker() {
 #[test]
 fn test_command_propagates_the_code_and_always_cleans_up() {
     let p = Project::new();
-    p.answer(1, "", 3);
+    p.answer(2, "", 3);
     let out = p
         .timmy()
         .args(["test", "--", "sh", "-c", "exit 3"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    let calls = p.calls();
+    let mut calls = p.calls();
+    assert_eq!(calls.remove(0), label_query("proj-test"));
     assert_eq!(calls.len(), 3, "{calls:#?}");
     assert!(calls[0].ends_with("-p proj-test -f {r}/docker/docker-compose.yml -f {r}/docker/docker-compose.test.yml run --rm --build -T tests sh -c exit 3".replace("{r}", &p.root().display().to_string()).as_str()), "{}", calls[0]);
     assert!(
@@ -320,13 +345,14 @@ fn test_command_propagates_the_code_and_always_cleans_up() {
 fn test_stack_stragglers_are_removed_by_id_then_down_again() {
     let p = Project::new();
     p.answer(
-        3,
+        4,
         "deadbeefdeadbeef\tproj-test-tests-run-1\tcreated\ttests\tTrue\t\n",
         0,
     );
     let out = p.timmy().arg("test").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let calls = p.calls();
+    let mut calls = p.calls();
+    assert_eq!(calls.remove(0), label_query("proj-test"));
     assert_eq!(calls.len(), 6, "{calls:#?}");
     assert_eq!(calls[3], "rm --force --volumes deadbeefdeadbeef");
     assert_eq!(calls[4], calls[1], "down runs again");
@@ -335,9 +361,16 @@ fn test_stack_stragglers_are_removed_by_id_then_down_again() {
 #[test]
 fn ps_json_is_a_stable_array() {
     let p = Project::new();
-    p.answer(1, PS_HEALTHY, 0);
-    let out = p.timmy().args(["ps", "--json"]).output().unwrap();
+    p.answer(2, PS_HEALTHY, 0);
+    let out = p.timmy().args(["ps", "prod", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        p.calls(),
+        [
+            label_query("proj"),
+            "compose --env-file /dev/null -p proj ps --all --format json".to_string()
+        ]
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[1]["service"], "timmy");
     assert_eq!(v[1]["health"], "healthy");
@@ -414,8 +447,8 @@ fn daemon_stopping_mid_session_is_told_apart_from_docker_errors() {
 #[test]
 fn a_failing_docker_query_with_the_daemon_up_names_the_command() {
     let p = Project::new();
-    p.answer(1, "", 1);
-    let out = p.timmy().arg("ps").output().unwrap();
+    p.answer(2, "", 1);
+    let out = p.timmy().args(["ps", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr_of(&out),
@@ -426,9 +459,9 @@ fn a_failing_docker_query_with_the_daemon_up_names_the_command() {
 #[test]
 fn colours_only_when_asked_or_on_a_terminal() {
     let p = Project::new();
-    p.answer(1, PS_HEALTHY, 0);
     p.answer(2, PS_HEALTHY, 0);
-    let plain = p.timmy().arg("ps").output().unwrap();
+    p.answer(4, PS_HEALTHY, 0);
+    let plain = p.timmy().args(["ps", "prod"]).output().unwrap();
     assert!(
         !stdout_of(&plain).contains('\u{1b}'),
         "NO_COLOR and a pipe: no escapes"
@@ -436,7 +469,7 @@ fn colours_only_when_asked_or_on_a_terminal() {
     let coloured = p
         .timmy()
         .env_remove("NO_COLOR")
-        .args(["--color", "always", "ps"])
+        .args(["--color", "always", "ps", "prod"])
         .output()
         .unwrap();
     let text = stdout_of(&coloured);
@@ -464,8 +497,12 @@ fn dynamic_completion_offers_the_projects_envs_and_services() {
             .collect::<Vec<_>>()
     };
     assert_eq!(complete(&["timmy", "up", ""]), ["dev", "prod", "test"]);
-    assert_eq!(complete(&["timmy", "shell", ""]), ["redis", "timmy"]);
+    assert_eq!(
+        complete(&["timmy", "shell", ""]),
+        ["dev", "prod", "test", "redis", "timmy"]
+    );
     assert_eq!(complete(&["timmy", "logs", "re"]), ["redis"]);
+    assert_eq!(complete(&["timmy", "restart", "te"]), ["test"]);
     assert!(p.calls().is_empty(), "completion runs no docker");
 }
 
@@ -486,8 +523,8 @@ fn check_and_up_ask_compose_to_validate_before_anything_starts() {
     assert!(p.calls().is_empty());
 
     p.forget_calls();
-    p.answer(1, "{}", 0);
-    p.answer(3, PS_HEALTHY, 0);
+    p.answer(2, "{}", 0);
+    p.answer(4, PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -589,9 +626,10 @@ fn service_names_are_read_as_yaml_comments_and_flow_style_included() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{base:?}: {}", stderr_of(&out));
         let calls = p.calls();
-        assert_eq!(calls.len(), 1, "{calls:?}");
+        // The label queries (which stack runs, who else uses its name), then the exec.
+        assert_eq!(calls.len(), 3, "{calls:?}");
         assert!(
-            calls[0].starts_with("compose --env-file /dev/null -p proj exec -T redis sh -c "),
+            calls[2].starts_with("compose --env-file /dev/null -p proj-dev exec -T redis sh -c "),
             "{calls:?}"
         );
     }
@@ -659,7 +697,7 @@ fn config_publishing(port: u16) -> String {
 }
 
 /// A port in use is refused before `up` runs: the `.env` key and the holder are named, and
-/// the only docker calls are the two read-only queries.
+/// the only docker calls are read-only queries (who else uses the name, the config, the port).
 #[test]
 fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
     let p = Project::new();
@@ -670,9 +708,9 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
         "services:\n  timmy:\n    ports:\n      - \"127.0.0.1:${TIMMY_PORT:-3000}:3000\"\n",
     );
     p.write(".env", &format!("{}TIMMY_PORT={port}\n", common::GOOD_ENV));
-    p.answer(1, &config_publishing(port), 0);
+    p.answer(2, &config_publishing(port), 0);
     p.answer(
-        2,
+        3,
         &format!(
             "other-dev-timmy-1\tother-dev\t/srv/other\t/srv/other/docker/docker-compose.yml,/srv/other/docker/docker-compose.dev.yml\t127.0.0.1:{port}->3000/tcp\n"
         ),
@@ -690,6 +728,7 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
     assert_eq!(
         p.calls(),
         [
+            label_query("proj"),
             format!("{} config --format json", stack(&p, "prod")),
             format!(
                 "ps --no-trunc --filter publish={port}/tcp --format {{{{.Names}}}}\t{{{{.Label \"com.docker.compose.project\"}}}}\t{{{{.Label \"com.docker.compose.project.working_dir\"}}}}\t{{{{.Label \"com.docker.compose.project.config_files\"}}}}\t{{{{.Ports}}}}"
@@ -699,7 +738,7 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
 
     // Held by a process that is no container: "another process", and how to find it.
     p.forget_calls();
-    p.answer(2, "", 0);
+    p.answer(3, "", 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -709,7 +748,7 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
              hint: set TIMMY_PORT in .env to a free port, or stop that process (`lsof -iTCP:{port} -sTCP:LISTEN` shows it)\n"
         )
     );
-    assert_eq!(p.calls().len(), 2, "{:#?}", p.calls());
+    assert_eq!(p.calls().len(), 3, "{:#?}", p.calls());
     drop(listener);
 }
 
@@ -719,22 +758,310 @@ fn up_on_a_running_stack_is_not_refused_for_its_own_ports() {
     let p = Project::new();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    p.answer(1, &config_publishing(port), 0);
+    p.answer(2, &config_publishing(port), 0);
     p.answer(
-        2,
+        3,
         &format!(
             "proj-timmy-1\tproj\t{root}\t{root}/docker/docker-compose.yml,{root}/docker/docker-compose.prod.yml\t127.0.0.1:{port}->3000/tcp\n",
             root = p.root().display()
         ),
         0,
     );
-    p.answer(4, PS_HEALTHY, 0);
+    p.answer(5, PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(
-        p.calls()[2].ends_with("up --detach --wait --wait-timeout 120 --remove-orphans --build"),
+        p.calls()[3].ends_with("up --detach --wait --wait-timeout 120 --remove-orphans --build"),
         "{:#?}",
         p.calls()
     );
     drop(listener);
+}
+
+// ---- one project name per env, the env named the same way everywhere, another checkout ----
+
+/// `ps`, `logs`, `shell`, `exec`, `restart` take the environment first; each env has its own
+/// project name (prod the plain one).
+#[test]
+fn stack_commands_take_the_environment_first() {
+    let p = Project::new();
+    for (args, name, tail) in [
+        (&["ps", "test"][..], "proj-test", "ps --all --format json"),
+        (&["logs", "dev", "timmy"], "proj-dev", "logs timmy"),
+        (&["logs", "test"], "proj-test", "logs"),
+        (
+            &["shell", "test", "-c", "true"],
+            "proj-test",
+            "exec -T timmy sh -c",
+        ),
+        (
+            &["exec", "prod", "redis", "--", "redis-cli", "ping"],
+            "proj",
+            "exec -T redis redis-cli ping",
+        ),
+        (&["restart", "prod", "timmy"], "proj", "restart timmy"),
+        (&["restart", "production"], "proj", "restart"),
+    ] {
+        p.forget_calls();
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr_of(&out));
+        let calls = p.calls();
+        assert_eq!(calls.len(), 2, "{args:?}: {calls:#?}");
+        assert_eq!(calls[0], label_query(name), "{args:?}");
+        let expected = format!("compose --env-file /dev/null -p {name} {tail}");
+        assert!(calls[1].starts_with(&expected), "{args:?}: {}", calls[1]);
+    }
+}
+
+/// Without an environment they act on the stack of this checkout that runs, whichever it is.
+#[test]
+fn without_an_environment_the_running_stack_is_used() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer(1, &container_line("t", "proj-test", "test", &root), 0);
+    let out = p.timmy().args(["logs", "-f"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            label_query("proj-test"),
+            "compose --env-file /dev/null -p proj-test logs --follow".to_string(),
+        ]
+    );
+}
+
+/// Two stacks of this checkout run: timmy asks which one, and runs nothing.
+#[test]
+fn several_running_stacks_make_timmy_ask_for_the_environment() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    let both = format!(
+        "{}{}",
+        container_line("d", "proj-dev", "dev", &root),
+        container_line("t", "proj-test", "test", &root)
+    );
+    for args in [&["logs"][..], &["shell"], &["restart"], &["down"]] {
+        p.forget_calls();
+        p.answer(1, &both, 0);
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "error: 2 stacks of this checkout are running: dev (`proj-dev`), test (`proj-test`)\n  \
+                 hint: name the environment, e.g. timmy {} dev\n",
+                args[0]
+            )
+        );
+        assert_eq!(p.calls(), [here_query(&p)], "{args:?}");
+    }
+}
+
+/// A service named like an environment: a single name is the service for `exec`, and two
+/// names whose first is no environment are explained.
+#[test]
+fn exec_and_shell_tell_the_environment_from_the_service() {
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .args(["exec", "timmy", "redis", "--", "ls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: `timmy` is not an environment (timmy exec [ENV] SERVICE -- CMD)\n  \
+         hint: environments: dev, prod, test\n"
+    );
+    let out = p.timmy().args(["shell", "staging"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: no service `staging` in this project\n  hint: services: redis, timmy\n"
+    );
+    assert!(p.calls().is_empty());
+}
+
+/// `up` (and `build`, `test`) refuse a project name another checkout's containers carry, with
+/// that checkout's path and a `-p` to use; nothing is started.
+#[test]
+fn up_is_refused_when_another_checkout_uses_the_name() {
+    let p = Project::new();
+    p.answer(1, &container_line("x", "proj-dev", "dev", "/a/proj"), 0);
+    let suggestion = format!(
+        "{}-proj",
+        p.dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_lowercase()
+            .replace('.', "")
+            .trim_start_matches(['-', '_'])
+    );
+    let out = p.timmy().args(["up", "dev", "-d"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "error: the project name `proj-dev` is in use by another checkout: /a/proj\n  \
+             hint: give this checkout its own name: timmy -p {suggestion} up dev (or set TIMMY_PROJECT_NAME)\n"
+        )
+    );
+    assert_eq!(p.calls(), [label_query("proj-dev")]);
+}
+
+/// `logs`, `ps`, `exec`, `down` never act on another checkout's containers: they say whose
+/// they are; where both checkouts' containers share the name nothing is touched.
+#[test]
+fn another_checkouts_containers_are_never_ours() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    let theirs = container_line("x", "proj", "prod", "/a/proj");
+    for args in [
+        &["logs", "prod"][..],
+        &["ps", "prod"],
+        &["exec", "prod", "timmy", "--", "ls"],
+        &["down", "prod", "--volumes", "--yes"],
+    ] {
+        p.forget_calls();
+        p.answer(1, &theirs, 0);
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr_of(&out);
+        assert!(
+            err.starts_with(
+                "error: nothing of this checkout runs under `proj`: its containers belong to another checkout, /a/proj\n  \
+                 hint: run timmy in that checkout, or give this one its own name with -p "
+            ),
+            "{args:?}: {err}"
+        );
+        assert_eq!(p.calls(), [label_query("proj")], "{args:?}");
+    }
+    p.forget_calls();
+    p.answer(
+        1,
+        &format!("{theirs}{}", container_line("o", "proj", "prod", &root)),
+        0,
+    );
+    let out = p.timmy().args(["restart", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: containers of another checkout (/a/proj) share the project name `proj` with this one's; not touching them\n  \
+         hint: stop the stack in the other checkout (timmy down there), then give each checkout its own name with -p\n"
+    );
+    assert_eq!(p.calls(), [label_query("proj")]);
+}
+
+/// A dev stack an earlier timmy started under the plain name (prod's now): `up` says so
+/// instead of starting a second dev stack beside it, or recreating it as prod.
+#[test]
+fn up_refuses_while_an_earlier_dev_stack_runs_under_the_plain_name() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    let legacy = container_line("l", "proj", "dev", &root);
+    for (args, legacy_call) in [(&["up", "dev", "-d"][..], 2), (&["up", "prod"], 1)] {
+        p.forget_calls();
+        p.answer(1, "", 0);
+        p.answer(2, "", 0);
+        p.answer(legacy_call, &legacy, 0);
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            "error: a dev stack started by an earlier timmy runs under the project name `proj`, which is prod's now (dev runs as `proj-dev`)\n  \
+             hint: stop it first with: timmy down prod (its volumes `proj_…` are kept; see CHANGELOG)\n"
+        );
+        assert_eq!(p.calls().len(), legacy_call, "{args:?}: nothing started");
+    }
+}
+
+/// `down --volumes` on a stopped stack removes its volumes, found by label; prod's need the
+/// confirmation, and without a terminal they are refused before anything is removed.
+#[test]
+fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
+    let p = Project::new();
+    p.answer(2, "proj-dev_redis-data\n", 0);
+    let out = p
+        .timmy()
+        .args(["down", "dev", "--volumes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        [
+            label_query("proj-dev"),
+            "volume ls --quiet --filter label=com.docker.compose.project=proj-dev".to_string(),
+            "volume rm proj-dev_redis-data".to_string(),
+        ]
+    );
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: nothing of project `proj-dev` was running; removed its volume: proj-dev_redis-data\n"
+    );
+
+    p.forget_calls();
+    p.answer(2, "proj_redis-data\n", 0);
+    let out = p
+        .timmy()
+        .args(["down", "prod", "--volumes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: refusing to remove the volumes of the prod stack `proj` without confirmation\n  \
+         hint: the data in them is lost for good; pass --yes if that is what you want\n"
+    );
+    assert_eq!(p.calls().len(), 2, "no volume removed: {:?}", p.calls());
+
+    // No env, nothing running: the one project of this checkout that has volumes.
+    p.forget_calls();
+    p.answer(2, "", 0);
+    p.answer(3, "proj_redis-data\n", 0);
+    p.answer(4, "", 0);
+    p.answer(6, "proj_redis-data\n", 0);
+    let out = p
+        .timmy()
+        .args(["down", "--volumes", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let volumes =
+        |name: &str| format!("volume ls --quiet --filter label=com.docker.compose.project={name}");
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            volumes("proj-dev"),
+            volumes("proj"),
+            volumes("proj-test"),
+            label_query("proj"),
+            volumes("proj"),
+            "volume rm proj_redis-data".to_string(),
+        ]
+    );
+}
+
+/// The lock is per project name: `timmy test` runs while another timmy changes the dev stack,
+/// and a second change of the dev stack is refused.
+#[test]
+fn the_lock_is_per_project_name() {
+    let p = Project::new();
+    let _dev = timmy::lock::acquire(&p.root(), "proj-dev", "up").unwrap();
+    let out = p.timmy().args(["test"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let out = p.timmy().args(["down", "dev"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "error: another timmy (pid {}, timmy up) is already changing the stack `proj-dev`; not starting `down`\n  \
+             hint: wait for it to finish (or stop it), then run the command again\n",
+            std::process::id()
+        )
+    );
 }

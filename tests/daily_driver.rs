@@ -6,7 +6,7 @@ mod daily;
 
 use std::net::TcpListener;
 
-use common::{Project, stderr_of, stdout_of};
+use common::{Project, container_line, here_query, label_query, stderr_of, stdout_of};
 use daily::{VERSION_CLIENT_ONLY, VERSION_JSON, free_port, info_json};
 
 /// The fake answers `version`, `compose version --short` and `info` like a healthy engine.
@@ -201,8 +201,11 @@ fn doctor_accepts_a_port_held_by_the_projects_own_container() {
     healthy_engine(&p);
     let held = TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = held.local_addr().unwrap().port();
+    // The port's holder is the prod stack of this checkout (project `proj`, not dev's).
+    let root = p.root().display().to_string();
+    p.answer(4, &container_line("a", "proj", "prod", &root), 0);
     p.answer(
-        4,
+        5,
         &format!(
             r#"{{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","Publishers":[{{"URL":"127.0.0.1","TargetPort":3000,"PublishedPort":{port},"Protocol":"tcp"}}]}}"#
         ),
@@ -216,8 +219,9 @@ fn doctor_accepts_a_port_held_by_the_projects_own_container() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert_eq!(p.calls()[3], here_query(&p));
     assert_eq!(
-        p.calls()[3],
+        p.calls()[4],
         "compose --env-file /dev/null -p proj ps --all --format json"
     );
     assert_eq!(
@@ -287,17 +291,14 @@ fn bare_timmy_when_nothing_runs_suggests_up() {
     let p = Project::new();
     let out = p.timmy().output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(
-        p.calls(),
-        ["compose --env-file /dev/null -p proj ps --all --format json"]
-    );
+    assert_eq!(p.calls(), [here_query(&p)]);
     assert_eq!(
         stdout_of(&out),
         format!(
             "project  {}\n\
              envs     dev, prod, test\n\
              .env     valid for the dev stack\n\
-             running  nothing of `proj`\n\
+             running  nothing of `proj-dev`\n\
              next     timmy up  start the dev stack\n",
             p.root().display()
         )
@@ -307,13 +308,22 @@ fn bare_timmy_when_nothing_runs_suggests_up() {
 #[test]
 fn bare_timmy_when_the_dev_stack_runs_suggests_logs_and_down() {
     let p = Project::new();
-    p.answer(1, PS_DEV_UP, 0);
+    let root = p.root().display().to_string();
+    p.answer(1, &container_line("a", "proj-dev", "dev", &root), 0);
+    p.answer(2, PS_DEV_UP, 0);
     let out = p.timmy().output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            "compose --env-file /dev/null -p proj-dev ps --all --format json".to_string()
+        ]
+    );
     let text = stdout_of(&out);
     assert_eq!(
         line_of(&text, "running"),
-        "running  dev stack `proj` is up: redis healthy, timmy starting"
+        "running  dev stack `proj-dev` is up: redis healthy, timmy starting"
     );
     assert!(
         text.ends_with(
@@ -407,7 +417,7 @@ fn run_with_a_bad_env_never_calls_docker() {
 #[test]
 fn run_passes_the_commands_exit_code_and_uses_the_full_stack() {
     let p = Project::new();
-    p.answer(1, "", 5);
+    p.answer(3, "", 5);
     let out = p
         .timmy()
         .args(["run", "timmy", "--", "sh", "-c", "exit 5"])
@@ -415,10 +425,16 @@ fn run_passes_the_commands_exit_code_and_uses_the_full_stack() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     let r = p.root().display().to_string();
+    let mut calls = p.calls();
+    // Which stack of this checkout runs (none: dev), and who else uses dev's name.
     assert_eq!(
-        p.calls(),
+        calls.drain(..2).collect::<Vec<_>>(),
+        [here_query(&p), label_query("proj-dev")]
+    );
+    assert_eq!(
+        calls,
         [format!(
-            "compose --project-directory {r} --env-file {r}/.env -p proj -f {r}/docker/docker-compose.yml \
+            "compose --project-directory {r} --env-file {r}/.env -p proj-dev -f {r}/docker/docker-compose.yml \
              -f {r}/docker/docker-compose.dev.yml run --rm --build -T timmy sh -c exit 5"
         )]
     );
@@ -434,9 +450,10 @@ fn run_takes_an_environment_first() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let calls = p.calls();
+    assert_eq!(calls[0], label_query("proj"));
     assert!(
-        calls[0].contains("-f ")
-            && calls[0]
+        calls[1].contains("-f ")
+            && calls[1]
                 .contains("docker-compose.prod.yml run --rm --build -T redis redis-cli ping"),
         "{calls:?}"
     );
@@ -517,4 +534,26 @@ fn doctor_warns_below_the_engine_and_compose_versions_ci_proves() {
         "{text}"
     );
     assert!(text.ends_with("\nno failures, 2 warnings\n"), "{text}");
+}
+
+/// `run` without an environment uses the stack of this checkout that runs (here prod), like
+/// `ps`, `logs` and `exec`.
+#[test]
+fn run_without_an_environment_uses_the_running_stack() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer(1, &container_line("a", "proj", "prod", &root), 0);
+    let out = p
+        .timmy()
+        .args(["run", "timmy", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let calls = p.calls();
+    assert_eq!(calls[1], label_query("proj"));
+    assert!(
+        calls[2].contains(" -p proj -f ")
+            && calls[2].ends_with("docker-compose.prod.yml run --rm --build -T timmy true"),
+        "{calls:#?}"
+    );
 }

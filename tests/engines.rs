@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
-use common::{Project, stderr_of, stdout_of};
+use common::{Project, here_query, label_query, stderr_of, stdout_of};
 
 const ENGINE25: &str = "services:\n  redis:\n    healthcheck:\n      start_interval: 250ms\n";
 
@@ -106,7 +106,7 @@ fn dry_run_up_adds_the_engine_file_last_and_verbose_says_why() {
     assert_eq!(
         stdout_of(&out),
         format!(
-            "docker compose --project-directory {root} --env-file {root}/.env -p proj \
+            "docker compose --project-directory {root} --env-file {root}/.env -p proj-dev \
              -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml \
              -f {root}/docker/engine25.compose.yml up --detach --wait --wait-timeout 120 --remove-orphans --build\n"
         )
@@ -226,9 +226,22 @@ fn ps_reads_the_engine_socket_and_starts_no_process() {
          redis    running  healthy  3 minutes  -                     redis:7\n\
          timmy    running  healthy  2 minutes  127.0.0.1:3000->3000  proj-timmy\n"
     );
+    // Which stack of this checkout runs, whose containers are under its name, its services:
+    // three requests on the socket, no process.
+    let get = |label: &str| {
+        format!("running: GET /containers/json?all=1 (label {label}) on the Docker socket\n")
+    };
     assert_eq!(
         stderr_of(&out),
-        "running: GET /containers/json?all=1 (label com.docker.compose.project=proj) on the Docker socket\n"
+        format!(
+            "{}{}{}",
+            get(&format!(
+                "com.docker.compose.project.working_dir={}",
+                p.root().display()
+            )),
+            get("com.docker.compose.project=proj"),
+            get("com.docker.compose.project=proj")
+        )
     );
 }
 
@@ -237,7 +250,7 @@ fn ps_asks_compose_where_there_is_no_socket() {
     // TCP (as for SSH or another context): no socket to ask, so `docker compose ps`.
     let p = Project::new();
     p.answer(
-        1,
+        3,
         r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 3 minutes (healthy)"}"#,
         0,
     );
@@ -249,9 +262,14 @@ fn ps_asks_compose_where_there_is_no_socket() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // The label queries go through `docker ps` too (nothing runs: dev's name).
     assert_eq!(
         p.calls(),
-        ["compose --env-file /dev/null -p proj ps --all --format json"]
+        [
+            here_query(&p),
+            label_query("proj-dev"),
+            "compose --env-file /dev/null -p proj-dev ps --all --format json".to_string()
+        ]
     );
     assert_eq!(
         stdout_of(&out),
@@ -265,29 +283,29 @@ fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
     // Seen on Engine 28.5 + Compose 2.40: `up --wait` failed, and the first `ps` caught the
     // crash-looping container just restarted (running, health starting).
     let p = Project::new();
-    // Call 1 is the port check's `config --format json`.
-    p.answer(1, "{}", 0);
-    p.answer(2, "", 1);
+    // Calls 1 and 2 are the label queries, call 3 the port check's `config --format json`.
+    p.answer(3, "{}", 0);
+    p.answer(4, "", 1);
     p.answer(
-        3,
+        5,
         r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Publishers":[],"Status":"Up Less than a second (health: starting)"}"#,
         0,
     );
     p.answer(
-        4,
+        6,
         r#"{"Name":"proj-timmy-1","Service":"timmy","State":"restarting","Health":"","ExitCode":0,"Publishers":[],"Status":"Restarting (3) Less than a second ago"}"#,
         0,
     );
-    p.answer(5, "crash-marker\n", 0);
+    p.answer(7, "crash-marker\n", 0);
     let out = p.timmy().args(["up", "-d"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let calls = p.calls();
     assert_eq!(
-        calls[2..5],
+        calls[4..7],
         [
-            "compose --env-file /dev/null -p proj ps --all --format json",
-            "compose --env-file /dev/null -p proj ps --all --format json",
-            "compose --env-file /dev/null -p proj logs --tail 20 timmy",
+            "compose --env-file /dev/null -p proj-dev ps --all --format json",
+            "compose --env-file /dev/null -p proj-dev ps --all --format json",
+            "compose --env-file /dev/null -p proj-dev logs --tail 20 timmy",
         ]
     );
     assert!(

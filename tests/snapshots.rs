@@ -11,7 +11,7 @@ mod common;
 mod daily;
 
 use clap::CommandFactory;
-use common::{Project, stderr_of, stdout_of};
+use common::{Project, container_line, stderr_of, stdout_of};
 use daily::{VERSION_JSON, free_port, info_json, redact};
 
 fn help(p: &Project, args: &[&str]) -> String {
@@ -95,8 +95,10 @@ fn status_when_nothing_runs() {
 #[test]
 fn status_when_a_stack_runs_and_one_service_failed() {
     let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer(1, &container_line("a", "proj", "prod", &root), 0);
     p.answer(
-        1,
+        2,
         r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Labels":"com.docker.compose.project.config_files=/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml"},
 {"Name":"proj-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":1,"Labels":"com.docker.compose.project.config_files=/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml"}]"#,
         0,
@@ -104,4 +106,34 @@ fn status_when_a_stack_runs_and_one_service_failed() {
     let out = p.timmy().output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!("status_prod_failed", redact(&p, &stdout_of(&out), &[]));
+}
+
+/// A test stack running beside dev (each has its own project name): both are shown, and the
+/// next commands name the environment, since plain `timmy down` would have to ask which one.
+#[test]
+fn status_when_dev_and_test_stacks_run() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer(
+        1,
+        &format!(
+            "{}{}",
+            container_line("a", "proj-dev", "dev", &root),
+            container_line("b", "proj-test", "test", &root)
+        ),
+        0,
+    );
+    p.answer(
+        2,
+        r#"{"Name":"proj-dev-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0}"#,
+        0,
+    );
+    p.answer(
+        3,
+        r#"{"Name":"proj-test-tests-run-1","Service":"tests","State":"running","Health":"","ExitCode":0}"#,
+        0,
+    );
+    let out = p.timmy().output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("status_dev_and_test", redact(&p, &stdout_of(&out), &[]));
 }

@@ -143,6 +143,32 @@ impl Project {
     }
 }
 
+/// The `--format` of timmy's label query (`docker ps`).
+pub const LABEL_FORMAT: &str = "{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label \"com.docker.compose.service\"}}\t{{.Label \"com.docker.compose.oneoff\"}}\t{{.Label \"com.docker.compose.project.config_files\"}}\t{{.Label \"com.docker.compose.project\"}}\t{{.Label \"com.docker.compose.project.working_dir\"}}";
+
+/// timmy's label query for the containers of project `name`, as the fake records it.
+pub fn label_query(name: &str) -> String {
+    format!(
+        "ps --all --no-trunc --filter label=com.docker.compose.project={name} --format {LABEL_FORMAT}"
+    )
+}
+
+/// timmy's label query for the containers this checkout started.
+pub fn here_query(p: &Project) -> String {
+    format!(
+        "ps --all --no-trunc --filter label=com.docker.compose.project.working_dir={} --format {LABEL_FORMAT}",
+        p.root().display()
+    )
+}
+
+/// One line of the label query's answer: a `timmy` container of `env` in project `name`,
+/// started from the checkout at `dir`.
+pub fn container_line(id: &str, name: &str, env: &str, dir: &str) -> String {
+    format!(
+        "{id}\t{name}-timmy-1\trunning\ttimmy\tFalse\t{dir}/docker/docker-compose.yml,{dir}/docker/docker-compose.{env}.yml\t{name}\t{dir}\n"
+    )
+}
+
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
