@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use engine::{REDIS_IMAGE, Stack, docker, ok, stderr, stdout};
+use engine::{REDIS_IMAGE, Stack, container_in, docker, free_port, ok, stderr, stdout, volumes_of};
 
 /// Criteria 1 and 2: `up` starts redis then timmy, both healthy, `ps` shows it; `down` leaves
 /// no container or network, and data in ./data and in the named volume survives down + up.
@@ -52,7 +52,8 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
 
     let down = s.timmy(&["-v", "down"]);
     ok(&down);
-    // The label queries before and after go to the engine's socket: one docker process in all.
+    // The label queries (which stack of this checkout runs, its containers before and after)
+    // go to the engine's socket: one docker process in all.
     let said = stderr(&down);
     let spawned: Vec<&str> = said
         .lines()
@@ -60,7 +61,7 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
         .map(|rest| rest.split_whitespace().next().unwrap_or(""))
         .collect();
     assert_eq!(spawned, ["compose"], "{}", stderr(&down));
-    assert_eq!(stderr(&down).matches("GET /containers/json").count(), 2);
+    assert_eq!(stderr(&down).matches("GET /containers/json").count(), 3);
     assert!(
         stderr(&down).contains("no container of the project is left"),
         "{}",
@@ -76,7 +77,7 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
         "ls",
         "-q",
         "--filter",
-        &format!("label=com.docker.compose.project={}", s.name),
+        &format!("label=com.docker.compose.project={}-dev", s.name),
     ]);
     assert!(nets.trim().is_empty(), "network left: {nets}");
     let vols = docker(&[
@@ -84,10 +85,10 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
         "ls",
         "-q",
         "--filter",
-        &format!("label=com.docker.compose.project={}", s.name),
+        &format!("label=com.docker.compose.project={}-dev", s.name),
     ]);
     assert!(
-        vols.contains(&format!("{}_redis-data", s.name)),
+        vols.contains(&format!("{}-dev_redis-data", s.name)),
         "named volume removed: {vols}"
     );
     assert_eq!(
@@ -151,6 +152,8 @@ fn dev_and_prod_configs_both_work() {
         Some("NODE_ENV=development")
     );
 
+    // dev and prod have their own project names: stop dev before prod takes its ports.
+    ok(&s.timmy(&["down", "dev"]));
     ok(&s.timmy(&["up", "prod", "-d"]));
     assert_eq!(s.health("timmy"), "healthy");
     assert_eq!(
@@ -317,6 +320,8 @@ fn environment_variables_load_as_predicted() {
             );
         }
         assert_eq!(inside["QUOTED"], "two words # not a comment");
+        // Each env has its own project name: stop this one before the next takes its ports.
+        ok(&s.timmy(&["down", env]));
     }
     // The merged config carries every .env value (env_file): secrets come out masked.
     let config = s.timmy(&["config", "prod"]);
@@ -404,7 +409,7 @@ fn ps_and_down_work_after_env_broke() {
         "ls",
         "-q",
         "--filter",
-        &format!("label=com.docker.compose.project={}", s.name),
+        &format!("label=com.docker.compose.project={}-dev", s.name),
     ]);
     assert!(nets.trim().is_empty(), "network left: {nets}");
 }
@@ -509,7 +514,7 @@ fn concurrent_up_is_refused_not_half_started() {
         .spawn()
         .unwrap();
     // The lock file appears once the first one holds it.
-    let lock = s.root().join(".timmy/lock");
+    let lock = s.root().join(format!(".timmy/{}.lock", s.name));
     let start = Instant::now();
     while !fs::read_to_string(&lock)
         .unwrap_or_default()
@@ -524,7 +529,10 @@ fn concurrent_up_is_refused_not_half_started() {
     let second = s.timmy(&["up", "prod", "-d"]);
     assert_eq!(second.status.code(), Some(1));
     assert!(
-        stderr(&second).contains("is already changing this project's stack; not starting `up`"),
+        stderr(&second).contains(&format!(
+            "is already changing the stack `{}`; not starting `up`",
+            s.name
+        )),
         "{}",
         stderr(&second)
     );
@@ -751,4 +759,290 @@ fn shell_redis_works_with_a_comment_after_services() {
     let out = s.timmy(&["shell", "redis", "-c", "redis-cli ping"]);
     ok(&out);
     assert_eq!(stdout(&out), "PONG\n");
+}
+
+/// Issue 9, hole 2: dev and prod have their own project names, so `up dev` beside a running
+/// prod creates its own containers and volume and leaves prod's alone, and no command reaches
+/// prod's volume without the prod confirmation (no terminal: refused).
+#[test]
+fn dev_never_replaces_prod_or_reaches_its_volume() {
+    let Some(s) = Stack::new("beside", "") else {
+        return;
+    };
+    let dev = format!("{}-dev", s.name);
+    ok(&s.timmy(&["up", "prod", "-d"]));
+    let prod_redis = container_in(&s.name, "redis").unwrap();
+    let prod_timmy = container_in(&s.name, "timmy").unwrap();
+    // No env: the stack that runs (the only one yet).
+    ok(&s.timmy(&[
+        "exec",
+        "redis",
+        "--",
+        "redis-cli",
+        "set",
+        "proof",
+        "prod-data",
+    ]));
+
+    // Another host port for dev: both envs publish TIMMY_PORT.
+    let up_dev = s
+        .timmy_cmd()
+        .env("TIMMY_PORT", free_port().to_string())
+        .args(["up", "dev", "-d"])
+        .output()
+        .unwrap();
+    ok(&up_dev);
+    assert_eq!(container_in(&s.name, "redis").as_ref(), Some(&prod_redis));
+    assert_eq!(container_in(&s.name, "timmy").as_ref(), Some(&prod_timmy));
+    let dev_redis = container_in(&dev, "redis").unwrap();
+    assert_ne!(dev_redis, prod_redis);
+    assert_eq!(volumes_of(&s.name), [format!("{}_redis-data", s.name)]);
+    assert_eq!(volumes_of(&dev), [format!("{dev}_redis-data")]);
+    let in_dev = s.timmy(&["exec", "dev", "redis", "--", "redis-cli", "get", "proof"]);
+    ok(&in_dev);
+    assert_eq!(stdout(&in_dev).trim(), "", "dev sees prod's data");
+
+    // Without an env, with two stacks up, timmy asks which one.
+    let ps = s.timmy(&["ps"]);
+    assert_eq!(ps.status.code(), Some(1));
+    assert_eq!(
+        stderr(&ps),
+        format!(
+            "error: 2 stacks of this checkout are running: prod (`{}`), dev (`{dev}`)\n  \
+             hint: name the environment, e.g. timmy ps prod\n",
+            s.name
+        )
+    );
+
+    // `down dev --volumes` with no terminal: dev's volume only.
+    let down_dev = s
+        .timmy_cmd()
+        .args(["down", "dev", "--volumes"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    ok(&down_dev);
+    assert!(volumes_of(&dev).is_empty());
+    assert_eq!(volumes_of(&s.name), [format!("{}_redis-data", s.name)]);
+    assert_eq!(container_in(&s.name, "redis").as_ref(), Some(&prod_redis));
+
+    // prod's own: refused without a terminal, nothing stopped.
+    let down_prod = s
+        .timmy_cmd()
+        .args(["down", "--volumes"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(down_prod.status.code(), Some(1));
+    assert_eq!(
+        stderr(&down_prod),
+        format!(
+            "error: refusing to remove the volumes of the prod stack `{}` without confirmation\n  \
+             hint: the data in them is lost for good; pass --yes if that is what you want\n",
+            s.name
+        )
+    );
+    assert_eq!(s.health("redis"), "healthy");
+    let got = s.timmy(&["exec", "redis", "--", "redis-cli", "get", "proof"]);
+    assert_eq!(stdout(&got).trim(), "prod-data");
+}
+
+/// Issue 9, hole 3: `down --volumes` after `down` removes the stack's volumes, found by label;
+/// prod's are behind the confirmation (`--yes` to skip it).
+#[test]
+fn down_volumes_after_down_removes_the_volumes() {
+    let Some(s) = Stack::new("downvol", "") else {
+        return;
+    };
+    let dev = format!("{}-dev", s.name);
+    ok(&s.timmy(&["up", "dev", "-d"]));
+    ok(&s.timmy(&["down"]));
+    assert_eq!(s.volumes().len(), 1, "the stopped stack keeps its volume");
+    let again = s.timmy(&["down", "--volumes"]);
+    ok(&again);
+    assert_eq!(
+        stderr(&again),
+        format!(
+            "timmy: nothing of project `{dev}` was running; removed its volume: {dev}_redis-data\n"
+        )
+    );
+    assert!(volumes_of(&dev).is_empty());
+
+    ok(&s.timmy(&["up", "prod", "-d"]));
+    ok(&s.timmy(&["down"]));
+    let refused = s
+        .timmy_cmd()
+        .args(["down", "prod", "--volumes"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).starts_with(&format!(
+            "error: refusing to remove the volumes of the prod stack `{}` without confirmation\n",
+            s.name
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(volumes_of(&s.name), [format!("{}_redis-data", s.name)]);
+    let yes = s.timmy(&["down", "prod", "--volumes", "--yes"]);
+    ok(&yes);
+    assert!(volumes_of(&s.name).is_empty());
+}
+
+/// Issue 9, hole 4: the lock covers changing the stack, not following its logs. While `up`
+/// follows the dev logs, `timmy build`, `timmy up -d` and `timmy down` in a second terminal
+/// work (`down` stops the stack, as `up` says it will), and the first one then ends cleanly.
+#[test]
+fn down_works_while_up_follows_the_logs() {
+    use std::io::BufRead;
+    let Some(s) = Stack::new("follow", "") else {
+        return;
+    };
+    let mut first = s
+        .timmy_cmd()
+        .arg("up")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = first.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let start = Instant::now();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(240).saturating_sub(start.elapsed()))
+            .expect("up never started following the logs");
+        eprintln!("first: {line}");
+        if line.contains("following the logs") {
+            assert!(line.contains("(timmy down stops it)"), "{line}");
+            break;
+        }
+    }
+    // Changing the stack from a second terminal: none of these waits for the first one.
+    ok(&s.timmy(&["build"]));
+    ok(&s.timmy(&["up", "-d"]));
+    let down = s.timmy(&["down"]);
+    ok(&down);
+    assert!(s.containers().is_empty(), "containers left");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = first.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "up still follows the logs of a stopped stack"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+/// Issue 9, hole 5: two checkouts in folders of the same name. The second never lists, stops
+/// or recreates the first one's containers; its `up` is refused with the first one's path and
+/// the `-p` to use.
+#[test]
+fn another_checkout_with_the_same_folder_name_is_never_touched() {
+    let folder = format!("e2e-twin-{}", std::process::id());
+    let Some(mut a) = Stack::in_folder("twin-a", "", &folder) else {
+        return;
+    };
+    let Some(mut b) = Stack::in_folder("twin-b", "", &folder) else {
+        return;
+    };
+    // The guards clean the project names the folder gives.
+    a.name.clone_from(&folder);
+    b.name.clone_from(&folder);
+    // The project name comes from the folder, as for two clones named alike.
+    let run = |s: &Stack, args: &[&str]| {
+        let out = s
+            .timmy_cmd()
+            .env_remove("TIMMY_PROJECT_NAME")
+            .args(args)
+            .output()
+            .unwrap();
+        eprintln!(
+            "$ timmy {} (in {})\n-> {:?}\n{}{}",
+            args.join(" "),
+            s.root().display(),
+            out.status.code(),
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    };
+    let dev = format!("{folder}-dev");
+    ok(&run(&a, &["up", "dev", "-d"]));
+    let a_root = a.root().display().to_string();
+    let theirs = docker(&[
+        "ps",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        &format!("label=com.docker.compose.project.working_dir={a_root}"),
+        "--filter",
+        "label=com.docker.compose.service=timmy",
+    ])
+    .trim()
+    .to_string();
+    assert!(!theirs.is_empty(), "the first checkout's timmy runs");
+    let parent: String = b
+        .dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    let suggestion = format!("{parent}-{folder}");
+
+    let ps = run(&b, &["ps"]);
+    assert_eq!(ps.status.code(), Some(1));
+    assert_eq!(stdout(&ps), "");
+    assert_eq!(
+        stderr(&ps),
+        format!(
+            "error: nothing of this checkout runs under `{dev}`: its containers belong to another checkout, {a_root}\n  \
+             hint: run timmy in that checkout, or give this one its own name with -p {suggestion}\n"
+        )
+    );
+    let down = run(&b, &["down"]);
+    ok(&down);
+    assert_eq!(
+        stderr(&down),
+        "timmy: no stack of this checkout is running\n"
+    );
+    let down_dev = run(&b, &["down", "dev", "--volumes"]);
+    assert_eq!(down_dev.status.code(), Some(1));
+    let up = run(&b, &["up", "dev", "-d"]);
+    assert_eq!(up.status.code(), Some(1));
+    assert_eq!(
+        stderr(&up),
+        format!(
+            "error: the project name `{dev}` is in use by another checkout: {a_root}\n  \
+             hint: give this checkout its own name: timmy -p {suggestion} up dev (or set TIMMY_PROJECT_NAME)\n"
+        )
+    );
+    assert_eq!(container_in(&dev, "timmy"), Some(theirs.clone()));
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Status}}", &theirs]).trim(),
+        "running"
+    );
+    assert_eq!(volumes_of(&dev), [format!("{dev}_redis-data")]);
+    let ps_a = run(&a, &["ps", "--json"]);
+    ok(&ps_a);
+    let v: serde_json::Value = serde_json::from_slice(&ps_a.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    ok(&run(&a, &["down", "--volumes"]));
 }

@@ -83,11 +83,18 @@ pub const TEST_ENV: &str = include_str!("../fixtures/stack.env");
 pub struct Stack {
     pub dir: tempfile::TempDir,
     pub name: String,
+    /// The project's folder inside `dir`.
+    pub folder: String,
 }
 
 impl Stack {
     /// A fresh project copy, or `None` (after a loud SKIPPED line) without an engine.
     pub fn new(test: &str, extra_env: &str) -> Option<Self> {
+        Self::in_folder(test, extra_env, "proj")
+    }
+
+    /// [`Stack::new`] with the project in `dir/<folder>` instead of `dir/proj`.
+    pub fn in_folder(test: &str, extra_env: &str, folder: &str) -> Option<Self> {
         if !engine_ready() {
             return None;
         }
@@ -95,7 +102,7 @@ impl Stack {
             .prefix("timmy-e2e-")
             .tempdir()
             .unwrap();
-        let root = dir.path().join("proj");
+        let root = dir.path().join(folder);
         for sub in ["docker", "app", "scripts"] {
             copy_dir(&repo().join(sub), &root.join(sub));
         }
@@ -108,11 +115,15 @@ impl Stack {
         fs::write(root.join(".env"), env).unwrap();
         fs::set_permissions(root.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
         let name = format!("e2e-{test}-{}", std::process::id());
-        Some(Self { dir, name })
+        Some(Self {
+            dir,
+            name,
+            folder: folder.to_string(),
+        })
     }
 
     pub fn root(&self) -> PathBuf {
-        self.dir.path().join("proj")
+        self.dir.path().join(&self.folder)
     }
 
     pub fn timmy(&self, args: &[&str]) -> Output {
@@ -137,36 +148,65 @@ impl Stack {
         cmd
     }
 
-    /// Containers of this project (any env), as docker sees them.
-    pub fn containers(&self) -> Vec<String> {
-        let out = docker(&[
-            "ps",
-            "-a",
-            "-q",
-            "--filter",
-            &format!("label=com.docker.compose.project={}", self.name),
-        ]);
-        out.lines().map(str::to_string).collect()
+    /// The project names of this test's stacks: prod's (the plain name), then `<name>-<env>`
+    /// for dev, test and any other env file the test added.
+    pub fn projects(&self) -> Vec<String> {
+        let mut envs = vec!["dev".to_string(), "test".to_string()];
+        for entry in fs::read_dir(self.root().join("docker"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if let Some(env) = file
+                .strip_prefix("docker-compose.")
+                .and_then(|f| f.strip_suffix(".yml"))
+                && !env.is_empty()
+                && env != "prod"
+                && !envs.iter().any(|e| e == env)
+            {
+                envs.push(env.to_string());
+            }
+        }
+        let mut names = vec![self.name.clone()];
+        names.extend(envs.iter().map(|env| format!("{}-{env}", self.name)));
+        names
     }
 
+    /// Containers of this test's stacks (any env), as docker sees them.
+    pub fn containers(&self) -> Vec<String> {
+        self.projects()
+            .iter()
+            .flat_map(|project| {
+                docker(&[
+                    "ps",
+                    "-a",
+                    "-q",
+                    "--filter",
+                    &format!("label=com.docker.compose.project={project}"),
+                ])
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Named volumes of this test's stacks (any env).
+    pub fn volumes(&self) -> Vec<String> {
+        self.projects().iter().flat_map(|p| volumes_of(p)).collect()
+    }
+
+    /// The container of `service` in whichever of this test's stacks has one (dev's first).
     pub fn container_of(&self, service: &str) -> String {
-        let out = docker(&[
-            "ps",
-            "-a",
-            "-q",
-            "--no-trunc",
-            "--filter",
-            &format!("label=com.docker.compose.project={}", self.name),
-            "--filter",
-            &format!("label=com.docker.compose.service={service}"),
-        ]);
-        let id = out.lines().next().unwrap_or_default().to_string();
-        assert!(
-            !id.is_empty(),
-            "no container for service {service} in {}",
-            self.name
-        );
-        id
+        let mut projects = self.projects();
+        projects.swap(0, 1);
+        for project in projects {
+            if let Some(id) = container_in(&project, service) {
+                return id;
+            }
+        }
+        panic!("no container for service {service} in {}", self.name);
     }
 
     pub fn inspect(&self, service: &str, format: &str) -> String {
@@ -197,7 +237,7 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        for project in [self.name.clone(), format!("{}-test", self.name)] {
+        for project in self.projects() {
             let _ = Command::new("docker")
                 .args([
                     "compose",
@@ -243,6 +283,35 @@ impl Drop for Stack {
             }
         }
     }
+}
+
+/// The container of `service` in project `project`, if there is one.
+pub fn container_in(project: &str, service: &str) -> Option<String> {
+    let out = docker(&[
+        "ps",
+        "-a",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        &format!("label=com.docker.compose.service={service}"),
+    ]);
+    out.lines().next().map(str::to_string)
+}
+
+/// Named volumes of project `project`, as docker lists them.
+pub fn volumes_of(project: &str) -> Vec<String> {
+    docker(&[
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect()
 }
 
 pub fn docker(args: &[&str]) -> String {
