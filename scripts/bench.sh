@@ -76,6 +76,7 @@ fi
 # --- throw-away project, always torn down --------------------------------------------------
 work=$(mktemp -d /tmp/timmy-bench.XXXXXX)
 name="timmy-bench-$$"
+dev_name="$name-dev" # the dev stack's project name (prod alone keeps the plain one)
 proj=$work/proj
 big=$work/big
 
@@ -85,13 +86,15 @@ cleanup() {
     set +e
     cd /
     say "tearing down $name"
-    docker compose -p "$name" down --volumes --remove-orphans --timeout 2 >/dev/null 2>&1 || true
-    local ids
-    mapfile -t ids < <(docker ps -aq --filter "label=com.docker.compose.project=$name" 2>/dev/null)
-    [ ${#ids[@]} -eq 0 ] || docker rm -fv "${ids[@]}" >/dev/null 2>&1
-    docker volume rm -f "${name}_redis-data" >/dev/null 2>&1 || true
-    docker network rm "${name}_timmy-network" >/dev/null 2>&1 || true
-    # Each env tags its own image <project>-timmy:<env> (dev's project may be $name-dev).
+    local project ids
+    for project in "$name" "$dev_name"; do
+        docker compose -p "$project" down --volumes --remove-orphans --timeout 2 >/dev/null 2>&1 || true
+        mapfile -t ids < <(docker ps -aq --filter "label=com.docker.compose.project=$project" 2>/dev/null)
+        [ ${#ids[@]} -eq 0 ] || docker rm -fv "${ids[@]}" >/dev/null 2>&1
+        docker volume rm -f "${project}_redis-data" >/dev/null 2>&1 || true
+        docker network rm "${project}_timmy-network" >/dev/null 2>&1 || true
+    done
+    # Each env tags its own image <project>-timmy:<env> (dev's project is $name-dev).
     docker image rm -f "$name-timmy" "$name-timmy:dev" "$name-timmy:prod" "$name-dev-timmy:dev" \
         >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -216,11 +219,11 @@ counted check-10k --project-dir "$big" check
 counted version --version
 # `timmy ps`'s compose call exactly as it ran (from the shim's log); the plain one if it ran none.
 ps_cmd="docker $(grep -m 1 '^compose ' "$work/results/calls-ps.log")" ||
-    ps_cmd="docker compose -p $name ps --all --format json"
+    ps_cmd="docker compose -p $dev_name ps --all --format json"
 # A label query as `docker ps` (timmy down's own argv when it still runs one), for comparison
 # with the Engine API request that replaces it.
 label_query="docker $(grep -m 1 '^ps ' "$work/results/calls-down.log")" ||
-    label_query="docker ps --all --no-trunc --filter label=com.docker.compose.project=$name --format '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label \"com.docker.compose.service\"}}\t{{.Label \"com.docker.compose.oneoff\"}}\t{{.Label \"com.docker.compose.project.config_files\"}}'"
+    label_query="docker ps --all --no-trunc --filter label=com.docker.compose.project=$dev_name --format '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label \"com.docker.compose.service\"}}\t{{.Label \"com.docker.compose.oneoff\"}}\t{{.Label \"com.docker.compose.project.config_files\"}}'"
 
 # Helpers for --prepare (quiet, exact argv) and the old docker-stop.sh.
 printf '#!/bin/sh\nexec %s >/dev/null 2>&1\n' "$up_cmd" >"$work/bin/stack-up"
@@ -315,7 +318,7 @@ bench ps --warmup 3 --runs $((fast_runs * 2)) \
     -n "timmy ps" "$bin ps" \
     -n "docker compose … ps --all --format json" "$ps_cmd" \
     -n "timmy ps (again)" "$bin ps" \
-    -n "docker compose -p … ps" "docker compose -p $name ps" \
+    -n "docker compose -p … ps" "docker compose -p $dev_name ps" \
     -n "docker ps --filter label=… (label query)" "$label_query"
 
 say "down: timmy vs bare compose vs the old docker-stop.sh ($down_runs runs each, stack brought up before every run)"
