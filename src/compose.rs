@@ -312,6 +312,22 @@ pub fn inspect_health(root: &Path, ids: &[String]) -> Invocation {
     Invocation::new(root, args)
 }
 
+/// `version --format '{{json .}}'`: the client's version and context, and the engine's when
+/// the daemon answers (the client part is printed even when it does not).
+pub fn version(root: &Path) -> Invocation {
+    Invocation::new(root, vec![s("version"), s("--format"), s("{{json .}}")])
+}
+
+/// `compose version --short`: the Compose plugin's version alone, e.g. `2.26.1-4`.
+pub fn compose_version(root: &Path) -> Invocation {
+    Invocation::new(root, vec![s("compose"), s("version"), s("--short")])
+}
+
+/// `info --format '{{json .}}'`: the daemon's view of itself (root dir, clock, ...).
+pub fn info(root: &Path) -> Invocation {
+    Invocation::new(root, vec![s("info"), s("--format"), s("{{json .}}")])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,5 +482,23 @@ mod tests {
             ]
         );
         assert!(inv.args[6].contains("{{.Label \"com.docker.compose.project.config_files\"}}"));
+    }
+
+    #[test]
+    fn engine_queries() {
+        let root = Path::new("/p");
+        let cases: [(Invocation, &[&str]); 3] = [
+            (version(root), &["version", "--format", "{{json .}}"]),
+            (compose_version(root), &["compose", "version", "--short"]),
+            (info(root), &["info", "--format", "{{json .}}"]),
+        ];
+        for (inv, argv) in cases {
+            assert_eq!(inv.args, argv, "{inv}");
+            assert_eq!(inv.cwd, PathBuf::from("/p"));
+        }
+        assert_eq!(
+            version(root).to_string(),
+            "docker version --format '{{json .}}'"
+        );
     }
 }
