@@ -246,7 +246,7 @@ impl App {
         else {
             return Vec::new();
         };
-        match docker.query(&crate::doctor::compose_version_invocation(&stack.root)) {
+        match docker.query(&crate::compose::compose_version(&stack.root)) {
             Ok(out) if out.code == 0 => compose_dialect::findings(&text, &out.stdout),
             _ => Vec::new(),
         }
