@@ -253,13 +253,12 @@ fn install_handlers() -> Result<()> {
     Ok(())
 }
 
-/// Send `sig` to a child timmy started. The one `unsafe` of the crate: std has no safe way to
-/// send a signal other than SIGKILL, and a second crate only for kill(2) is not worth it.
-#[allow(unsafe_code)]
+/// Send `sig` to a child timmy started: kill(2) through rustix's safe wrapper. A pid that is
+/// not a process id or a signal that is not a named one is not sent.
 fn forward(pid: i32, sig: i32) {
-    // SAFETY: kill(2) takes plain integers; `pid` is our own child, `sig` a signal we received.
-    unsafe {
-        libc::kill(pid, sig);
+    use rustix::process::{Pid, Signal, kill_process};
+    if let (Some(pid), Some(sig)) = (Pid::from_raw(pid), Signal::from_named_raw(sig)) {
+        let _ = kill_process(pid, sig);
     }
 }
 
@@ -291,4 +290,19 @@ fn spawn_and_wait(
 
 fn spawn_error(e: &io::Error, inv: &str) -> anyhow::Error {
     anyhow::anyhow!("cannot start `{inv}`: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn forward_delivers_the_signal_to_the_child() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        super::forward(i32::try_from(child.id()).unwrap(), super::SIGTERM);
+        assert_eq!(child.wait().unwrap().signal(), Some(super::SIGTERM));
+    }
 }
