@@ -49,6 +49,7 @@ if docker info >/dev/null 2>&1; then
 fi
 
 # End-to-end tests share one engine; TIMMY_TEST_THREADS limits how many run at once.
+# --no-fail-fast: a failing test binary must not hide the results of the ones after it.
 step "cargo test --locked"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -57,7 +58,7 @@ if [ -n "${TIMMY_TEST_THREADS:-}" ]; then
     threads=(-- --test-threads="$TIMMY_TEST_THREADS")
 fi
 rc=0
-cargo test --locked "$@" "${threads[@]}" 2>&1 | tee "$log" || rc=$?
+cargo test --locked --no-fail-fast "$@" "${threads[@]}" 2>&1 | tee "$log" || rc=$?
 
 # One closing line for the whole run, summed over every test binary.
 counts=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) s += $i } }

@@ -93,9 +93,13 @@ fn daemon_stopping_mid_session_gets_its_own_message() {
         .spawn()
         .unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    assert!(first.contains("running: docker compose"), "{first}");
+    // `-v` names each query first (the engine socket's label lookups), then the compose call.
+    let mut seen = String::new();
+    while !seen.contains("running: docker compose") {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+    }
     std::thread::sleep(Duration::from_millis(500));
 
     let _restart = Restart;
