@@ -1456,8 +1456,8 @@ fn project_path_with_spaces_and_non_ascii_works() {
     fs::rename(p.root(), &root).unwrap();
     let r = root.display().to_string();
     p.record_exact_argv();
-    p.answer(3, "{}", 0);
-    p.answer(5, PS_HEALTHY, 0);
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
     let out = p
         .timmy()
         .current_dir(root.join("docker"))
@@ -1654,7 +1654,9 @@ type Run = (&'static [&'static str], fn(&Project), i32);
 fn no_secret_in_any_output_on_good_input() {
     // Calls 1 and 2 are the label queries (which stack of this checkout runs, and who else
     // uses its name); call 3 is `compose ps`.
-    let ps = |p: &Project| p.answer(3, PS_HEALTHY, 0);
+    let ps = |p: &Project| {
+        p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
+    };
     let runs: &[Run] = &[
         (&["check"], |_| {}, 0),
         (&["check", "prod", "--strict"], |_| {}, 0),
@@ -1665,14 +1667,20 @@ fn no_secret_in_any_output_on_good_input() {
         (
             &["-v", "up", "-d"],
             |p| {
-                p.answer(3, "{}", 0);
-                p.answer(5, PS_HEALTHY, 0);
+                p.answer_to(&["config", "--format", "json"], "{}", 0);
+                p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
             },
             0,
         ),
         (&["-v", "ps"], ps, 0),
         (&["-v", "ps", "--json"], ps, 0),
-        (&["-v", "test"], |p| p.answer(2, "", 3), 3),
+        (
+            &["-v", "test"],
+            |p| {
+                p.answer_to(&["compose", "run", "tests"], "", 3);
+            },
+            3,
+        ),
         (&["env"], |_| {}, 0),
         (&["env", "--json"], |_| {}, 0),
         (&["env", "prod"], |_| {}, 0),
@@ -1680,11 +1688,19 @@ fn no_secret_in_any_output_on_good_input() {
         (&["config", "--export"], |_| {}, 0),
         (
             &["-v", "config", "prod"],
-            |p| p.answer(1, COMPOSE_CONFIG, 0),
+            |p| {
+                p.answer_to(&["compose", "config"], COMPOSE_CONFIG, 0);
+            },
             0,
         ),
         // Compose failing with its config on stdout: still masked.
-        (&["config"], |p| p.answer(1, COMPOSE_CONFIG, 15), 15),
+        (
+            &["config"],
+            |p| {
+                p.answer_to(&["compose", "config"], COMPOSE_CONFIG, 15);
+            },
+            15,
+        ),
     ];
     for (args, script, code) in runs {
         let (_p, out) = output_with(SECRET_ENV, *script, args);
@@ -1705,7 +1721,13 @@ fn no_secret_in_any_output_on_good_input() {
          CLICKUP_TOKEN=pk_****\n"
     );
     // The merged config keeps its shape with the values masked.
-    let (_p, out) = output_with(SECRET_ENV, |p| p.answer(1, COMPOSE_CONFIG, 0), &["config"]);
+    let (_p, out) = output_with(
+        SECRET_ENV,
+        |p| {
+            p.answer_to(&["compose", "config"], COMPOSE_CONFIG, 0);
+        },
+        &["config"],
+    );
     assert_eq!(
         stdout_of(&out),
         "name: proj\nservices:\n  timmy:\n    environment:\n      \
@@ -1788,14 +1810,10 @@ fn no_secret_in_any_output_on_bad_input() {
 fn config_refuses_a_bad_env_before_docker() {
     let p = Project::new();
     env_plus(&p, "SESSION_SECRET=\"s3cret-value-never-closed\n");
-    p.answer(1, "", 1);
-    p.answer_stderr(
-        1,
-        &format!(
-            "failed to read {}/.env: line 5: unterminated quoted value \"s3cret-value-never-closed\n",
-            p.root().display()
-        ),
-    );
+    p.answer_to(&["compose", "config"], "", 1).stderr(&format!(
+        "failed to read {}/.env: line 5: unterminated quoted value \"s3cret-value-never-closed\n",
+        p.root().display()
+    ));
     for args in [&["config"][..], &["config", "prod"]] {
         refused(
             &p,
@@ -1820,8 +1838,8 @@ fn down_still_works_and_leaks_nothing_after_env_broke() {
     let line = format!(
         "aaaaaaaaaaaaaaaa\tproj-dev-timmy-1\trunning\ttimmy\tFalse\t{files}\tproj-dev\t{root}\n"
     );
-    p.answer(1, &line, 0);
-    p.answer(2, &line, 0);
+    p.answer_here(&line);
+    p.answer_labels("proj-dev", &line).once();
     let out = p.timmy().arg("down").output().unwrap();
     assert_no_secret(&["down"], &out, &["s3cret-value-never-closed"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -1851,8 +1869,8 @@ fn url_credentials_are_masked() {
         let (_p, out) = output_with(
             &text,
             |p| {
-                p.answer(
-                    1,
+                p.answer_to(
+                    &["compose", "config"],
                     "services:\n  timmy:\n    environment:\n      DATABASE_URL: postgres://app:UrlS3cretPw@db:5432/app\n",
                     0,
                 );

@@ -28,8 +28,8 @@ const PS_HEALTHY: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"ru
 #[test]
 fn up_runs_compose_with_the_full_stack_and_prints_a_table() {
     let p = Project::new();
-    p.answer(2, "{}", 0);
-    p.answer(4, PS_HEALTHY, 0);
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -92,7 +92,7 @@ fn bad_env_never_calls_docker_and_names_file_and_line() {
 #[test]
 fn docker_exit_code_passes_through() {
     let p = Project::new();
-    p.answer(2, "", 3);
+    p.answer_to(&["compose", "exec", "timmy"], "", 3);
     let out = p
         .timmy()
         .args(["exec", "prod", "timmy", "--", "false"])
@@ -111,17 +111,21 @@ fn docker_exit_code_passes_through() {
 #[test]
 fn failed_up_names_the_service_and_shows_its_logs() {
     let p = Project::new();
-    p.answer(3, "{}", 0);
-    p.answer(4, "", 1);
-    p.answer(
-        5,
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "up"], "", 1);
+    p.answer_to(
+        &["compose", "ps"],
         r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0},
 {"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"unhealthy","ExitCode":0}]"#,
         0,
     );
-    p.answer(6, "timmy-1  | cannot reach redis\n", 0);
-    p.answer(
-        7,
+    p.answer_to(
+        &["compose", "logs", "timmy"],
+        "timmy-1  | cannot reach redis\n",
+        0,
+    );
+    p.answer_to(
+        &["inspect", "proj-timmy-1"],
         "/proj-timmy-1\t{\"Status\":\"unhealthy\",\"Log\":[{\"ExitCode\":1,\"Output\":\"HTTP 503\"}]}\n",
         0,
     );
@@ -191,9 +195,10 @@ fn down_learns_the_stack_from_labels_and_reports_leftovers() {
         "aaaaaaaaaaaaaaaa\tproj-redis-1\trunning\tredis\tFalse\t{files}\tproj\t{root}\n\
          bbbbbbbbbbbbbbbb\tproj-timmy-1\trunning\ttimmy\tFalse\t{files}\tproj\t{root}\n"
     );
-    p.answer(1, &running, 0);
-    p.answer(2, &running, 0);
-    p.answer(4, "cccccccccccccccc\tstray\trunning\t\t\t\tproj\t\n", 0);
+    p.answer_here(&running);
+    // The label query runs before and after `down`: the stack, then one stray.
+    p.answer_labels("proj", &running).once();
+    p.answer_labels("proj", "cccccccccccccccc\tstray\trunning\t\t\t\tproj\t\n");
     let out = p.timmy().arg("down").output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let calls = p.calls();
@@ -246,8 +251,8 @@ fn down_volumes_in_prod_needs_yes_when_not_interactive() {
     let p = Project::new();
     let root = p.root().display().to_string();
     let line = container_line("a", "proj", "prod", &root);
-    p.answer(1, &line, 0);
-    p.answer(2, &line, 0);
+    p.answer_here(&line);
+    p.answer_labels("proj", &line);
     let out = p.timmy().args(["down", "--volumes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -273,14 +278,12 @@ fn dry_run_prints_and_runs_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     // Only the read-only question of who else uses the name (queries run under --dry-run).
     assert_eq!(p.calls(), [label_query("proj")]);
-    let root = p.root().display().to_string();
     assert_eq!(
         stdout_of(&out),
         format!(
             "docker {} up --detach --wait --wait-timeout 120 --remove-orphans --build\n",
             stack(&p, "prod")
         )
-        .replace(&format!("{root}/"), &format!("{root}/"))
     );
 }
 
@@ -317,7 +320,7 @@ fn unknown_service_is_refused_before_docker() {
 #[test]
 fn test_command_propagates_the_code_and_always_cleans_up() {
     let p = Project::new();
-    p.answer(2, "", 3);
+    p.answer_to(&["compose", "run", "tests"], "", 3);
     let out = p
         .timmy()
         .args(["test", "--", "sh", "-c", "exit 3"])
@@ -344,11 +347,13 @@ fn test_command_propagates_the_code_and_always_cleans_up() {
 #[test]
 fn test_stack_stragglers_are_removed_by_id_then_down_again() {
     let p = Project::new();
-    p.answer(
-        4,
+    // The name check, then the leftover check after `down`.
+    p.answer_labels("proj-test", "").once();
+    p.answer_labels(
+        "proj-test",
         "deadbeefdeadbeef\tproj-test-tests-run-1\tcreated\ttests\tTrue\t\n",
-        0,
-    );
+    )
+    .once();
     let out = p.timmy().arg("test").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let mut calls = p.calls();
@@ -361,7 +366,7 @@ fn test_stack_stragglers_are_removed_by_id_then_down_again() {
 #[test]
 fn ps_json_is_a_stable_array() {
     let p = Project::new();
-    p.answer(2, PS_HEALTHY, 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
     let out = p.timmy().args(["ps", "prod", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
@@ -429,8 +434,12 @@ fn usage_errors_exit_2() {
 #[test]
 fn daemon_stopping_mid_session_is_told_apart_from_docker_errors() {
     let p = Project::new();
-    p.on_call(1, &format!("rm -f '{}'", p.socket_path().display()));
-    p.answer(1, "", 1);
+    let here = format!(
+        "label=com.docker.compose.project.working_dir={}",
+        p.root().display()
+    );
+    p.answer_to(&["ps", "--filter", &here], "", 1)
+        .run(&format!("rm -f '{}'", p.socket_path().display()));
     let out = p.timmy().arg("ps").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
@@ -447,7 +456,7 @@ fn daemon_stopping_mid_session_is_told_apart_from_docker_errors() {
 #[test]
 fn a_failing_docker_query_with_the_daemon_up_names_the_command() {
     let p = Project::new();
-    p.answer(2, "", 1);
+    p.answer_to(&["compose", "ps"], "", 1);
     let out = p.timmy().args(["ps", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -459,8 +468,7 @@ fn a_failing_docker_query_with_the_daemon_up_names_the_command() {
 #[test]
 fn colours_only_when_asked_or_on_a_terminal() {
     let p = Project::new();
-    p.answer(2, PS_HEALTHY, 0);
-    p.answer(4, PS_HEALTHY, 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
     let plain = p.timmy().args(["ps", "prod"]).output().unwrap();
     assert!(
         !stdout_of(&plain).contains('\u{1b}'),
@@ -523,8 +531,8 @@ fn check_and_up_ask_compose_to_validate_before_anything_starts() {
     assert!(p.calls().is_empty());
 
     p.forget_calls();
-    p.answer(2, "{}", 0);
-    p.answer(4, PS_HEALTHY, 0);
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -708,9 +716,9 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
         "services:\n  timmy:\n    ports:\n      - \"127.0.0.1:${TIMMY_PORT:-3000}:3000\"\n",
     );
     p.write(".env", &format!("{}TIMMY_PORT={port}\n", common::GOOD_ENV));
-    p.answer(2, &config_publishing(port), 0);
-    p.answer(
-        3,
+    p.answer_to(&["config", "--format", "json"], &config_publishing(port), 0);
+    p.answer_to(
+        &["ps", "--filter", &format!("publish={port}/tcp")],
         &format!(
             "other-dev-timmy-1\tother-dev\t/srv/other\t/srv/other/docker/docker-compose.yml,/srv/other/docker/docker-compose.dev.yml\t127.0.0.1:{port}->3000/tcp\n"
         ),
@@ -738,7 +746,8 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
 
     // Held by a process that is no container: "another process", and how to find it.
     p.forget_calls();
-    p.answer(3, "", 0);
+    p.forget_answers();
+    p.answer_to(&["config", "--format", "json"], &config_publishing(port), 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -758,16 +767,16 @@ fn up_on_a_running_stack_is_not_refused_for_its_own_ports() {
     let p = Project::new();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    p.answer(2, &config_publishing(port), 0);
-    p.answer(
-        3,
+    p.answer_to(&["config", "--format", "json"], &config_publishing(port), 0);
+    p.answer_to(
+        &["ps", "--filter", &format!("publish={port}/tcp")],
         &format!(
             "proj-timmy-1\tproj\t{root}\t{root}/docker/docker-compose.yml,{root}/docker/docker-compose.prod.yml\t127.0.0.1:{port}->3000/tcp\n",
             root = p.root().display()
         ),
         0,
     );
-    p.answer(5, PS_HEALTHY, 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
     let out = p.timmy().args(["up", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(

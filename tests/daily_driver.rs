@@ -11,9 +11,9 @@ use daily::{VERSION_CLIENT_ONLY, VERSION_JSON, free_port, info_json};
 
 /// The fake answers `version`, `compose version --short` and `info` like a healthy engine.
 fn healthy_engine(p: &Project) {
-    p.answer(1, VERSION_JSON, 0);
-    p.answer(2, "2.26.1\n", 0);
-    p.answer(3, &info_json(p), 0);
+    p.answer_to(&["version", "--format"], VERSION_JSON, 0);
+    p.answer_to(&["compose", "version", "--short"], "2.26.1\n", 0);
+    p.answer_to(&["info"], &info_json(p), 0);
 }
 
 fn line_of<'a>(text: &'a str, start: &str) -> &'a str {
@@ -110,8 +110,8 @@ fn doctor_without_docker_reports_everything_and_exits_1() {
 #[test]
 fn doctor_with_the_daemon_down_asks_docker_only_for_its_version() {
     let p = Project::new();
-    p.answer(1, VERSION_CLIENT_ONLY, 1);
-    p.answer(2, "2.26.1\n", 0);
+    p.answer_to(&["version", "--format"], VERSION_CLIENT_ONLY, 1);
+    p.answer_to(&["compose", "version", "--short"], "2.26.1\n", 0);
     let out = p
         .timmy()
         .env(
@@ -203,9 +203,9 @@ fn doctor_accepts_a_port_held_by_the_projects_own_container() {
     let port = held.local_addr().unwrap().port();
     // The port's holder is the prod stack of this checkout (project `proj`, not dev's).
     let root = p.root().display().to_string();
-    p.answer(4, &container_line("a", "proj", "prod", &root), 0);
-    p.answer(
-        5,
+    p.answer_here(&container_line("a", "proj", "prod", &root));
+    p.answer_to(
+        &["compose", "ps"],
         &format!(
             r#"{{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","Publishers":[{{"URL":"127.0.0.1","TargetPort":3000,"PublishedPort":{port},"Protocol":"tcp"}}]}}"#
         ),
@@ -309,8 +309,8 @@ fn bare_timmy_when_nothing_runs_suggests_up() {
 fn bare_timmy_when_the_dev_stack_runs_suggests_logs_and_down() {
     let p = Project::new();
     let root = p.root().display().to_string();
-    p.answer(1, &container_line("a", "proj-dev", "dev", &root), 0);
-    p.answer(2, PS_DEV_UP, 0);
+    p.answer_here(&container_line("a", "proj-dev", "dev", &root));
+    p.answer_to(&["compose", "ps"], PS_DEV_UP, 0);
     let out = p.timmy().output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -417,7 +417,7 @@ fn run_with_a_bad_env_never_calls_docker() {
 #[test]
 fn run_passes_the_commands_exit_code_and_uses_the_full_stack() {
     let p = Project::new();
-    p.answer(3, "", 5);
+    p.answer_to(&["compose", "run", "timmy"], "", 5);
     let out = p
         .timmy()
         .args(["run", "timmy", "--", "sh", "-c", "exit 5"])
@@ -500,13 +500,13 @@ fn man_prints_roff_for_timmy_and_for_one_command() {
 #[test]
 fn doctor_warns_below_the_engine_and_compose_versions_ci_proves() {
     let p = Project::new();
-    p.answer(
-        1,
+    p.answer_to(
+        &["version", "--format"],
         r#"{"Client":{"Version":"28.2.2","ApiVersion":"1.40","Context":"default"},"Server":{"Version":"19.03.15","ApiVersion":"1.40"}}"#,
         0,
     );
-    p.answer(2, "2.24.6\n", 0);
-    p.answer(3, &info_json(&p), 0);
+    p.answer_to(&["compose", "version", "--short"], "2.24.6\n", 0);
+    p.answer_to(&["info"], &info_json(&p), 0);
     let out = p
         .timmy()
         .env("TIMMY_PORT", free_port().to_string())
@@ -542,7 +542,7 @@ fn doctor_warns_below_the_engine_and_compose_versions_ci_proves() {
 fn run_without_an_environment_uses_the_running_stack() {
     let p = Project::new();
     let root = p.root().display().to_string();
-    p.answer(1, &container_line("a", "proj", "prod", &root), 0);
+    p.answer_here(&container_line("a", "proj", "prod", &root));
     let out = p
         .timmy()
         .args(["run", "timmy", "--", "true"])

@@ -160,7 +160,7 @@ fn run_uses_the_same_files_as_up() {
 fn check_with_compose(version: &str) -> (Project, std::process::Output) {
     let p = Project::new();
     p.write(".env", &format!("{}MY-KEY=1\n", common::GOOD_ENV));
-    p.answer(1, &format!("{version}\n"), 0);
+    p.answer_to(&["compose", "version"], &format!("{version}\n"), 0);
     let out = p.timmy().arg("check").output().unwrap();
     (p, out)
 }
@@ -249,8 +249,8 @@ fn ps_reads_the_engine_socket_and_starts_no_process() {
 fn ps_asks_compose_where_there_is_no_socket() {
     // TCP (as for SSH or another context): no socket to ask, so `docker compose ps`.
     let p = Project::new();
-    p.answer(
-        3,
+    p.answer_to(
+        &["compose", "ps"],
         r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 3 minutes (healthy)"}"#,
         0,
     );
@@ -283,20 +283,21 @@ fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
     // Seen on Engine 28.5 + Compose 2.40: `up --wait` failed, and the first `ps` caught the
     // crash-looping container just restarted (running, health starting).
     let p = Project::new();
-    // Calls 1 and 2 are the label queries, call 3 the port check's `config --format json`.
-    p.answer(3, "{}", 0);
-    p.answer(4, "", 1);
-    p.answer(
-        5,
+    // The port check's `config --format json`.
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "up"], "", 1);
+    p.answer_to(
+        &["compose", "ps"],
         r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Publishers":[],"Status":"Up Less than a second (health: starting)"}"#,
         0,
-    );
-    p.answer(
-        6,
+    )
+    .once();
+    p.answer_to(
+        &["compose", "ps"],
         r#"{"Name":"proj-timmy-1","Service":"timmy","State":"restarting","Health":"","ExitCode":0,"Publishers":[],"Status":"Restarting (3) Less than a second ago"}"#,
         0,
     );
-    p.answer(7, "crash-marker\n", 0);
+    p.answer_to(&["compose", "logs", "timmy"], "crash-marker\n", 0);
     let out = p.timmy().args(["up", "-d"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let calls = p.calls();

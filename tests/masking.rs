@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{GOOD_ENV, Project, stderr_of, stdout_of};
+use common::{GOOD_ENV, Project, here_query, label_query, stderr_of, stdout_of};
 
 const GH_CLI: &str = "ghp_Q2w3E4r5T6y7U8i9O0p1A2s3D4f5G6h7J8k9";
 const WEBHOOK: &str =
@@ -100,7 +100,7 @@ services:
 #[test]
 fn config_masks_scalars_where_they_stand() {
     let p = project();
-    p.answer(1, COMPOSE_CONFIG, 0);
+    p.answer_to(&["compose", "config"], COMPOSE_CONFIG, 0);
     let out = run(&p, &["config"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -134,8 +134,8 @@ services:
 #[test]
 fn a_compose_error_relayed_by_config_is_masked() {
     let p = project();
-    p.answer(1, "", 15);
-    p.answer_stderr(1, &format!("Invalid hostPort: {GH_CLI}\n"));
+    p.answer_to(&["compose", "config"], "", 15)
+        .stderr(&format!("Invalid hostPort: {GH_CLI}\n"));
     let out = run(&p, &["config"]);
     assert_eq!(out.status.code(), Some(15));
     assert_eq!(stdout_of(&out), "");
@@ -152,23 +152,19 @@ fn a_compose_error_relayed_by_config_is_masked() {
 #[test]
 fn up_relays_composes_errors_and_the_failed_services_logs_masked() {
     let p = project();
-    // Call 1 is the port check's `config --format json`.
-    p.answer(1, "{}", 0);
-    p.answer(2, "", 1);
-    p.answer_stderr(
-        2,
-        &format!(
-            " Container proj-redis-1  Started\nError response from daemon: invalid IP address in add-host: \"{GH_CLI}\"\n"
-        ),
-    );
-    p.answer(
-        3,
+    // The port check's `config --format json`.
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "up"], "", 1).stderr(&format!(
+        " Container proj-redis-1  Started\nError response from daemon: invalid IP address in add-host: \"{GH_CLI}\"\n"
+    ));
+    p.answer_to(
+        &["compose", "ps"],
         r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0},
 {"Name":"proj-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":3}]"#,
         0,
     );
-    p.answer(
-        4,
+    p.answer_to(
+        &["compose", "logs", "timmy"],
         &format!(
             "timmy-1  | gh {GH_CLI}\ntimmy-1  | posting to {WEBHOOK}\ntimmy-1  | Authorization: Basic {BASIC}\ntimmy-1  | smtp hunter2xyz$ via redis:6379 as redis\n"
         ),
@@ -216,11 +212,13 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
     assert_eq!(
         stdout_of(&out),
         format!(
-            "docker compose --project-directory {root} --env-file {root}/.env -p proj -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml run --rm --build -T timmy curl -H 'Authorization: Bearer ****' https://hooks.slack.com/services/****\n"
+            "docker compose --project-directory {root} --env-file {root}/.env -p proj-dev -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml run --rm --build -T timmy curl -H 'Authorization: Bearer ****' https://hooks.slack.com/services/****\n"
         )
     );
-    assert!(p.calls().is_empty(), "{:?}", p.calls());
+    // Only the read-only label queries (queries run under --dry-run).
+    assert_eq!(p.calls(), [here_query(&p), label_query("proj-dev")]);
 
+    p.forget_calls();
     let out = run(
         &p,
         &[
@@ -236,22 +234,25 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // After the two label queries (which stack runs), the command, masked.
+    let err = stderr_of(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
     assert_eq!(
-        stderr_of(&out),
-        "running: docker compose --env-file /dev/null -p proj exec -T timmy gh auth login --with-token ghp_****\n"
+        lines[2],
+        "running: docker compose --env-file /dev/null -p proj-dev exec -T timmy gh auth login --with-token ghp_****"
     );
+    assert!(!err.contains(GH_CLI), "{err}");
     assert!(
-        p.calls()[0].ends_with(GH_CLI),
+        p.calls()[2].ends_with(GH_CLI),
         "docker still gets the value"
     );
 
     p.forget_calls();
-    p.answer(1, "", 1);
-    p.answer_stderr(
-        1,
-        &format!("Error response from daemon: bad filter {GH_CLI}\n"),
-    );
-    let out = run(&p, &["ps"]);
+    p.answer_to(&["compose", "ps"], "", 1).stderr(&format!(
+        "Error response from daemon: bad filter {GH_CLI}\n"
+    ));
+    let out = run(&p, &["ps", "prod"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr_of(&out),

@@ -42,9 +42,9 @@ fn help_of_every_command() {
 #[test]
 fn doctor_checklist() {
     let p = Project::new();
-    p.answer(1, VERSION_JSON, 0);
-    p.answer(2, "2.26.1\n", 0);
-    p.answer(3, &info_json(&p), 0);
+    p.answer_to(&["version", "--format"], VERSION_JSON, 0);
+    p.answer_to(&["compose", "version", "--short"], "2.26.1\n", 0);
+    p.answer_to(&["info"], &info_json(&p), 0);
     let (app, debug) = (free_port(), free_port());
     let out = p
         .timmy()
@@ -96,9 +96,9 @@ fn status_when_nothing_runs() {
 fn status_when_a_stack_runs_and_one_service_failed() {
     let p = Project::new();
     let root = p.root().display().to_string();
-    p.answer(1, &container_line("a", "proj", "prod", &root), 0);
-    p.answer(
-        2,
+    p.answer_here(&container_line("a", "proj", "prod", &root));
+    p.answer_to(
+        &["compose", "ps"],
         r#"[{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Labels":"com.docker.compose.project.config_files=/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml"},
 {"Name":"proj-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":1,"Labels":"com.docker.compose.project.config_files=/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml"}]"#,
         0,
@@ -114,22 +114,18 @@ fn status_when_a_stack_runs_and_one_service_failed() {
 fn status_when_dev_and_test_stacks_run() {
     let p = Project::new();
     let root = p.root().display().to_string();
-    p.answer(
-        1,
-        &format!(
-            "{}{}",
-            container_line("a", "proj-dev", "dev", &root),
-            container_line("b", "proj-test", "test", &root)
-        ),
-        0,
-    );
-    p.answer(
-        2,
+    p.answer_here(&format!(
+        "{}{}",
+        container_line("a", "proj-dev", "dev", &root),
+        container_line("b", "proj-test", "test", &root)
+    ));
+    p.answer_to(
+        &["-p", "proj-dev", "ps"],
         r#"{"Name":"proj-dev-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0}"#,
         0,
     );
-    p.answer(
-        3,
+    p.answer_to(
+        &["-p", "proj-test", "ps"],
         r#"{"Name":"proj-test-tests-run-1","Service":"tests","State":"running","Health":"","ExitCode":0}"#,
         0,
     );

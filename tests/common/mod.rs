@@ -1,6 +1,17 @@
 //! A temporary timmy project and a fake `docker` for CLI tests. The fake records every argv it
-//! receives (one line each) and answers call N with the files `N.out`, `N.err` and `N.code` of
-//! its folder (after running `N.sh` when present), so a test scripts a whole conversation and then reads back what timmy ran.
+//! receives (one line each, read with `calls`) and answers from rules the test writes:
+//!
+//! - `answer_to(&["compose", "ps"], stdout, code)`: a call whose argv holds these words in this
+//!   order (other words may come between them) prints `stdout` and exits `code`. Rules are tried
+//!   in the order they were written and the first that matches answers, so a query added to
+//!   timmy later does not shift the answers of the calls after it. `.once()` makes a rule answer
+//!   one call only (then the next matching rule answers), `.stderr(text)` adds stderr and
+//!   `.run(script)` runs a shell script first.
+//! - A call no rule answers prints nothing and exits 0; it is also listed by `unanswered`.
+//! - Still supported: `answer(n, …)`, `answer_stderr(n, …)`, `on_call(n, …)` answer the `n`th
+//!   call (files `n.out`, `n.err`, `n.code`, `n.sh`); when any of them is written for a call,
+//!   it takes precedence over the rules for that call.
+//!
 //! Preflight is satisfied for real: a Compose plugin file in `DOCKER_CONFIG` and a listening
 //! Unix socket as `DOCKER_HOST`.
 //!
@@ -29,10 +40,37 @@ esac
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count"
 printf '%s\n' "$*" >> "$dir/argv.log"
-[ -f "$dir/$n.sh" ] && sh "$dir/$n.sh"
-[ -f "$dir/$n.out" ] && cat "$dir/$n.out"
-[ -f "$dir/$n.err" ] && cat "$dir/$n.err" >&2
-exit "$(cat "$dir/$n.code" 2>/dev/null || echo 0)"
+# Answers scripted for this call's number come first.
+if [ -f "$dir/$n.sh" ] || [ -f "$dir/$n.out" ] || [ -f "$dir/$n.err" ] || [ -f "$dir/$n.code" ]; then
+  [ -f "$dir/$n.sh" ] && sh "$dir/$n.sh"
+  [ -f "$dir/$n.out" ] && cat "$dir/$n.out"
+  [ -f "$dir/$n.err" ] && cat "$dir/$n.err" >&2
+  exit "$(cat "$dir/$n.code" 2>/dev/null || echo 0)"
+fi
+# Does the argv (after the file) hold the file's words, one a line, in this order?
+holds() {
+  words=$1; shift
+  while IFS= read -r word; do
+    while :; do
+      [ $# -gt 0 ] || return 1
+      arg=$1; shift
+      [ "$arg" = "$word" ] && break
+    done
+  done < "$words"
+  return 0
+}
+for rule in "$dir"/rules/*; do
+  [ -f "$rule/words" ] || continue
+  [ -f "$rule/spent" ] && continue
+  holds "$rule/words" "$@" || continue
+  [ -f "$rule/once" ] && : > "$rule/spent"
+  [ -f "$rule/sh" ] && sh "$rule/sh"
+  [ -f "$rule/out" ] && cat "$rule/out"
+  [ -f "$rule/err" ] && cat "$rule/err" >&2
+  exit "$(cat "$rule/code")"
+done
+printf '%s\n' "$*" >> "$dir/unanswered.log"
+exit 0
 "#;
 
 pub const BASE: &str = "\
@@ -124,6 +162,50 @@ impl Project {
         fs::write(self.fake.join(format!("{n}.sh")), script).unwrap();
     }
 
+    /// Answer every call whose argv holds `words` in this order (not necessarily next to each
+    /// other) with `stdout` and exit `code`, unless a rule written earlier matches it first.
+    pub fn answer_to(&self, words: &[&str], stdout: &str, code: i32) -> Rule {
+        let rules = self.fake.join("rules");
+        fs::create_dir_all(&rules).unwrap();
+        let n = fs::read_dir(&rules).unwrap().count();
+        let dir = rules.join(format!("{n:04}"));
+        fs::create_dir(&dir).unwrap();
+        assert!(
+            words.iter().all(|w| !w.is_empty() && !w.contains('\n')),
+            "a rule's words are non-empty and on one line: {words:?}"
+        );
+        let mut text = words.join("\n");
+        text.push('\n');
+        fs::write(dir.join("words"), text).unwrap();
+        fs::write(dir.join("out"), stdout).unwrap();
+        fs::write(dir.join("code"), code.to_string()).unwrap();
+        Rule { dir }
+    }
+
+    /// Answer timmy's label query for the containers of project `name` (`label_query`).
+    pub fn answer_labels(&self, name: &str, stdout: &str) -> Rule {
+        let filter = format!("label=com.docker.compose.project={name}");
+        self.answer_to(&["ps", "--filter", &filter], stdout, 0)
+    }
+
+    /// Answer timmy's label query for the containers this checkout started (`here_query`).
+    pub fn answer_here(&self, stdout: &str) -> Rule {
+        let filter = format!(
+            "label=com.docker.compose.project.working_dir={}",
+            self.root().display()
+        );
+        self.answer_to(&["ps", "--filter", &filter], stdout, 0)
+    }
+
+    /// The argv of every call that neither a rule nor a call-number answer matched.
+    pub fn unanswered(&self) -> Vec<String> {
+        fs::read_to_string(self.fake.join("unanswered.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
     pub fn socket_path(&self) -> &Path {
         &self.socket_path
     }
@@ -167,6 +249,31 @@ pub fn container_line(id: &str, name: &str, env: &str, dir: &str) -> String {
     format!(
         "{id}\t{name}-timmy-1\trunning\ttimmy\tFalse\t{dir}/docker/docker-compose.yml,{dir}/docker/docker-compose.{env}.yml\t{name}\t{dir}\n"
     )
+}
+
+/// A rule of the fake docker, written by `Project::answer_to`.
+pub struct Rule {
+    dir: PathBuf,
+}
+
+impl Rule {
+    /// Answer only the first call this rule matches; later calls go to the rules after it.
+    pub fn once(&self) -> &Self {
+        fs::write(self.dir.join("once"), "").unwrap();
+        self
+    }
+
+    /// Also print `text` on stderr.
+    pub fn stderr(&self, text: &str) -> &Self {
+        fs::write(self.dir.join("err"), text).unwrap();
+        self
+    }
+
+    /// Run this shell script before answering.
+    pub fn run(&self, script: &str) -> &Self {
+        fs::write(self.dir.join("sh"), script).unwrap();
+        self
+    }
 }
 
 pub fn stderr_of(out: &std::process::Output) -> String {
@@ -214,12 +321,26 @@ impl Project {
     /// Forget the calls recorded so far: the next call is call 1 again, and answers scripted
     /// with `answer` for 1, 2… apply to it again.
     pub fn forget_calls(&self) {
-        for name in ["count", "argv.log", "config.log"] {
+        for name in ["count", "argv.log", "config.log", "unanswered.log"] {
             let _ = fs::remove_file(self.fake.join(name));
         }
         for n in 1.. {
             if fs::remove_file(self.fake.join(format!("{n}.argv"))).is_err() {
                 break;
+            }
+        }
+    }
+
+    /// Drop every answer scripted so far, by rule or by call number.
+    pub fn forget_answers(&self) {
+        let _ = fs::remove_dir_all(self.fake.join("rules"));
+        for entry in fs::read_dir(&self.fake).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some((n, ext)) = name.split_once('.')
+                && n.parse::<usize>().is_ok()
+                && ["out", "err", "code", "sh"].contains(&ext)
+            {
+                fs::remove_file(entry.path()).unwrap();
             }
         }
     }
