@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command (README): format, lints, every test including end to end.
-#   scripts/test.sh [extra cargo test args...]
+#   scripts/test.sh [cargo test args...] [-- test binary args...]
 # End-to-end tests need a Docker engine with Compose v2 and the offline images; as root,
 # this script runs scripts/setup.sh first (cheap when already set up; TIMMY_SKIP_SETUP=1
-# skips it; TIMMY_ENGINE=stable|current picks the engine). With TIMMY_E2E=1
-# (CI) a missing engine fails the end-to-end tests instead of skipping them.
+# skips it; TIMMY_ENGINE=stable|current picks the engine). They carry #[ignore]: only with
+# TIMMY_E2E=1 (CI) does this script run them (`-- --include-ignored`), and then a missing
+# engine fails them; otherwise the closing line counts them as skipped.
 # TIMMY_SKIP_LINT=1 skips fmt and clippy (a second engine's run: they do not depend on it).
 # TIMMY_TEST_COUNTS=FILE also writes the closing line's three numbers to FILE.
 set -euo pipefail
@@ -25,7 +26,7 @@ elif docker info >/dev/null 2>&1; then
     scripts/build-offline-images.sh
 else
     echo "warning: no Docker daemon answers and not root to start one: end-to-end tests" \
-        "will report it (and fail with TIMMY_E2E=1)" >&2
+        "fail with TIMMY_E2E=1 (without it they are skipped)" >&2
 fi
 
 step "node --test app/test/health.test.js (reference service, no stack needed)"
@@ -48,17 +49,35 @@ if docker info >/dev/null 2>&1; then
     step "engine: $(docker version --format 'Engine {{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null), Compose $(docker compose version --short 2>/dev/null)"
 fi
 
+# The arguments before a `--` are cargo's, those after it the test binaries'.
+cargo_args=()
+test_args=()
+while [ $# -gt 0 ]; do
+    if [ "$1" = -- ]; then
+        shift
+        test_args=("$@")
+        break
+    fi
+    cargo_args+=("$1")
+    shift
+done
+# End-to-end tests (ignored by default) run only with TIMMY_E2E=1.
+if [ "${TIMMY_E2E:-}" = 1 ]; then
+    test_args+=(--include-ignored)
+fi
 # End-to-end tests share one engine; TIMMY_TEST_THREADS limits how many run at once.
 # --no-fail-fast: a failing test binary must not hide the results of the ones after it.
-step "cargo test --locked"
+if [ -n "${TIMMY_TEST_THREADS:-}" ]; then
+    test_args+=(--test-threads="$TIMMY_TEST_THREADS")
+fi
+if [ ${#test_args[@]} -gt 0 ]; then
+    test_args=(-- "${test_args[@]}")
+fi
+step "cargo test --locked --no-fail-fast ${cargo_args[*]} ${test_args[*]}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-threads=()
-if [ -n "${TIMMY_TEST_THREADS:-}" ]; then
-    threads=(-- --test-threads="$TIMMY_TEST_THREADS")
-fi
 rc=0
-cargo test --locked --no-fail-fast "$@" "${threads[@]}" 2>&1 | tee "$log" || rc=$?
+cargo test --locked --no-fail-fast "${cargo_args[@]}" "${test_args[@]}" 2>&1 | tee "$log" || rc=$?
 
 # One closing line for the whole run, summed over every test binary.
 counts=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) s += $i } }

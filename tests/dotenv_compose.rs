@@ -12,8 +12,9 @@
 //! (`/opt/timmy-engine/*/docker-compose`: 2.26.1 for stable, 2.40.3 for current), or the
 //! binaries listed in `TIMMY_COMPOSE_BINARIES` (colon-separated) instead; each version once.
 //!
-//! Without Compose v2 the differential test prints a loud SKIPPED line; with `TIMMY_E2E=1` it
-//! fails instead. `TIMMY_DIFF_SEED` / `TIMMY_DIFF_COUNT` vary the generated inputs.
+//! The differential test needs Compose v2, so it is `#[ignore]`d (a plain `cargo test` counts
+//! it as skipped) and runs with `TIMMY_E2E=1 scripts/test.sh` (CI); once it runs, a missing
+//! Compose fails it. `TIMMY_DIFF_SEED` / `TIMMY_DIFF_COUNT` vary the generated inputs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -280,18 +281,13 @@ fn generated(rng: &mut Rng) -> String {
 }
 
 #[test]
+#[ignore = "needs Docker Compose v2 (TIMMY_E2E=1 runs it)"]
 fn timmy_reads_like_real_docker_compose() {
     let composes = composes();
-    if composes.is_empty() {
-        assert!(
-            std::env::var("TIMMY_E2E").as_deref() != Ok("1"),
-            "TIMMY_E2E=1 but `docker compose version` fails: the Compose v2 plugin is required"
-        );
-        eprintln!(
-            "\n*** SKIPPED: no docker compose v2 — timmy's .env reading was NOT compared with Compose ***\n"
-        );
-        return;
-    }
+    assert!(
+        !composes.is_empty(),
+        "`docker compose version` fails: this test needs the Compose v2 plugin"
+    );
     let seed = std::env::var("TIMMY_DIFF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

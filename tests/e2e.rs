@@ -14,10 +14,9 @@ use engine::{REDIS_IMAGE, Stack, container_in, docker, free_port, ok, stderr, st
 /// Criteria 1 and 2: `up` starts redis then timmy, both healthy, `ps` shows it; `down` leaves
 /// no container or network, and data in ./data and in the named volume survives down + up.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn up_dev_healthy_then_down_clean_and_data_survives() {
-    let Some(s) = Stack::new("updown", "") else {
-        return;
-    };
+    let s = Stack::start("updown", "");
     ok(&s.timmy(&["up", "dev", "--detach"]));
     assert_eq!(s.health("redis"), "healthy");
     assert_eq!(s.health("timmy"), "healthy");
@@ -115,10 +114,9 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
 /// restart policy, a non-root user, no-new-privileges and no debug port.
 /// Criterion 5 (first half): prod's resource limits are what the engine enforces.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn dev_and_prod_configs_both_work() {
-    let Some(s) = Stack::new("devprod", "") else {
-        return;
-    };
+    let s = Stack::start("devprod", "");
     ok(&s.timmy(&["up", "dev", "-d"]));
     let mounts = s.inspect(
         "timmy",
@@ -188,10 +186,9 @@ fn dev_and_prod_configs_both_work() {
 
 /// Criterion 4: health checks report status, and `timmy ps` says so.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn health_follows_redis() {
-    let Some(s) = Stack::new("health", "") else {
-        return;
-    };
+    let s = Stack::start("health", "");
     ok(&s.timmy(&["up", "prod", "-d"]));
     docker(&["stop", "-t", "1", &s.container_of("redis")]);
     s.wait_for_health("timmy", "unhealthy", Duration::from_secs(60));
@@ -216,13 +213,12 @@ fn health_follows_redis() {
 
 /// Criterion 5 (second half): a process allocating past the memory limit is OOM-killed.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn memory_limit_is_enforced() {
-    let Some(s) = Stack::new(
+    let s = Stack::start(
         "oom",
         "TIMMY_MEMORY_LIMIT=96M\nTIMMY_MEMORY_RESERVATION=32M\n",
-    ) else {
-        return;
-    };
+    );
     ok(&s.timmy(&["up", "prod", "-d"]));
     assert_eq!(
         s.inspect("timmy", "{{.HostConfig.Memory}}"),
@@ -239,10 +235,9 @@ fn memory_limit_is_enforced() {
 /// Criterion 6: logs are captured and rotated, at most max-file files; `timmy logs --tail`
 /// shows the newest lines.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn logs_are_captured_and_rotated() {
-    let Some(s) = Stack::new("logs", "LOG_MAX_SIZE=2k\nLOG_MAX_FILE=3\n") else {
-        return;
-    };
+    let s = Stack::start("logs", "LOG_MAX_SIZE=2k\nLOG_MAX_FILE=3\n");
     ok(&s.timmy(&["up", "prod", "-d"]));
     let id = s.container_of("timmy");
     let opts = s.inspect("timmy", "{{json .HostConfig.LogConfig}}");
@@ -274,13 +269,12 @@ fn logs_are_captured_and_rotated() {
 /// Criterion 7: `.env` values, `NODE_ENV` per environment and `${VAR:-default}` defaults are
 /// visible in the container exactly as `timmy env` predicted.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn environment_variables_load_as_predicted() {
-    let Some(s) = Stack::new(
+    let s = Stack::start(
         "env",
         "QUOTED=\"two words # not a comment\"\nESCAPED='pa$$word'\n",
-    ) else {
-        return;
-    };
+    );
     let predicted = s.timmy(&["env", "--json", "--show-secrets"]);
     ok(&predicted);
     let predicted: serde_json::Value = serde_json::from_slice(&predicted.stdout).unwrap();
@@ -341,10 +335,9 @@ fn environment_variables_load_as_predicted() {
 
 /// `timmy down` finds a stray container by the project label and says how to remove it.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn down_reports_orphans_found_by_label() {
-    let Some(s) = Stack::new("orphans", "") else {
-        return;
-    };
+    let s = Stack::start("orphans", "");
     ok(&s.timmy(&["up", "prod", "-d"]));
     // A container started by hand or by a script with only the project label (no service).
     let stray = docker(&[
@@ -380,10 +373,9 @@ fn down_reports_orphans_found_by_label() {
 /// by name, and Compose never gets to print the broken value (it reads `.env` from the
 /// project root even for `docker compose -p NAME …`).
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn ps_and_down_work_after_env_broke() {
-    let Some(s) = Stack::new("envbroke", "") else {
-        return;
-    };
+    let s = Stack::start("envbroke", "");
     ok(&s.timmy(&["up", "dev", "--detach"]));
     let env = s.root().join(".env");
     let mut text = fs::read_to_string(&env).unwrap();
@@ -416,10 +408,9 @@ fn ps_and_down_work_after_env_broke() {
 
 /// `timmy shell -c` runs in the container and passes the exit code through.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn shell_runs_a_command_in_the_container() {
-    let Some(s) = Stack::new("shell", "") else {
-        return;
-    };
+    let s = Stack::start("shell", "");
     ok(&s.timmy(&["up", "dev", "-d"]));
     let out = s.timmy(&["shell", "-c", "echo in-$NODE_ENV; exit 4"]);
     assert_eq!(out.status.code(), Some(4));
@@ -428,10 +419,9 @@ fn shell_runs_a_command_in_the_container() {
 
 /// `timmy test` exits with the tests' code and removes the whole test stack every time.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn test_command_propagates_exit_code_and_cleans_up() {
-    let Some(s) = Stack::new("test", "") else {
-        return;
-    };
+    let s = Stack::start("test", "");
     let pass = s.timmy(&["test"]);
     ok(&pass);
     let fail = s.timmy(&["test", "--", "sh", "-c", "exit 3"]);
@@ -458,10 +448,9 @@ fn test_command_propagates_exit_code_and_cleans_up() {
 /// A service that never becomes healthy: `up` stops waiting early, names it, shows its logs
 /// and health output, exits non-zero; `down` still cleans everything.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn up_fails_fast_when_a_service_turns_unhealthy() {
-    let Some(s) = Stack::new("unhealthy", "REDIS_HOST=nowhere.invalid\n") else {
-        return;
-    };
+    let s = Stack::start("unhealthy", "REDIS_HOST=nowhere.invalid\n");
     let start = Instant::now();
     let up = s.timmy(&["up", "prod", "-d", "--timeout", "100"]);
     let took = start.elapsed();
@@ -480,10 +469,9 @@ fn up_fails_fast_when_a_service_turns_unhealthy() {
 /// A one-shot init container that exits 0 is not a failure: `up` succeeds and the table says
 /// `exited (0)`.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn one_shot_init_container_exiting_zero_is_not_a_failure() {
-    let Some(s) = Stack::new("init", "") else {
-        return;
-    };
+    let s = Stack::start("init", "");
     fs::write(
         s.root().join("docker/docker-compose.init.yml"),
         "services:\n  migrate:\n    image: ${NODE_IMAGE}\n    command: [\"node\", \"-e\", \"console.log('migrated')\"]\n    networks: [timmy-network]\n  timmy:\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n",
@@ -502,10 +490,9 @@ fn one_shot_init_container_exiting_zero_is_not_a_failure() {
 
 /// Two `timmy up` at once: the second refuses at once, the first finishes healthy.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn concurrent_up_is_refused_not_half_started() {
-    let Some(s) = Stack::new("lock", "") else {
-        return;
-    };
+    let s = Stack::start("lock", "");
     let first = s
         .timmy_cmd()
         .args(["up", "prod", "-d"])
@@ -543,10 +530,9 @@ fn concurrent_up_is_refused_not_half_started() {
 
 /// A user who may not use the Docker socket gets its own message, not a raw socket error.
 #[test]
+#[ignore = "needs root and a Docker engine (TIMMY_E2E=1 runs it)"]
 fn permission_denied_on_the_socket_has_its_own_message() {
-    let Some(s) = Stack::new("perm", "") else {
-        return;
-    };
+    let s = Stack::start("perm", "");
     let uid = String::from_utf8(
         std::process::Command::new("id")
             .arg("-u")
@@ -555,14 +541,11 @@ fn permission_denied_on_the_socket_has_its_own_message() {
             .stdout,
     )
     .unwrap();
-    if uid.trim() != "0" {
-        assert!(
-            std::env::var("TIMMY_E2E").is_err(),
-            "this test needs root to switch to an unprivileged user"
-        );
-        eprintln!("SKIPPED: needs root to run timmy as an unprivileged user");
-        return;
-    }
+    assert_eq!(
+        uid.trim(),
+        "0",
+        "this test needs root to switch to an unprivileged user"
+    );
     for dir in [s.dir.path().to_path_buf(), s.root()] {
         fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
@@ -596,10 +579,9 @@ fn permission_denied_on_the_socket_has_its_own_message() {
 /// Leftovers Compose knows as orphans (a one-off from `docker compose run`) are removed by
 /// `down --remove-orphans`, and timmy says so; the data volume survives a plain prod `down`.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn down_removes_and_names_one_off_containers_and_keeps_prod_data() {
-    let Some(s) = Stack::new("oneoff", "") else {
-        return;
-    };
+    let s = Stack::start("oneoff", "");
     ok(&s.timmy(&["up", "prod", "-d"]));
     ok(&s.timmy(&[
         "exec",
@@ -651,10 +633,9 @@ fn down_removes_and_names_one_off_containers_and_keeps_prod_data() {
 /// A service that crash-loops under `restart: unless-stopped`: `up` stops waiting at once,
 /// names it with its last exit code and log lines, and `down` still removes everything.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn up_fails_fast_on_a_crash_loop() {
-    let Some(s) = Stack::new("crash", "") else {
-        return;
-    };
+    let s = Stack::start("crash", "");
     fs::write(
         s.root().join("docker/docker-compose.crash.yml"),
         "services:\n  timmy:\n    restart: unless-stopped\n    command: [\"node\", \"-e\", \"console.log('crash-marker'); process.exit(3)\"]\n",
@@ -685,10 +666,9 @@ fn up_fails_fast_on_a_crash_loop() {
 /// Issue 9, hole 9: an unknown key in a compose file is refused by `check` and by `up` with the
 /// file and line that hold it (Compose itself names no line), before anything is created.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn unknown_compose_key_is_refused_with_file_and_line_and_nothing_starts() {
-    let Some(s) = Stack::new("restartt", "") else {
-        return;
-    };
+    let s = Stack::start("restartt", "");
     let dev = s.root().join("docker/docker-compose.dev.yml");
     let text = fs::read_to_string(&dev).unwrap();
     let text = text.replacen(
@@ -740,10 +720,9 @@ fn unknown_compose_key_is_refused_with_file_and_line_and_nothing_starts() {
 /// Issue 9, hole 9: service names come from a YAML reading, so a comment after `services:`
 /// does not hide them: `timmy shell redis` reaches redis.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn shell_redis_works_with_a_comment_after_services() {
-    let Some(s) = Stack::new("svccomment", "") else {
-        return;
-    };
+    let s = Stack::start("svccomment", "");
     // Every file that declares redis (base and prod) gets the comment.
     for file in ["docker-compose.yml", "docker-compose.prod.yml"] {
         let path = s.root().join("docker").join(file);
@@ -765,10 +744,9 @@ fn shell_redis_works_with_a_comment_after_services() {
 /// prod creates its own containers and volume and leaves prod's alone, and no command reaches
 /// prod's volume without the prod confirmation (no terminal: refused).
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn dev_never_replaces_prod_or_reaches_its_volume() {
-    let Some(s) = Stack::new("beside", "") else {
-        return;
-    };
+    let s = Stack::start("beside", "");
     let dev = format!("{}-dev", s.name);
     ok(&s.timmy(&["up", "prod", "-d"]));
     let prod_redis = container_in(&s.name, "redis").unwrap();
@@ -850,10 +828,9 @@ fn dev_never_replaces_prod_or_reaches_its_volume() {
 /// Issue 9, hole 3: `down --volumes` after `down` removes the stack's volumes, found by label;
 /// prod's are behind the confirmation (`--yes` to skip it).
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn down_volumes_after_down_removes_the_volumes() {
-    let Some(s) = Stack::new("downvol", "") else {
-        return;
-    };
+    let s = Stack::start("downvol", "");
     let dev = format!("{}-dev", s.name);
     ok(&s.timmy(&["up", "dev", "-d"]));
     ok(&s.timmy(&["down"]));
@@ -895,11 +872,10 @@ fn down_volumes_after_down_removes_the_volumes() {
 /// follows the dev logs, `timmy build`, `timmy up -d` and `timmy down` in a second terminal
 /// work (`down` stops the stack, as `up` says it will), and the first one then ends cleanly.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn down_works_while_up_follows_the_logs() {
     use std::io::BufRead;
-    let Some(s) = Stack::new("follow", "") else {
-        return;
-    };
+    let s = Stack::start("follow", "");
     let mut first = s
         .timmy_cmd()
         .arg("up")
@@ -951,14 +927,11 @@ fn down_works_while_up_follows_the_logs() {
 /// or recreates the first one's containers; its `up` is refused with the first one's path and
 /// the `-p` to use.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn another_checkout_with_the_same_folder_name_is_never_touched() {
     let folder = format!("e2e-twin-{}", std::process::id());
-    let Some(mut a) = Stack::in_folder("twin-a", "", &folder) else {
-        return;
-    };
-    let Some(mut b) = Stack::in_folder("twin-b", "", &folder) else {
-        return;
-    };
+    let mut a = Stack::start_in("twin-a", "", &folder);
+    let mut b = Stack::start_in("twin-b", "", &folder);
     // The guards clean the project names the folder gives.
     a.name.clone_from(&folder);
     b.name.clone_from(&folder);

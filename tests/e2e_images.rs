@@ -61,10 +61,9 @@ fn env_value(s: &Stack, key: &str) -> String {
 /// Hole 1: `up dev; down; up prod` ran the dev image in prod (inspector, root), and `build
 /// prod; up dev` ran the prod image in dev. Each env now runs its own image, named after it.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn each_env_runs_its_own_image_whatever_ran_before() {
-    let Some(s) = Stack::new("ownimage", "") else {
-        return;
-    };
+    let s = Stack::start("ownimage", "");
     ok(&s.timmy(&["up", "dev", "-d"]));
     ok(&s.timmy(&["down"]));
     ok(&s.timmy(&["up", "prod", "-d"]));
@@ -131,10 +130,9 @@ fn get_root(port: &str) -> String {
 /// Hole 1, second half: an edit of app/ reaches prod on the next `up prod` (the image was
 /// only built when missing).
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn an_edit_of_the_sources_reaches_prod_on_the_next_up() {
-    let Some(s) = Stack::new("newcode", "") else {
-        return;
-    };
+    let s = Stack::start("newcode", "");
     ok(&s.timmy(&["up", "prod", "-d"]));
     let port = env_value(&s, "TIMMY_PORT");
     assert!(get_root(&port).contains(r#""version":"0.1.0""#));
@@ -152,10 +150,9 @@ fn an_edit_of_the_sources_reaches_prod_on_the_next_up() {
 
 /// Hole 8: a port held by a plain listener is refused before anything starts, naming the key.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn a_port_in_use_is_refused_before_anything_starts() {
-    let Some(s) = Stack::new("portbusy", "") else {
-        return;
-    };
+    let s = Stack::start("portbusy", "");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     set_env(&s, "TIMMY_PORT", &port.to_string());
@@ -188,13 +185,10 @@ fn a_port_in_use_is_refused_before_anything_starts() {
 /// Hole 8: a port held by another stack names that stack; a stack's own ports never stop its
 /// own re-`up`.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn a_port_held_by_another_stack_names_it() {
-    let Some(a) = Stack::new("portholder", "") else {
-        return;
-    };
-    let Some(b) = Stack::new("portwanter", "") else {
-        return;
-    };
+    let a = Stack::start("portholder", "");
+    let b = Stack::start("portwanter", "");
     ok(&a.timmy(&["up", "dev", "-d"]));
     ok(&a.timmy(&["up", "dev", "-d"]));
     let (_, project) = running(&a, "timmy");

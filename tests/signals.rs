@@ -132,10 +132,9 @@ fn interrupt(
 }
 
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn sigint_to_logs_follow_exits_130_and_leaves_no_child() {
-    let Some(s) = Stack::new("sig-logs", "") else {
-        return;
-    };
+    let s = Stack::start("sig-logs", "");
     ok(&s.timmy(&["up", "prod", "-d"]));
     let (child, rx) = spawn(&s, &["-v", "logs", "-f"]);
     let mut seen = Vec::new();
@@ -152,10 +151,9 @@ fn sigint_to_logs_follow_exits_130_and_leaves_no_child() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn sigterm_while_up_follows_logs_exits_143_and_says_what_runs() {
-    let Some(s) = Stack::new("sig-up", "") else {
-        return;
-    };
+    let s = Stack::start("sig-up", "");
     let (child, rx) = spawn(&s, &["up", "dev"]);
     let mut seen = Vec::new();
     wait_for(
@@ -175,10 +173,9 @@ fn sigterm_while_up_follows_logs_exits_143_and_says_what_runs() {
 }
 
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn sigint_while_up_waits_for_health_exits_130() {
-    let Some(s) = Stack::new("sig-wait", "REDIS_HOST=nowhere.invalid\n") else {
-        return;
-    };
+    let s = Stack::start("sig-wait", "REDIS_HOST=nowhere.invalid\n");
     let (child, rx) = spawn(&s, &["up", "prod", "-d", "--timeout", "100"]);
     let mut seen = Vec::new();
     wait_for(&rx, "Waiting", &mut seen, Duration::from_secs(120));
@@ -191,10 +188,9 @@ fn sigint_while_up_waits_for_health_exits_130() {
 /// A real Ctrl-C: the byte 0x03 typed into a pseudo-terminal (util-linux `script` provides
 /// it), so the kernel signals the whole foreground process group, timmy and docker alike.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn ctrl_c_in_a_terminal_stops_following_logs() {
-    let Some(s) = Stack::new("sig-tty", "") else {
-        return;
-    };
+    let s = Stack::start("sig-tty", "");
     ok(&s.timmy(&["up", "prod", "-d"]));
     let timmy = env!("CARGO_BIN_EXE_timmy");
     let mut child = Command::new("script")
@@ -237,10 +233,9 @@ fn ctrl_c_in_a_terminal_stops_following_logs() {
 
 /// SIGINT while `timmy test` runs: the test stack is still removed, timmy exits 130.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn sigint_during_test_still_cleans_up() {
-    let Some(s) = Stack::new("sig-test", "") else {
-        return;
-    };
+    let s = Stack::start("sig-test", "");
     let (child, rx) = spawn(&s, &["-v", "test", "--", "sleep", "60"]);
     let mut seen = Vec::new();
     wait_for(

@@ -8,9 +8,9 @@
 //!   one call only (then the next matching rule answers), `.stderr(text)` adds stderr and
 //!   `.run(script)` runs a shell script first.
 //! - A call no rule answers prints nothing and exits 0; it is also listed by `unanswered`.
-//! - Still supported: `answer(n, …)`, `answer_stderr(n, …)`, `on_call(n, …)` answer the `n`th
-//!   call (files `n.out`, `n.err`, `n.code`, `n.sh`); when any of them is written for a call,
-//!   it takes precedence over the rules for that call.
+//! - Still supported: `answer(n, …)` and `answer_stderr(n, …)` answer the `n`th call (files
+//!   `n.out`, `n.code`, `n.err`) before any rule; `on_call(n, script)` runs a script at the `n`th
+//!   call (file `n.sh`), whoever answers it.
 //!
 //! Preflight is satisfied for real: a Compose plugin file in `DOCKER_CONFIG` and a listening
 //! Unix socket as `DOCKER_HOST`.
@@ -40,9 +40,9 @@ esac
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count"
 printf '%s\n' "$*" >> "$dir/argv.log"
-# Answers scripted for this call's number come first.
-if [ -f "$dir/$n.sh" ] || [ -f "$dir/$n.out" ] || [ -f "$dir/$n.err" ] || [ -f "$dir/$n.code" ]; then
-  [ -f "$dir/$n.sh" ] && sh "$dir/$n.sh"
+[ -f "$dir/$n.sh" ] && sh "$dir/$n.sh"
+# An answer scripted for this call's number comes first.
+if [ -f "$dir/$n.out" ] || [ -f "$dir/$n.err" ] || [ -f "$dir/$n.code" ]; then
   [ -f "$dir/$n.out" ] && cat "$dir/$n.out"
   [ -f "$dir/$n.err" ] && cat "$dir/$n.err" >&2
   exit "$(cat "$dir/$n.code" 2>/dev/null || echo 0)"

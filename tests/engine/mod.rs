@@ -4,8 +4,10 @@
 //! project name, asserts through `docker inspect` / `docker ps` rather than trusting timmy's
 //! own output, and tears everything down in a guard even when it fails.
 //!
-//! Without an engine these tests print a loud SKIPPED line; with `TIMMY_E2E=1` (CI) a missing
-//! engine or missing offline images fail them instead.
+//! Every test that uses this harness carries `#[ignore = "needs a Docker engine (TIMMY_E2E=1
+//! runs it)"]`: a plain `cargo test` counts it as ignored (skipped), and `scripts/test.sh` with
+//! `TIMMY_E2E=1` (CI) runs it with `--include-ignored`. Once it runs, a missing engine or missing
+//! offline images fail it with the reason; it never passes without having run.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -17,8 +19,8 @@ use std::time::{Duration, Instant};
 pub const NODE_IMAGE: &str = "timmy-offline/node:20";
 pub const REDIS_IMAGE: &str = "timmy-offline/redis:7";
 
-/// Is the engine usable? Checked once per test binary.
-fn engine_ready() -> bool {
+/// Panics with the reason unless the engine is usable. Checked once per test binary.
+pub fn require_engine() {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     let ready = READY.get_or_init(|| {
         let info = Command::new("docker")
@@ -48,15 +50,11 @@ fn engine_ready() -> bool {
         }
         Ok(())
     });
-    match ready {
-        Ok(()) => true,
-        Err(why) if std::env::var("TIMMY_E2E").is_ok_and(|v| v == "1") => {
-            panic!("TIMMY_E2E=1 but the Docker engine is not usable: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED end-to-end test: {why} (set TIMMY_E2E=1 to make this a failure)");
-            false
-        }
+    if let Err(why) = ready {
+        panic!(
+            "this end-to-end test needs a usable Docker engine: {why} (without one, leave it \
+             ignored: it carries #[ignore], and only TIMMY_E2E=1 scripts/test.sh runs it)"
+        );
     }
 }
 
@@ -88,16 +86,24 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// A fresh project copy, or `None` (after a loud SKIPPED line) without an engine.
+    /// Kept for tests written as `let Some(s) = Stack::new(..) else { return };`: always
+    /// `Some`, since `start` panics without an engine. New tests call `start`.
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "the Option of call sites written before `start`"
+    )]
     pub fn new(test: &str, extra_env: &str) -> Option<Self> {
-        Self::in_folder(test, extra_env, "proj")
+        Some(Self::start(test, extra_env))
     }
 
-    /// [`Stack::new`] with the project in `dir/<folder>` instead of `dir/proj`.
-    pub fn in_folder(test: &str, extra_env: &str, folder: &str) -> Option<Self> {
-        if !engine_ready() {
-            return None;
-        }
+    /// A fresh project copy; panics with the reason when the engine is not usable.
+    pub fn start(test: &str, extra_env: &str) -> Self {
+        Self::start_in(test, extra_env, "proj")
+    }
+
+    /// [`Stack::start`] with the project in `dir/<folder>` instead of `dir/proj`.
+    pub fn start_in(test: &str, extra_env: &str, folder: &str) -> Self {
+        require_engine();
         let dir = tempfile::Builder::new()
             .prefix("timmy-e2e-")
             .tempdir()
@@ -115,11 +121,11 @@ impl Stack {
         fs::write(root.join(".env"), env).unwrap();
         fs::set_permissions(root.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
         let name = format!("e2e-{test}-{}", std::process::id());
-        Some(Self {
+        Self {
             dir,
             name,
             folder: folder.to_string(),
-        })
+        }
     }
 
     pub fn root(&self) -> PathBuf {
