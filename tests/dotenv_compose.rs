@@ -201,20 +201,9 @@ fn agrees(timmy: &Reading, compose: &Reading) -> bool {
     }
 }
 
-/// Small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n as u64)).unwrap_or(0)
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// A random `.env`-ish text: mostly well-formed lines with hostile pieces in the values.
 fn generated(rng: &mut Rng) -> String {

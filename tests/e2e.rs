@@ -9,7 +9,10 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use engine::{REDIS_IMAGE, Stack, container_in, docker, free_port, ok, stderr, stdout, volumes_of};
+use engine::{
+    REDIS_IMAGE, Stack, assert_none_left, container_in, docker, free_port, labelled, ok, stderr,
+    stdout, volumes_of,
+};
 
 /// Criteria 1 and 2: `up` starts redis then timmy, both healthy, `ps` shows it; `down` leaves
 /// no container or network, and data in ./data and in the named volume survives down + up.
@@ -71,21 +74,9 @@ fn up_dev_healthy_then_down_clean_and_data_survives() {
         "containers left: {:?}",
         s.containers()
     );
-    let nets = docker(&[
-        "network",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=com.docker.compose.project={}-dev", s.name),
-    ]);
-    assert!(nets.trim().is_empty(), "network left: {nets}");
-    let vols = docker(&[
-        "volume",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=com.docker.compose.project={}-dev", s.name),
-    ]);
+    let dev = format!("{}-dev", s.name);
+    assert_none_left("network", &dev);
+    let vols = labelled("volume", &dev);
     assert!(
         vols.contains(&format!("{}-dev_redis-data", s.name)),
         "named volume removed: {vols}"
@@ -396,14 +387,7 @@ fn ps_and_down_work_after_env_broke() {
         stderr(&down)
     );
     assert!(s.containers().is_empty(), "containers left");
-    let nets = docker(&[
-        "network",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=com.docker.compose.project={}-dev", s.name),
-    ]);
-    assert!(nets.trim().is_empty(), "network left: {nets}");
+    assert_none_left("network", &format!("{}-dev", s.name));
 }
 
 /// `timmy shell -c` runs in the container and passes the exit code through.
@@ -427,22 +411,8 @@ fn test_command_propagates_exit_code_and_cleans_up() {
     let fail = s.timmy(&["test", "--", "sh", "-c", "exit 3"]);
     assert_eq!(fail.status.code(), Some(3), "{}", stderr(&fail));
     let test_project = format!("{}-test", s.name);
-    let left = docker(&[
-        "ps",
-        "-a",
-        "-q",
-        "--filter",
-        &format!("label=com.docker.compose.project={test_project}"),
-    ]);
-    assert!(left.trim().is_empty(), "test containers left: {left}");
-    let vols = docker(&[
-        "volume",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=com.docker.compose.project={test_project}"),
-    ]);
-    assert!(vols.trim().is_empty(), "test volumes left: {vols}");
+    assert_none_left("container", &test_project);
+    assert_none_left("volume", &test_project);
 }
 
 /// A service that never becomes healthy: `up` stops waiting early, names it, shows its logs
@@ -704,17 +674,7 @@ fn unknown_compose_key_is_refused_with_file_and_line_and_nothing_starts() {
         s.root().display()
     );
     assert_eq!(docker(&["ps", "-a", "-q", "--filter", &label]).trim(), "");
-    assert_eq!(
-        docker(&[
-            "network",
-            "ls",
-            "-q",
-            "--filter",
-            &format!("label=com.docker.compose.project={}", s.name)
-        ])
-        .trim(),
-        ""
-    );
+    assert_none_left("network", &s.name);
 }
 
 /// Issue 9, hole 9: service names come from a YAML reading, so a comment after `services:`

@@ -269,18 +269,5 @@ fn sigint_during_test_still_cleans_up() {
         std::thread::sleep(Duration::from_millis(200));
     }
     interrupt(child, &rx, "-INT", 130, &mut seen);
-    let left = Command::new("docker")
-        .args([
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=com.docker.compose.project={test_project}"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        left.stdout.is_empty(),
-        "test stack left after Ctrl-C: {}",
-        String::from_utf8_lossy(&left.stdout)
-    );
+    engine::assert_none_left("container", &test_project);
 }

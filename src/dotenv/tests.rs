@@ -411,20 +411,9 @@ fn go_quote_escapes_like_go() {
     );
 }
 
-/// Small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n as u64)).unwrap_or(0)
-    }
-}
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// Arbitrary text: random bytes (made UTF-8 lossily) mixed with the pieces the readers treat
 /// specially.

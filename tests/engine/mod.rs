@@ -308,16 +308,10 @@ pub fn container_in(project: &str, service: &str) -> Option<String> {
 
 /// Named volumes of project `project`, as docker lists them.
 pub fn volumes_of(project: &str) -> Vec<String> {
-    docker(&[
-        "volume",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=com.docker.compose.project={project}"),
-    ])
-    .lines()
-    .map(str::to_string)
-    .collect()
+    labelled("volume", project)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 pub fn docker(args: &[&str]) -> String {
@@ -328,6 +322,27 @@ pub fn docker(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The ids of what docker lists with `project`'s Compose label: `kind` is `container` (stopped
+/// ones included), `network` or `volume`.
+pub fn labelled(kind: &str, project: &str) -> String {
+    let filter = format!("label=com.docker.compose.project={project}");
+    match kind {
+        "container" => docker(&["container", "ls", "-a", "-q", "--filter", &filter]),
+        "network" | "volume" => docker(&[kind, "ls", "-q", "--filter", &filter]),
+        _ => panic!("no such kind of docker object: {kind}"),
+    }
+}
+
+/// Fails unless docker lists no `kind` (see `labelled`) of `project`.
+#[track_caller]
+pub fn assert_none_left(kind: &str, project: &str) {
+    let left = labelled(kind, project);
+    assert!(
+        left.trim().is_empty(),
+        "{kind}s of project {project} left: {left}"
+    );
 }
 
 pub fn docker_lenient(args: &[&str]) -> String {
