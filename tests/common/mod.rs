@@ -6,7 +6,7 @@
 //!   in the order they were written and the first that matches answers, so a query added to
 //!   timmy later does not shift the answers of the calls after it. `.once()` makes a rule answer
 //!   one call only (then the next matching rule answers), `.stderr(text)` adds stderr and
-//!   `.run(script)` runs a shell script first.
+//!   `.run(script)` runs a shell script first (`$FAKE_DOCKER_CALLER` is timmy's pid).
 //! - A call no rule answers prints nothing and exits 0; it is also listed by `unanswered`.
 //! - Still supported: `answer(n, …)` and `answer_stderr(n, …)` answer the `n`th call (files
 //!   `n.out`, `n.code`, `n.err`) before any rule; `on_call(n, script)` runs a script at the `n`th
@@ -40,6 +40,8 @@ esac
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count"
 printf '%s\n' "$*" >> "$dir/argv.log"
+# Scripts may signal the process that ran docker (timmy).
+export FAKE_DOCKER_CALLER=$PPID
 [ -f "$dir/$n.sh" ] && sh "$dir/$n.sh"
 # An answer scripted for this call's number comes first.
 if [ -f "$dir/$n.out" ] || [ -f "$dir/$n.err" ] || [ -f "$dir/$n.code" ]; then
@@ -64,7 +66,7 @@ for rule in "$dir"/rules/*; do
   [ -f "$rule/spent" ] && continue
   holds "$rule/words" "$@" || continue
   [ -f "$rule/once" ] && : > "$rule/spent"
-  [ -f "$rule/sh" ] && sh "$rule/sh"
+  [ -f "$rule/sh" ] && . "$rule/sh"
   [ -f "$rule/out" ] && cat "$rule/out"
   [ -f "$rule/err" ] && cat "$rule/err" >&2
   exit "$(cat "$rule/code")"
@@ -269,7 +271,9 @@ impl Rule {
         self
     }
 
-    /// Run this shell script before answering.
+    /// Run this shell script before answering, in the fake's own shell (sourced, so a `trap`
+    /// there holds for the fake); `$FAKE_DOCKER_CALLER` is the pid of the process that ran
+    /// docker (timmy).
     pub fn run(&self, script: &str) -> &Self {
         fs::write(self.dir.join("sh"), script).unwrap();
         self
