@@ -827,7 +827,7 @@ fn stack_commands_take_the_environment_first() {
 fn without_an_environment_the_running_stack_is_used() {
     let p = Project::new();
     let root = p.root().display().to_string();
-    p.answer(1, &container_line("t", "proj-test", "test", &root), 0);
+    p.answer_here(&container_line("t", "proj-test", "test", &root));
     let out = p.timmy().args(["logs", "-f"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -850,9 +850,9 @@ fn several_running_stacks_make_timmy_ask_for_the_environment() {
         container_line("d", "proj-dev", "dev", &root),
         container_line("t", "proj-test", "test", &root)
     );
+    p.answer_here(&both);
     for args in [&["logs"][..], &["shell"], &["restart"], &["down"]] {
         p.forget_calls();
-        p.answer(1, &both, 0);
         let out = p.timmy().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
@@ -897,7 +897,10 @@ fn exec_and_shell_tell_the_environment_from_the_service() {
 #[test]
 fn up_is_refused_when_another_checkout_uses_the_name() {
     let p = Project::new();
-    p.answer(1, &container_line("x", "proj-dev", "dev", "/a/proj"), 0);
+    p.answer_labels(
+        "proj-dev",
+        &container_line("x", "proj-dev", "dev", "/a/proj"),
+    );
     let suggestion = format!(
         "{}-proj",
         p.dir
@@ -928,6 +931,7 @@ fn another_checkouts_containers_are_never_ours() {
     let p = Project::new();
     let root = p.root().display().to_string();
     let theirs = container_line("x", "proj", "prod", "/a/proj");
+    p.answer_labels("proj", &theirs);
     for args in [
         &["logs", "prod"][..],
         &["ps", "prod"],
@@ -935,7 +939,6 @@ fn another_checkouts_containers_are_never_ours() {
         &["down", "prod", "--volumes", "--yes"],
     ] {
         p.forget_calls();
-        p.answer(1, &theirs, 0);
         let out = p.timmy().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = stderr_of(&out);
@@ -949,10 +952,10 @@ fn another_checkouts_containers_are_never_ours() {
         assert_eq!(p.calls(), [label_query("proj")], "{args:?}");
     }
     p.forget_calls();
-    p.answer(
-        1,
+    p.forget_answers();
+    p.answer_labels(
+        "proj",
         &format!("{theirs}{}", container_line("o", "proj", "prod", &root)),
-        0,
     );
     let out = p.timmy().args(["restart", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -972,10 +975,9 @@ fn up_refuses_while_an_earlier_dev_stack_runs_under_the_plain_name() {
     let root = p.root().display().to_string();
     let legacy = container_line("l", "proj", "dev", &root);
     for (args, legacy_call) in [(&["up", "dev", "-d"][..], 2), (&["up", "prod"], 1)] {
+        // The legacy stack answers the query for the plain name; `up dev` asks for its own first.
         p.forget_calls();
-        p.answer(1, "", 0);
-        p.answer(2, "", 0);
-        p.answer(legacy_call, &legacy, 0);
+        p.answer_labels("proj", &legacy);
         let out = p.timmy().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
@@ -992,7 +994,13 @@ fn up_refuses_while_an_earlier_dev_stack_runs_under_the_plain_name() {
 #[test]
 fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
     let p = Project::new();
-    p.answer(2, "proj-dev_redis-data\n", 0);
+    let volumes_of = |name: &str| format!("label=com.docker.compose.project={name}");
+    let dev_volumes = volumes_of("proj-dev");
+    p.answer_to(
+        &["volume", "ls", "--filter", &dev_volumes],
+        "proj-dev_redis-data\n",
+        0,
+    );
     let out = p
         .timmy()
         .args(["down", "dev", "--volumes"])
@@ -1013,7 +1021,12 @@ fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
     );
 
     p.forget_calls();
-    p.answer(2, "proj_redis-data\n", 0);
+    let prod_volumes = volumes_of("proj");
+    p.answer_to(
+        &["volume", "ls", "--filter", &prod_volumes],
+        "proj_redis-data\n",
+        0,
+    );
     let out = p
         .timmy()
         .args(["down", "prod", "--volumes"])
@@ -1029,10 +1042,12 @@ fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
 
     // No env, nothing running: the one project of this checkout that has volumes.
     p.forget_calls();
-    p.answer(2, "", 0);
-    p.answer(3, "proj_redis-data\n", 0);
-    p.answer(4, "", 0);
-    p.answer(6, "proj_redis-data\n", 0);
+    p.forget_answers();
+    p.answer_to(
+        &["volume", "ls", "--filter", &prod_volumes],
+        "proj_redis-data\n",
+        0,
+    );
     let out = p
         .timmy()
         .args(["down", "--volumes", "--yes"])
