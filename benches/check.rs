@@ -63,6 +63,7 @@ fn run_check(env_text: &str, compose: &[(String, String)]) -> Vec<check::Finding
         other_compose_files: &[],
         shell: &no_shell,
         docker_dir_env_exists: false,
+        stack_env: Some("dev"),
     })
 }
 

@@ -205,8 +205,10 @@ impl App {
 
     fn check(&self, a: &cli::CheckArgs) -> Result<()> {
         let project = self.project()?;
-        let stack = self.stack(&project, &a.env)?;
+        let stack = self.stack(&project, a.env.as_deref().unwrap_or("dev"))?;
         let mut found = validate::findings(&stack)?;
+        // Compared with the other environments' own findings (Compose is asked for dev only).
+        let own = found.clone();
         // Compose's own verdict where Docker and Compose are installed (no daemon needed),
         // unless timmy's own findings already refuse the configuration; so also what the
         // installed Compose's version reads differently from timmy.
@@ -219,6 +221,11 @@ impl App {
             found = refused;
         }
         validate::report(&found, a.strict, None)?;
+        let others = if a.env.is_none() {
+            self.other_verdicts(&project, &own)
+        } else {
+            Vec::new()
+        };
         let files = stack.relative_files().join(" + ");
         if found.is_empty() {
             ui::info(&format!(
@@ -231,6 +238,9 @@ impl App {
                 stack.env,
                 validate::plural(found.len(), "warning")
             ));
+        }
+        for line in others {
+            ui::info(&line);
         }
         Ok(())
     }
@@ -250,6 +260,25 @@ impl App {
             Ok(out) if out.code == 0 => compose_dialect::findings(&text, &out.stdout),
             _ => Vec::new(),
         }
+    }
+
+    /// One line for each environment other than dev whose findings differ from dev's (keys
+    /// `.env.example` requires there but not in dev), so a bare `timmy check` shows every verdict.
+    fn other_verdicts(&self, project: &Project, dev: &[crate::check::Finding]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for env in project.envs.iter().filter(|e| *e != "dev") {
+            let found = match self.stack(project, env) {
+                Ok(stack) => validate::findings(&stack),
+                Err(e) => Err(e),
+            };
+            let verdict = match found {
+                Ok(found) if same_findings(&found, dev) => continue,
+                Ok(found) => validate::verdict(&found),
+                Err(e) => e.message,
+            };
+            lines.push(format!("{env}: {verdict} (timmy check {env} lists them)"));
+        }
+        lines
     }
 
     fn up(&self, a: &cli::UpArgs) -> Result<()> {
@@ -864,6 +893,12 @@ pub fn for_engine(stack: Stack, env: &preflight::Env, global: &cli::Global) -> S
         ui::command_line("engine:", &decision);
     }
     stack
+}
+
+/// The same problems at the same places (hints name the environment, so they differ).
+fn same_findings(a: &[crate::check::Finding], b: &[crate::check::Finding]) -> bool {
+    let key = |f: &crate::check::Finding| (f.level, f.file.clone(), f.line, f.message.clone());
+    a.len() == b.len() && a.iter().map(key).eq(b.iter().map(key))
 }
 
 fn is_interactive() -> bool {

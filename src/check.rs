@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::dotenv::{self, Entry, Quote, RefKind};
+use crate::requirements::Requirements;
 use crate::secrets;
 use crate::types;
 
@@ -57,6 +58,15 @@ pub struct Input<'a> {
     pub shell: &'a dyn Fn(&str) -> Option<String>,
     /// `docker/.env` exists beside the root `.env`.
     pub docker_dir_env_exists: bool,
+    /// The environment judged, for the requirements `.env.example` declares per environment
+    /// (see [`crate::requirements`]); `None` judges as if every key were required.
+    pub stack_env: Option<&'a str>,
+}
+
+/// Which keys the judged environment needs.
+struct Needs<'a> {
+    reqs: Requirements,
+    env: Option<&'a str>,
 }
 
 const EXAMPLE_FILE: &str = ".env.example";
@@ -90,6 +100,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
 
     check_mode(&mut out, env, input.env_mode);
     check_text_shape(&mut out, env, text);
+    let needs = requirements(&mut out, input);
 
     let entries = match dotenv::parse(text, input.shell) {
         Ok(entries) => entries,
@@ -100,9 +111,9 @@ pub fn check(input: &Input) -> Vec<Finding> {
     };
     let resolved: HashMap<String, String> = dotenv::resolve(&entries).into_iter().collect();
 
-    check_entries(&mut out, env, &entries, input.shell);
+    check_entries(&mut out, env, &entries, input.shell, &needs);
     check_types(&mut out, input, &entries, &trees);
-    check_example(&mut out, input, &entries, &resolved);
+    check_example(&mut out, input, &entries, &resolved, &needs);
     check_compose_refs(&mut out, input, &resolved);
     out.sorted()
 }
@@ -138,6 +149,36 @@ impl Findings {
             (a.level, &a.file, a.line.unwrap_or(0)).cmp(&(b.level, &b.file, b.line.unwrap_or(0)))
         });
         self.0
+    }
+}
+
+/// The `#:` directives of `.env.example`; one it cannot read is an error on its line.
+fn requirements<'a>(out: &mut Findings, input: &Input<'a>) -> Needs<'a> {
+    let (reqs, errors) = input
+        .example_text
+        .map(Requirements::parse)
+        .unwrap_or_default();
+    for e in errors {
+        out.error(EXAMPLE_FILE, Some(e.line), e.message, Some(e.hint));
+    }
+    Needs {
+        reqs,
+        env: input.stack_env,
+    }
+}
+
+impl Needs<'_> {
+    /// A warning instead of an error for a key this environment can run without.
+    fn relaxed(&self, env_file: &str, key: &str, what: &str) -> Option<(String, Option<String>)> {
+        let missing = self.reqs.relaxed(key, self.env)?;
+        let stack = self.env.unwrap_or("this");
+        let needed_in = self.reqs.needed_in(key).unwrap_or_default();
+        Some((
+            format!("{key} {what}: {missing}"),
+            Some(format!(
+                "the {stack} stack starts without it; {needed_in} needs the real value of {key} in {env_file}"
+            )),
+        ))
     }
 }
 
@@ -205,6 +246,7 @@ fn check_entries(
     env: &str,
     entries: &[Entry],
     shell: &dyn Fn(&str) -> Option<String>,
+    needs: &Needs,
 ) {
     let mut last_line: HashMap<&str, usize> = HashMap::new();
     for e in entries {
@@ -293,9 +335,13 @@ fn check_entries(
             secret_under_plain_key(out, env, e);
         }
         if is_last && !e.inherited && secrets::is_placeholder(&e.value) {
+            if let Some((message, hint)) = needs.relaxed(env, key, "is a placeholder") {
+                out.warn(env, line, message, hint);
+                continue;
+            }
             let message = format!("{key} holds a placeholder, not a real value");
             let hint = Some(format!("put the real value of {key} in {env}"));
-            if secrets::is_secret_key(key) {
+            if secrets::is_secret_key(key) || needs.reqs.declared_in(key, needs.env) {
                 out.error(env, line, message, hint);
             } else {
                 out.warn(env, line, message, hint);
@@ -381,6 +427,7 @@ fn check_example(
     input: &Input,
     entries: &[Entry],
     resolved: &HashMap<String, String>,
+    needs: &Needs,
 ) {
     let Some(example_text) = input.example_text else {
         return;
@@ -413,7 +460,14 @@ fn check_example(
         let from_shell = (input.shell)(&key);
         let from_file = resolved.get(&key);
         let effective = from_shell.as_deref().or(from_file.map(String::as_str));
+        let relaxed = |what| needs.relaxed(env, &key, what);
         match effective {
+            None if let Some((message, hint)) = relaxed("is missing") => {
+                out.warn(env, None, message, hint);
+            }
+            Some("") if let Some((message, hint)) = relaxed("is empty") => {
+                out.warn(env, line, message, hint);
+            }
             None => out.error(
                 env,
                 None,
@@ -438,7 +492,12 @@ fn check_example(
                     && !example_value.is_empty()
                     && from_file == Some(&example_value)
                     && !secrets::is_placeholder(&example_value);
-                if same_as_example && secrets::is_secret_key(&key) {
+                if same_as_example
+                    && secrets::is_secret_key(&key)
+                    && let Some((message, hint)) = relaxed("still has the value from .env.example")
+                {
+                    out.warn(env, line, message, hint);
+                } else if same_as_example && secrets::is_secret_key(&key) {
                     out.error(
                         env,
                         line,
@@ -621,6 +680,7 @@ mod tests {
         other: Vec<(String, String)>,
         shell: Vec<(&'static str, &'static str)>,
         docker_env: bool,
+        stack_env: Option<&'static str>,
     }
 
     fn env(text: &'static str) -> Case {
@@ -632,6 +692,7 @@ mod tests {
             other: Vec::new(),
             shell: Vec::new(),
             docker_env: false,
+            stack_env: None,
         }
     }
 
@@ -669,6 +730,7 @@ mod tests {
                 other_compose_files: &self.other,
                 shell: &shell,
                 docker_dir_env_exists: self.docker_env,
+                stack_env: self.stack_env,
             })
         }
         /// Findings as `E .env:3: message` / `W …` lines.
@@ -934,6 +996,85 @@ mod tests {
             "E docker/docker-compose.yml:4: `image` is defined twice in the same mapping (first on line 3)",
         );
         clean(&env("A=1\n").compose("services:  # the stack\n  redis: {image: r}\n"));
+    }
+
+    const EXAMPLE_WITH_DIRECTIVES: &str = "\
+#: required-in=prod  missing=\"calls to OpenAI will fail\"
+OPENAI_API_KEY=sk-your_key_here
+#: required-in=prod missing=\"no repository to work on\"
+GITHUB_REPO=your_org/your_repo
+#: required-in=prod
+CLICKUP_TEAM_ID=
+LOG_LEVEL=info
+";
+
+    #[test]
+    fn placeholders_of_keys_an_env_does_not_require_are_warnings() {
+        let mut case = env("OPENAI_API_KEY=sk-your_key_here\nGITHUB_REPO=your_org/your_repo\nCLICKUP_TEAM_ID=\nLOG_LEVEL=info\n")
+            .example(EXAMPLE_WITH_DIRECTIVES);
+        case.stack_env = Some("dev");
+        assert_eq!(
+            case.lines(),
+            [
+                "W .env:1: OPENAI_API_KEY is a placeholder: calls to OpenAI will fail",
+                "W .env:2: GITHUB_REPO is a placeholder: no repository to work on",
+                "W .env:3: CLICKUP_TEAM_ID is empty: what needs CLICKUP_TEAM_ID will not work (required in prod)",
+            ]
+        );
+        assert_eq!(
+            case.run()[0].hint.as_deref(),
+            Some(
+                "the dev stack starts without it; prod needs the real value of OPENAI_API_KEY in .env"
+            )
+        );
+        case.stack_env = Some("prod");
+        assert_eq!(
+            case.lines(),
+            [
+                "E .env:1: OPENAI_API_KEY holds a placeholder, not a real value",
+                "E .env:2: GITHUB_REPO holds a placeholder, not a real value",
+                "E .env:3: CLICKUP_TEAM_ID is empty (required by .env.example)",
+            ]
+        );
+        // a key left out of .env: a warning where it is not required
+        let mut case = env("LOG_LEVEL=info\nGITHUB_REPO=me/it\nCLICKUP_TEAM_ID=1\n")
+            .example(EXAMPLE_WITH_DIRECTIVES);
+        case.stack_env = Some("test");
+        assert_eq!(
+            case.lines(),
+            ["W .env: OPENAI_API_KEY is missing: calls to OpenAI will fail"]
+        );
+        // without directives nothing changes: a secret placeholder is an error in every env
+        let mut case = env("OPENAI_API_KEY=sk-your_key_here\n").example("OPENAI_API_KEY=\n");
+        case.stack_env = Some("dev");
+        has(
+            &case,
+            "E .env:1: OPENAI_API_KEY holds a placeholder, not a real value",
+        );
+    }
+
+    #[test]
+    fn prod_requires_every_secret_whatever_the_directive() {
+        let mut case = env("GITHUB_TOKEN=ghp_your_token_here\n")
+            .example("#: required-in=dev\nGITHUB_TOKEN=ghp_your_token_here\n");
+        case.stack_env = Some("prod");
+        has(
+            &case,
+            "E .env:1: GITHUB_TOKEN holds a placeholder, not a real value",
+        );
+        case.stack_env = Some("test");
+        has(
+            &case,
+            "W .env:1: GITHUB_TOKEN is a placeholder: what needs GITHUB_TOKEN will not work (required in dev)",
+        );
+    }
+
+    #[test]
+    fn a_directive_timmy_cannot_read_is_an_error_in_the_example() {
+        has(
+            &env("A=1\n").example("#: required=prod\nA=\n"),
+            "E .env.example:1: unknown directive attribute `required`",
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ Exit codes: 0 ok, 1 timmy's own error, 2 usage, docker's code when a docker comm
 
 const CHECK_RULES: &str = "\
 Examples:
-  timmy check               the dev stack
+  timmy check               the dev stack, plus a line per environment judged otherwise
   timmy check prod --strict warnings count as errors
 
 .env is read with Compose v2's own rules (the same values, the same line numbers):
@@ -56,8 +56,19 @@ Warnings:
   a docker/.env beside the root .env, and COMPOSE_PROJECT_NAME / COMPOSE_FILE /
   COMPOSE_PROFILES in .env.
 
+Requirements per environment: a `#:` line above a key of .env.example says which
+environments need it and what does not work without it:
+  #: required-in=prod  missing=\"calls to OpenAI will fail\"
+  OPENAI_API_KEY=sk-your_key_here
+`required-in` takes environment names separated by commas; a value with spaces goes in double
+quotes. Where the key is not required, a missing, empty or placeholder value is a warning naming
+what will not work (`OPENAI_API_KEY is a placeholder: calls to OpenAI will fail`); where it is
+required, an error. A key without a directive is required everywhere, and prod requires every
+secret whatever its directive says.
+
 Findings read `.env:LINE: message` with a hint. Values are never printed.
-Exit 1 when an error is found (or a warning with --strict), else 0.";
+Exit 1 when an error is found in the environment checked (dev without one), or a warning
+with --strict; else 0.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -239,11 +250,12 @@ waits for one.")]
     #[command(
         after_help = "\
 Examples:
-  timmy check               the dev stack
+  timmy check               the dev stack, plus a line per environment judged otherwise
   timmy check prod --strict warnings count as errors
 
 Findings read `.env:LINE: message` with a hint. Values are never printed.
-Exit 1 when an error is found (or a warning with --strict), else 0. `--help` lists the rules.",
+Exit 1 when an error is found in the environment checked (dev without one), or a warning
+with --strict; else 0. `--help` lists the rules and the `#:` directives of .env.example.",
         after_long_help = CHECK_RULES
     )]
     Check(CheckArgs),
@@ -401,9 +413,10 @@ pub struct TestArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Environment whose file stack to check
-    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
-    pub env: String,
+    /// Environment whose file stack to check; without one, dev is checked and every other
+    /// environment whose verdict differs gets a line of its own
+    #[arg(add = ArgValueCandidates::new(project::env_candidates))]
+    pub env: Option<String>,
     /// Treat warnings as errors
     #[arg(long)]
     pub strict: bool,

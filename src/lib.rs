@@ -2,7 +2,8 @@
 //!
 //! `argv → Cli (clap) → plan (Stack, Invocation values) → docker → exit code`. Modules:
 //! [`cli`] (arguments), [`project`] and [`stack`] (what to run), [`dotenv`], [`check`],
-//! [`secrets`] and [`validate`] (is `.env` right), [`compose`] (argv builders),
+//! [`requirements`] (which env needs which key), [`secrets`] and [`validate`] (is `.env`
+//! right), [`compose`] (argv builders),
 //! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
 //! runs), [`checkout`] (which stacks are this checkout's), [`app`] (the commands), [`doctor`],
 //! [`overview`] (bare `timmy`), [`oneoff`] (`timmy run`) and [`man`], [`ui`] (styling),
@@ -27,6 +28,7 @@ pub mod overview;
 pub mod ports;
 pub mod preflight;
 pub mod project;
+pub mod requirements;
 pub mod schema;
 pub mod secrets;
 pub mod stack;

@@ -129,6 +129,7 @@ pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
         other_compose_files: &other_compose_files,
         shell: &shell_lookup,
         docker_dir_env_exists: stack.root.join("docker/.env").exists(),
+        stack_env: Some(&stack.env),
     };
     Ok(check::check(&input))
 }
@@ -309,6 +310,40 @@ pub fn report(findings: &[Finding], strict: bool, refused: Option<&str>) -> Resu
         return Err(Exit::Failure);
     }
     Ok(())
+}
+
+/// `2 errors, 6 warnings: CLICKUP_API_TOKEN, GITHUB_TOKEN` — the counts and the keys the
+/// errors name, for a one-line verdict.
+pub fn verdict(findings: &[Finding]) -> String {
+    let errors: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .collect();
+    let warnings = findings.len() - errors.len();
+    let mut counts = Vec::new();
+    if !errors.is_empty() {
+        counts.push(plural(errors.len(), "error"));
+    }
+    if warnings > 0 {
+        counts.push(plural(warnings, "warning"));
+    }
+    if counts.is_empty() {
+        return ".env is valid".to_owned();
+    }
+    let mut keys: Vec<&str> = errors
+        .iter()
+        .filter_map(|f| f.message.split_whitespace().next())
+        .filter(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
+        .collect();
+    keys.dedup();
+    if keys.is_empty() {
+        counts.join(", ")
+    } else {
+        format!("{}: {}", counts.join(", "), keys.join(", "))
+    }
 }
 
 pub fn plural(n: usize, word: &str) -> String {

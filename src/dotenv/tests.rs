@@ -454,6 +454,7 @@ fn exercise(text: &str) {
         other_compose_files: &compose,
         shell: &lookup,
         docker_dir_env_exists: true,
+        stack_env: Some("dev"),
     });
 }
 
