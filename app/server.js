@@ -1,16 +1,32 @@
 'use strict';
 // Reference service standing in for the Timmy app. It honours the stack's runtime contract:
-//   GET /health  200 {"status":"ok"} when a redis PING answers PONG, else 503
+//   GET /health  200 {"status":"ok"} when a redis PING answers PONG, else 503; the external
+//                integrations (ClickUp, GitHub, Anthropic, OpenAI) are listed as available or
+//                unavailable and never change the status: the service runs without their tokens
 //   GET /        200 with the service's name, version and NODE_ENV
 //   JSON log lines on stdout; clean exit (code 0) within a second on SIGTERM/SIGINT.
-// Environment: PORT (3000), REDIS_HOST (redis), REDIS_PORT (6379), LOG_LEVEL (info), NODE_ENV.
+//   Successful health probes are logged at debug level once a minute (with how many there
+//   were), failed ones every time at warn: a probe every 3 s would bury the app's own lines.
+// Environment: PORT (3000), REDIS_HOST (redis), REDIS_PORT (6379), LOG_LEVEL (info), NODE_ENV,
+// and the integrations' tokens (see integrations.js).
 
 const http = require('node:http');
 const { createLogger } = require('./log');
 const { ping } = require('./redis');
+const { integrations } = require('./integrations');
 const { version } = require('./package.json');
 
-function createApp({ env = process.env, log = createLogger(env.LOG_LEVEL) } = {}) {
+const PROBE_LOG_EVERY_MS = 60_000;
+
+function createApp({
+  env = process.env,
+  log = createLogger(env.LOG_LEVEL),
+  probeLogEveryMs = PROBE_LOG_EVERY_MS,
+} = {}) {
+  const external = integrations(env).status;
+  // Successful probes since the last one logged; the first one is always logged.
+  let probes = 0;
+  let lastProbeLog = -Infinity;
   const redis = {
     host: env.REDIS_HOST || 'redis',
     port: Number(env.REDIS_PORT || 6379),
@@ -34,11 +50,21 @@ function createApp({ env = process.env, log = createLogger(env.LOG_LEVEL) } = {}
       try {
         const ms = await ping(redis);
         status = 200;
-        send(res, status, { status: 'ok', redis: 'up', redis_ms: Math.round(ms * 10) / 10 });
+        send(res, status, {
+          status: 'ok',
+          redis: 'up',
+          redis_ms: Math.round(ms * 10) / 10,
+          integrations: external,
+        });
       } catch (err) {
         status = 503;
         log.warn('health check failed', { error: err.message });
-        send(res, status, { status: 'unavailable', redis: 'down', error: err.message });
+        send(res, status, {
+          status: 'unavailable',
+          redis: 'down',
+          error: err.message,
+          integrations: external,
+        });
       }
     } else if (req.method === 'GET' && path === '/') {
       status = 200;
@@ -51,9 +77,17 @@ function createApp({ env = process.env, log = createLogger(env.LOG_LEVEL) } = {}
       status = 404;
       send(res, status, { error: 'not found', path });
     }
-    // Health probes come every few seconds: keep them at debug level.
-    const level = path === '/health' && status === 200 ? 'debug' : 'info';
-    log[level]('request', { method: req.method, path, status, ms: Date.now() - started });
+    const fields = { method: req.method, path, status, ms: Date.now() - started };
+    if (path === '/health' && status === 200) {
+      // Health probes come every few seconds: one debug line a minute says they still do.
+      probes += 1;
+      if (started - lastProbeLog < probeLogEveryMs) return;
+      log.debug('request', { ...fields, probes });
+      probes = 0;
+      lastProbeLog = started;
+    } else {
+      log[status >= 500 ? 'warn' : 'info']('request', fields);
+    }
   });
 }
 
@@ -86,6 +120,16 @@ function main() {
       node: process.version,
       redis: `${process.env.REDIS_HOST || 'redis'}:${process.env.REDIS_PORT || 6379}`,
     });
+    const { status, missing } = integrations(process.env);
+    const off = Object.keys(missing);
+    if (off.length > 0) {
+      log.warn('integrations unavailable: their tokens are not set or are placeholders', {
+        unavailable: off,
+        keys: Object.values(missing).flat(),
+      });
+    } else {
+      log.info('integrations available', { integrations: Object.keys(status) });
+    }
   });
 }
 
