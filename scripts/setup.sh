@@ -6,6 +6,7 @@
 #                                       engine (each engine keeps its own images)
 # Both steps are idempotent: a second run takes about a second.
 # Not root: the engine step is skipped when a daemon and Compose v2 already answer.
+# Run it as root (`scripts/setup.sh`) or, as a normal user, with sudo (`sudo scripts/setup.sh`).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,7 +20,7 @@ elif docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
     echo "setup: not root; using the running Docker daemon" >&2
 else
     echo "setup: error: no Docker daemon or no Compose v2, and not root to set them up" >&2
-    echo "setup: hint: sudo $here/setup-engine.sh" >&2
+    echo "setup: hint: sudo $0" >&2
     exit 1
 fi
 
@@ -40,7 +41,7 @@ if [ ! -e "$root_dir/.env" ] && [ -f "$root_dir/.env.example" ]; then
     if [ -n "${SUDO_UID:-}" ]; then
         chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$root_dir/.env"
     fi
-    echo "setup: created .env from .env.example${offline:-}; fill in its secrets (timmy check lists them)" >&2
+    echo "setup: created .env from .env.example${offline:-}; the dev stack runs without the API tokens, prod needs them (timmy check prod lists them)" >&2
 fi
 
 cat >&2 <<MSG
