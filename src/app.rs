@@ -60,13 +60,9 @@ impl App {
             Command::Env(a) => self.env(&a),
             Command::Config(a) => self.config(&a),
             Command::Completions(a) => {
-                clap_complete::generate(
-                    a.shell,
-                    &mut Cli::command(),
-                    "timmy",
-                    &mut std::io::stdout(),
-                );
-                Ok(())
+                let mut script = Vec::new();
+                clap_complete::generate(a.shell, &mut Cli::command(), "timmy", &mut script);
+                ui::out(script)
             }
             Command::Man(a) => crate::man::run(&a),
         }
@@ -320,7 +316,7 @@ impl App {
             stack.name,
             stack.relative_files().join(" + ")
         ));
-        print!("{}", service_table(&services));
+        ui::out(service_table(&services))?;
         let follow = stack.env == "dev" && !a.detach;
         // The lock covers changing the stack, not following its logs: `timmy down` in another
         // terminal must be able to stop what this one follows.
@@ -330,7 +326,7 @@ impl App {
                 "following the logs; Ctrl-C stops following, the stack keeps running (timmy down stops it)",
             );
             let logs = compose::logs(&stack.root, &stack.name, &[], true, Some(10), None);
-            if let Err(e) = docker.run(&logs) {
+            if let Err(e) = docker.run_relayed(&plain(logs)) {
                 return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e));
             }
         }
@@ -423,13 +419,15 @@ impl App {
                 Some(FAILURE_LOG_LINES),
                 None,
             );
-            let out = docker.query(&logs)?;
+            let out = docker.query(&compose::ansi_never(logs))?;
             eprintln!(
                 "--- last {FAILURE_LOG_LINES} log lines of {} ---",
                 s.service
             );
-            eprint!("{}", docker.masker.text(&out.stdout));
-            eprint!("{}", docker.masker.text(&out.stderr));
+            for text in [&out.stdout, &out.stderr] {
+                let plain = ui::plain_text(text.as_bytes());
+                eprint!("{}", docker.masker.text(&String::from_utf8_lossy(&plain)));
+            }
             if let Some(health) = Self::health_output(docker, root, &s.name) {
                 eprintln!("--- last health check of {} ---", s.service);
                 eprintln!("{}", docker.masker.text(&health));
@@ -661,13 +659,13 @@ impl App {
             services.retain(|s| split.ours.iter().any(|c| c.name == s.name));
         }
         if a.json {
-            println!("{}", serde_json::to_string_pretty(&services)?);
+            ui::out(serde_json::to_string_pretty(&services)? + "\n")?;
         } else if services.is_empty() {
             ui::info(&format!(
                 "nothing of project `{name}` is running; start it with: timmy up"
             ));
         } else {
-            print!("{}", service_table(&services));
+            ui::out(service_table(&services))?;
         }
         Ok(())
     }
@@ -687,7 +685,7 @@ impl App {
             a.tail,
             a.since.as_deref(),
         );
-        docker.run_ok(&inv)
+        docker.run_relayed_ok(&plain(inv))
     }
 
     fn shell(&self, a: &cli::ShellArgs) -> Result<()> {
@@ -838,38 +836,34 @@ impl App {
                 (k, v)
             })
             .collect();
-        let mut out = std::io::stdout().lock();
+        let mut out = String::new();
         if a.json {
             let map: serde_json::Map<String, serde_json::Value> = shown
                 .into_iter()
                 .map(|(k, v)| (k, serde_json::Value::String(v)))
                 .collect();
-            writeln!(out, "{}", serde_json::Value::Object(map))?;
+            let _ = writeln!(out, "{}", serde_json::Value::Object(map));
         } else {
             for (k, v) in shown {
-                writeln!(out, "{k}={v}")?;
+                let _ = writeln!(out, "{k}={v}");
             }
         }
-        Ok(())
+        ui::out(out)
     }
 
     fn config(&self, a: &cli::ConfigArgs) -> Result<()> {
         let project = self.project()?;
         let stack = self.stack(&project, &a.env)?;
         if a.files {
-            for f in stack.relative_files() {
-                println!("{f}");
-            }
-            return Ok(());
+            return ui::out(stack.relative_files().join("\n") + "\n");
         }
         if a.export {
-            print!("{}", export_lines(&stack));
-            return Ok(());
+            return ui::out(export_lines(&stack));
         }
         validate::gate(&stack, false)?;
         let docker = self.docker_offline()?;
         let out = docker.query(&compose::config(&stack))?;
-        print!("{}", docker.masker.yaml(&out.stdout));
+        ui::out(docker.masker.yaml(&out.stdout))?;
         if out.code != 0 {
             eprint!("{}", docker.masker.text(&out.stderr));
             return Err(Exit::Docker(out.code).into());
@@ -899,6 +893,15 @@ pub fn for_engine(stack: Stack, env: &preflight::Env, global: &cli::Global) -> S
 fn same_findings(a: &[crate::check::Finding], b: &[crate::check::Finding]) -> bool {
     let key = |f: &crate::check::Finding| (f.level, f.file.clone(), f.line, f.message.clone());
     a.len() == b.len() && a.iter().map(key).eq(b.iter().map(key))
+}
+
+/// `--ansi never` when stdout is not a terminal or colours are off (see [`ui::plain_output`]).
+fn plain(inv: compose::Invocation) -> compose::Invocation {
+    if ui::plain_output() {
+        compose::ansi_never(inv)
+    } else {
+        inv
+    }
 }
 
 fn is_interactive() -> bool {

@@ -204,6 +204,15 @@ pub fn logs(
     named_cmd(root, name, tail)
 }
 
+/// The same compose command with `--ansi never`: no colours, no cursor movement (`ESC[2K`),
+/// for output that goes to a pipe, a file or a terminal with colours off.
+pub fn ansi_never(mut inv: Invocation) -> Invocation {
+    if inv.args.first().is_some_and(|a| a == "compose") {
+        inv.args.splice(1..1, [s("--ansi"), s("never")]);
+    }
+    inv
+}
+
 pub fn exec(root: &Path, name: &str, service: &str, command: &[String], tty: bool) -> Invocation {
     let mut tail = vec![s("exec")];
     if !tty {
@@ -412,6 +421,18 @@ mod tests {
         case(
             &restart(root, "timmy", &[]),
             "docker compose --env-file /dev/null -p timmy restart",
+        );
+    }
+
+    #[test]
+    fn ansi_never_goes_right_after_compose() {
+        case(
+            &ansi_never(logs(Path::new("/p"), "timmy", &[], true, Some(10), None)),
+            "docker compose --ansi never --env-file /dev/null -p timmy logs --follow --tail 10",
+        );
+        case(
+            &ansi_never(remove_containers(Path::new("/p"), &[s("abc")])),
+            "docker rm --force --volumes abc",
         );
     }
 

@@ -64,7 +64,7 @@ impl Docker {
     /// is only printed. Returns docker's exit code.
     pub fn run(&self, inv: &Invocation) -> Result<i32> {
         if self.dry_run {
-            println!("{}", self.shown(inv));
+            ui::out(format!("{}\n", self.shown(inv)))?;
             return Ok(0);
         }
         self.announce(inv);
@@ -77,7 +77,7 @@ impl Docker {
     /// output is then the plain, line-by-line kind, as under any pipe.
     pub fn run_masked(&self, inv: &Invocation) -> Result<i32> {
         if self.dry_run {
-            println!("{}", self.shown(inv));
+            ui::out(format!("{}\n", self.shown(inv)))?;
             return Ok(0);
         }
         self.announce(inv);
@@ -105,10 +105,88 @@ impl Docker {
         Ok(code_of(output?.status))
     }
 
+    /// Like [`Docker::run`] for a command whose stdout is text for the user (`logs`): when
+    /// stdout is not a terminal or colours are off ([`ui::plain_output`]), its stdout is relayed
+    /// through [`ui::out`] as [`ui::plain_text`] (no escape codes, no carriage returns), and a
+    /// closed pipe ends timmy quietly and docker with it. The caller passes Compose
+    /// `--ansi never` then.
+    pub fn run_relayed(&self, inv: &Invocation) -> Result<i32> {
+        if self.dry_run || !ui::plain_output() {
+            return self.run(inv);
+        }
+        self.announce(inv);
+        let (mut reader, writer) = io::pipe().context("cannot create a pipe")?;
+        let (mut err_reader, err_writer) = io::pipe().context("cannot create a pipe")?;
+        let expr = self
+            .expression(inv)
+            .stdout_file(writer)
+            .stderr_file(err_writer);
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let quiet = Arc::clone(&stopped);
+        // docker's stderr goes on to timmy's, until timmy stops docker because nobody reads
+        // stdout: then docker's "canceled" is not news.
+        let errors = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if !quiet.load(Ordering::SeqCst) {
+                    let _ = io::stderr().write_all(&buf[..n]);
+                }
+            }
+        });
+        let relay = std::thread::spawn(move || -> Result<()> {
+            let relayed = relay(&mut reader);
+            if relayed.is_err() {
+                stopped.store(true, Ordering::SeqCst);
+                // Nobody reads any more (or the pipe broke): stop docker rather than wait
+                // for its next line to fail.
+                // The `docker` CLI runs Compose as a child process and does not pass SIGTERM
+                // on (measured with 20.10): stop Compose itself, the CLI then exits with it.
+                let child = CHILD.lock().ok().and_then(|c| c.clone());
+                for pid in child.iter().flat_map(|c| c.pids()) {
+                    let plugins =
+                        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                            .unwrap_or_default();
+                    let mut targets: Vec<i32> = plugins
+                        .split_whitespace()
+                        .filter_map(|p| p.parse().ok())
+                        .collect();
+                    if targets.is_empty() {
+                        targets.extend(i32::try_from(pid).ok());
+                    }
+                    for target in targets {
+                        forward(target, SIGTERM);
+                    }
+                }
+            }
+            relayed
+        });
+        let output = spawn_and_wait(&expr, &|| self.shown(inv), true);
+        drop(expr);
+        relay
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the log relay stopped")))?;
+        // Only when stdout was relayed to the end: after a closed pipe, whatever docker
+        // still says on stderr is not news, and waiting for it could take until its next line.
+        let _ = errors.join();
+        Ok(code_of(output?.status))
+    }
+
+    /// [`Docker::run_relayed`], with a non-zero exit turned into [`Exit::Docker`].
+    pub fn run_relayed_ok(&self, inv: &Invocation) -> Result<()> {
+        match self.run_relayed(inv)? {
+            0 => Ok(()),
+            code => Err(daemon_gone().map_or_else(|| Exit::Docker(code).into(), Into::into)),
+        }
+    }
+
     /// Like [`Docker::run`], but it still runs after Ctrl-C: for cleanup that must happen.
     pub fn run_always(&self, inv: &Invocation) -> Result<i32> {
         if self.dry_run {
-            println!("{}", self.shown(inv));
+            ui::out(format!("{}\n", self.shown(inv)))?;
             return Ok(0);
         }
         self.announce(inv);
@@ -180,6 +258,54 @@ impl Docker {
             .dir(&inv.cwd)
             .unchecked()
     }
+}
+
+/// Copy `reader` to stdout as [`ui::plain_text`], whole lines at a time (an escape sequence or
+/// a `\r\n` may straddle two reads).
+fn relay(reader: &mut io::PipeReader) -> Result<()> {
+    use std::io::Read;
+    let mut buf = [0u8; 16 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        if stdout_closed_while_waiting(reader) {
+            return Err(Exit::ClosedPipe.into());
+        }
+        let n = match reader.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            return ui::out(ui::plain_text(&pending));
+        }
+        pending.extend_from_slice(&buf[..n]);
+        if let Some(end) = pending.iter().rposition(|b| *b == b'\n') {
+            let rest = pending.split_off(end + 1);
+            ui::out(ui::plain_text(&pending))?;
+            pending = rest;
+        }
+    }
+}
+
+/// Wait until `reader` has data (or its end); true when stdout's reader went away meanwhile.
+/// `timmy logs -f | head -1` must not wait for the next log line to learn that head is gone:
+/// a pipe whose reader is closed reports POLLERR to its writer (a file or terminal never).
+fn stdout_closed_while_waiting(reader: &io::PipeReader) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let stdout = io::stdout();
+    let mut fds = [
+        PollFd::new(reader, PollFlags::IN),
+        PollFd::new(&stdout, PollFlags::empty()),
+    ];
+    loop {
+        match poll(&mut fds, None) {
+            Ok(_) => break,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return false,
+        }
+    }
+    let gone = fds[1].revents().intersects(PollFlags::ERR | PollFlags::HUP);
+    gone && fds[0].revents().is_empty()
 }
 
 /// After a docker command failed: did the daemon stop answering meanwhile? Preflight found it

@@ -8,6 +8,11 @@
 //! | 2       | usage error (unknown flag, missing argument), from clap             |
 //! | N       | a docker command failed with code N; timmy passes it through        |
 //! | 128 + N | timmy was stopped by signal N: 130 for Ctrl-C, 143 for SIGTERM      |
+//!
+//! A reader of stdout that goes away (`timmy config | head -1`) ends the command quietly, with
+//! no message and code 0: what the reader took was complete and correct, and a pipeline under
+//! `set -o pipefail` keeps working. Docker commands already started keep running (`up`'s log
+//! following stops).
 
 use std::fmt;
 
@@ -54,6 +59,8 @@ pub enum Exit {
     Docker(i32),
     /// Stopped by this signal.
     Signal(i32),
+    /// Whoever read stdout went away: end quietly.
+    ClosedPipe,
 }
 
 impl Exit {
@@ -66,6 +73,7 @@ impl Exit {
                 .filter(|c| *c != 0)
                 .unwrap_or(FAILURE),
             Self::Signal(sig) => u8::try_from(128 + sig).unwrap_or(FAILURE),
+            Self::ClosedPipe => OK,
         }
     }
 }
@@ -76,6 +84,7 @@ impl fmt::Display for Exit {
             Self::Failure => f.write_str("failed"),
             Self::Docker(code) => write!(f, "docker exited with code {code}"),
             Self::Signal(sig) => write!(f, "stopped by signal {sig}"),
+            Self::ClosedPipe => f.write_str("stdout was closed"),
         }
     }
 }
@@ -95,5 +104,6 @@ mod tests {
         assert_eq!(Exit::Docker(300).code(), 1);
         assert_eq!(Exit::Signal(2).code(), 130);
         assert_eq!(Exit::Signal(15).code(), 143);
+        assert_eq!(Exit::ClosedPipe.code(), 0);
     }
 }

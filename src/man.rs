@@ -8,7 +8,7 @@ use crate::cli::{Cli, ManArgs};
 use crate::exit::UserError;
 
 pub fn run(a: &ManArgs) -> Result<()> {
-    crate::ui::out(&render(a.command.as_deref())?)?;
+    crate::ui::out(render(a.command.as_deref())?)?;
     Ok(())
 }
 

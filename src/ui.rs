@@ -5,6 +5,7 @@
 use console::{Style, style};
 
 use crate::cli::ColorChoice;
+use crate::exit::Exit;
 
 pub fn init_colors(choice: ColorChoice) {
     match choice {
@@ -100,14 +101,48 @@ pub fn dim(text: &str) -> String {
     style(text).dim().to_string()
 }
 
-/// Write to stdout; a reader that went away (`timmy man | head`) is not an error.
-pub fn out(text: &[u8]) -> std::io::Result<()> {
+/// Write to stdout: every stdout write of timmy goes through here. A reader that went away
+/// (`timmy config | head -1`) is not an error: the command ends quietly there with
+/// [`Exit::ClosedPipe`] (exit code 0, see `exit.rs`), never a panic or "Broken pipe".
+pub fn out(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
+    match stdout
+        .write_all(text.as_ref())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Exit::ClosedPipe.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write to stdout")),
     }
+}
+
+/// Docker output relayed to stdout (see `Docker::run_relayed`) is plain text: no escape codes
+/// from Compose (`--ansi never`) and no carriage returns from a service with `tty: true`.
+/// True when stdout is not a terminal or colours are off.
+pub fn plain_output() -> bool {
+    use std::io::IsTerminal;
+    !std::io::stdout().is_terminal() || !console::colors_enabled()
+}
+
+/// Text relayed from docker, made plain: no escape sequences (Compose 2.26 writes `ESC[2K`
+/// before every log line even with `--ansi never`, measured) and no carriage returns (a service
+/// with `tty: true` ends its lines with `\r\n`; a lone `\r` becomes a line end).
+pub fn plain_text(text: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(text);
+    let text = console::strip_ansi_codes(&text);
+    let mut out = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\r' {
+            if bytes.get(i + 1) != Some(&b'\n') {
+                out.push(b'\n');
+            }
+            continue;
+        }
+        out.push(b);
+    }
+    out
 }
 
 /// A health word for a table cell, with a coloured dot when colours are on (a dot without
@@ -160,6 +195,15 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_has_no_escapes_or_carriage_returns() {
+        assert_eq!(plain_text(b"a\r\nb\rc\n\r\n"), b"a\nb\nc\n\n");
+        assert_eq!(
+            plain_text(b"\x1b[2Ktimmy-1  | \x1b[32mok\x1b[0m\r\n"),
+            b"timmy-1  | ok\n"
+        );
+    }
 
     #[test]
     fn table_aligns_columns() {

@@ -139,7 +139,7 @@ fn failed_up_names_the_service_and_shows_its_logs() {
     let calls = p.calls();
     assert_eq!(
         calls[5],
-        "compose --env-file /dev/null -p proj-dev logs --tail 20 timmy"
+        "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
     );
     assert_eq!(
         calls[6],

@@ -80,3 +80,130 @@ error: 2 errors in the configuration
     assert_eq!(out.status.code(), Some(1));
     assert!(p.calls().is_empty());
 }
+
+/// Runs timmy with stdout a pipe whose reader is already gone, and returns (code, stderr).
+fn with_closed_stdout(p: &Project, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = p
+        .std_command(&assert_cmd::cargo::cargo_bin("timmy"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stderr_of(&out))
+}
+
+const PS_JSON: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
+"#;
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_code_0() {
+    let p = Project::new();
+    let (code, err) = with_closed_stdout(&p, &["env"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let (code, err) = with_closed_stdout(&p, &["config", "--files"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    p.answer(1, "name: proj\nservices:\n  redis:\n    image: redis\n", 0);
+    let (code, err) = with_closed_stdout(&p, &["config"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    p.forget_calls();
+    p.answer(1, PS_JSON, 0);
+    let (code, err) = with_closed_stdout(&p, &["ps", "--json"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    p.forget_calls();
+    p.answer(1, "redis-1  | ready\n", 0);
+    let (code, err) = with_closed_stdout(&p, &["logs"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let (code, err) = with_closed_stdout(&p, &["completions", "bash"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+}
+
+#[test]
+fn piped_logs_have_no_escape_codes_or_carriage_returns() {
+    let p = Project::new();
+    // Compose 2.26 writes ESC[2K before each line even with --ansi never (measured).
+    p.answer(
+        1,
+        "\u{1b}[2Ktimmy-1  | {\"msg\":\"listening\"}\r\n\u{1b}[2Ktimmy-1  | two\r",
+        0,
+    );
+    p.on_call(1, "printf '\\r\\n'");
+    let out = p.timmy().args(["logs", "--tail", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        "\ntimmy-1  | {\"msg\":\"listening\"}\ntimmy-1  | two\n"
+    );
+    assert_eq!(
+        p.calls(),
+        ["compose --ansi never --env-file /dev/null -p proj logs --tail 2"]
+    );
+}
+
+#[test]
+fn failure_excerpts_have_no_carriage_returns() {
+    let p = Project::new();
+    // call 1: the port check reads `config`
+    p.answer(1, "{}", 0);
+    p.answer(2, "", 1);
+    p.answer(
+        3,
+        r#"{"Name":"proj-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":3}
+"#,
+        0,
+    );
+    p.answer(
+        4,
+        "\u{1b}[2Ktimmy-1  | boom\r\n\u{1b}[2Ktimmy-1  | exiting\r\n",
+        0,
+    );
+    p.answer(5, "", 1);
+    let out = p.timmy().args(["up", "-d"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("--- last 20 log lines of timmy ---\ntimmy-1  | boom\ntimmy-1  | exiting\n"),
+        "{err:?}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    assert_eq!(
+        p.calls()[3],
+        "compose --ansi never --env-file /dev/null -p proj logs --tail 20 timmy"
+    );
+}
+
+#[test]
+fn ups_log_following_is_plain_when_piped() {
+    let p = Project::new();
+    p.answer(1, "{}", 0);
+    p.answer(3, PS_JSON, 0);
+    p.answer(4, "\u{1b}[2Kredis-1  | ready\r\n", 0);
+    let out = p.timmy().args(["up"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE    HEALTH   UPTIME  PORTS  IMAGE\nredis    running  healthy  -       -      -\nredis-1  | ready\n"
+    );
+    assert_eq!(
+        p.calls()[3],
+        "compose --ansi never --env-file /dev/null -p proj logs --follow --tail 10"
+    );
+}
+
+#[test]
+fn following_logs_into_a_closed_pipe_ends_at_once() {
+    let p = Project::new();
+    // One line, then a quiet follow: timmy must not wait for the next line to learn that
+    // nobody reads.
+    p.on_call(1, "printf 'redis-1  | one\\n'; sleep 20");
+    let started = std::time::Instant::now();
+    let (code, err) = with_closed_stdout(&p, &["logs", "-f"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -208,6 +208,13 @@ fn readme_quick_start_brings_dev_healthy_and_prod_check_names_placeholders() {
         "{err}"
     );
 
+    // Piped logs are plain text: the dev service's `tty: true` writes `\r\n`, Compose colours.
+    let logs = s.timmy(&["logs", "--tail", "20", "timmy"]);
+    assert_eq!(logs.status.code(), Some(0));
+    let text = stdout(&logs);
+    assert!(text.contains("\"msg\":\"listening\""), "{text}");
+    assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text:?}");
+
     // The service says which integrations it runs without.
     let health = sh(
         &s,
