@@ -29,6 +29,9 @@ use crate::validate;
 const FAILURE_LOG_LINES: u32 = 20;
 /// More `ps` looks, 250 ms apart, when `up` failed but no service looks failed yet.
 const FAILURE_LOOKS: usize = 4;
+/// How long `restart` waits for health (`up`'s default `--timeout`), and how often it looks.
+const RESTART_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+const RESTART_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub struct App {
     global: cli::Global,
@@ -685,7 +688,65 @@ impl App {
             a.tail,
             a.since.as_deref(),
         );
+        if a.follow && !docker.dry_run {
+            Self::require_running(&docker, &project.root, &name, "no logs to follow")?;
+        }
         docker.run_relayed_ok(&plain(inv))
+    }
+
+    /// The running services of `name`; nothing running is an error (exit 1) with the command
+    /// that starts the stack: `logs -f` would return at once and `restart` do nothing.
+    fn require_running(docker: &Docker, root: &Path, name: &str, why: &str) -> Result<()> {
+        let services = Self::services(docker, root, name)?;
+        if services.iter().any(|s| s.state == "running") {
+            return Ok(());
+        }
+        Err(
+            UserError::new(format!("nothing of project `{name}` is running: {why}"))
+                .hint("start the stack with: timmy up")
+                .into(),
+        )
+    }
+
+    /// After `restart`: wait, as `up --wait` does, until every restarted service is healthy
+    /// (or running, without a health check); a service that turns unhealthy or exits is
+    /// explained like a failed `up`.
+    fn wait_for_health(docker: &Docker, root: &Path, name: &str, wanted: &[String]) -> Result<()> {
+        let deadline = std::time::Instant::now() + RESTART_WAIT;
+        loop {
+            let services: Vec<Service> = Self::services(docker, root, name)?
+                .into_iter()
+                .filter(|s| wanted.is_empty() || wanted.contains(&s.service))
+                .collect();
+            if services.iter().any(Service::is_failed) {
+                Self::explain_failure(docker, root, name)?;
+                return Err(Exit::Failure.into());
+            }
+            let ready = |s: &Service| match s.state.as_str() {
+                "running" => s.health.is_empty() || s.health == "healthy",
+                "exited" => s.exit_code == 0,
+                _ => false,
+            };
+            if services.iter().all(ready) {
+                ui::info(&format!("restarted; `{name}` is healthy"));
+                return ui::out(service_table(&services));
+            }
+            if std::time::Instant::now() >= deadline {
+                let waiting: Vec<&str> = services
+                    .iter()
+                    .filter(|s| !ready(s))
+                    .map(|s| s.service.as_str())
+                    .collect();
+                return Err(UserError::new(format!(
+                    "{} not healthy {} s after the restart",
+                    waiting.join(", "),
+                    RESTART_WAIT.as_secs()
+                ))
+                .hint("timmy logs shows why; timmy ps shows the health")
+                .into());
+            }
+            std::thread::sleep(RESTART_POLL);
+        }
     }
 
     fn shell(&self, a: &cli::ShellArgs) -> Result<()> {
@@ -738,7 +799,14 @@ impl App {
         let docker = self.docker()?;
         let (_, name) = self.target(&docker, &project, env, "restart")?;
         self.ours_only(&docker, &project, &name)?;
-        docker.run_ok(&compose::restart(&project.root, &name, &services))
+        if !docker.dry_run {
+            Self::require_running(&docker, &project.root, &name, "nothing to restart")?;
+        }
+        docker.run_ok(&compose::restart(&project.root, &name, &services))?;
+        if docker.dry_run {
+            return Ok(());
+        }
+        Self::wait_for_health(&docker, &project.root, &name, &services)
     }
 
     /// Run the `tests` service of the test stack, then always remove the whole test stack.

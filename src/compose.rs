@@ -244,6 +244,14 @@ pub fn restart(root: &Path, name: &str, services: &[String]) -> Invocation {
     named_cmd(root, name, tail)
 }
 
+/// Stop and remove the containers of `services` (with their anonymous volumes), found by
+/// project label: what `run` started as dependencies.
+pub fn remove_services(root: &Path, name: &str, services: &[String]) -> Invocation {
+    let mut tail = vec![s("rm"), s("--stop"), s("--force"), s("-v")];
+    tail.extend(services.iter().cloned());
+    named_cmd(root, name, tail)
+}
+
 /// One-off run of `service`, removed afterwards; its image and those of the services it
 /// starts are built first, as for [`up`].
 pub fn run(stack: &Stack, service: &str, command: &[String], tty: bool) -> Invocation {
@@ -421,6 +429,10 @@ mod tests {
         case(
             &restart(root, "timmy", &[]),
             "docker compose --env-file /dev/null -p timmy restart",
+        );
+        case(
+            &remove_services(root, "timmy", &[s("redis")]),
+            "docker compose --env-file /dev/null -p timmy rm --stop --force -v redis",
         );
     }
 

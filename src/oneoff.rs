@@ -1,8 +1,10 @@
 //! `timmy run [ENV] SERVICE [-- CMD…]`: a one-off command in a new container of a service,
 //! removed afterwards (`docker compose run --rm`). The order is `up`'s: resolve the environment
-//! and the service, validate `.env` (nothing starts on an error), preflight, then docker.
-//! Without an environment the stack of this checkout that runs is used (dev when none runs).
-//! timmy exits with the command's own exit code.
+//! and the service (it must be one of that environment's files), validate `.env` (nothing
+//! starts on an error), preflight, then docker. Without an environment the stack of this
+//! checkout that runs is used (dev when none runs). Dependencies that `run` had to start
+//! (`depends_on`) are stopped and removed afterwards; what was running before stays. timmy
+//! exits with the command's own exit code.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -17,6 +19,8 @@ use crate::exit::{Exit, UserError};
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
+use crate::status;
+use crate::ui;
 use crate::validate;
 
 pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Result<()> {
@@ -31,6 +35,7 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
         .map_or_else(|| project.resolve_env("dev"), Ok)?;
     let mut stack =
         crate::app::for_engine(Stack::new(&project, &first, name_override)?, env, global);
+    require_in_stack(&stack, &service)?;
     validate::gate(&stack, false)?;
     let docker =
         Docker::new(preflight::ready(env)?, global).masking(crate::app::masker(&project.root));
@@ -44,6 +49,7 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
         && running != stack.env
     {
         stack = crate::app::for_engine(Stack::new(&project, &running, name_override)?, env, global);
+        require_in_stack(&stack, &service)?;
         validate::gate(&stack, false)?;
         validate::compose_gate(&docker, &stack)?;
     }
@@ -64,10 +70,94 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
         .into());
     }
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    match docker.run(&compose::run(&stack, &service, &a.command, tty))? {
+    let before = if docker.dry_run {
+        Vec::new()
+    } else {
+        running(&docker, &stack)?
+    };
+    let outcome = docker.run(&compose::run(&stack, &service, &a.command, tty));
+    if !docker.dry_run
+        && let Err(e) = stop_started(&docker, &stack, &before)
+    {
+        ui::warning(&format!(
+            "could not stop what `run` started: {e:#} (timmy down stops the stack)"
+        ));
+    }
+    match outcome? {
         0 => Ok(()),
         code => Err(Exit::Docker(code).into()),
     }
+}
+
+/// The service must be declared by the stack's own files: `timmy run tests` in dev would
+/// otherwise reach Compose and fail there ("no such service").
+fn require_in_stack(stack: &Stack, service: &str) -> Result<(), UserError> {
+    let mut names: Vec<String> = stack
+        .files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|text| crate::project::service_names(&text))
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.iter().any(|n| n == service) {
+        return Ok(());
+    }
+    Err(UserError::new(format!(
+        "the {} stack has no service `{service}` ({})",
+        stack.env,
+        stack.relative_files().join(" + ")
+    ))
+    .hint(format!(
+        "services of the {} stack: {}",
+        stack.env,
+        names.join(", ")
+    )))
+}
+
+/// Services of the stack's project that are running now.
+fn running(docker: &Docker, stack: &Stack) -> Result<Vec<String>> {
+    let out = docker.query_after_signal(&compose::ps(&stack.root, &stack.name))?;
+    anyhow::ensure!(
+        out.code == 0,
+        "`docker compose ps` failed with code {}",
+        out.code
+    );
+    Ok(status::parse_ps(&out.stdout)?
+        .into_iter()
+        .filter(|s| s.state == "running")
+        .map(|s| s.service)
+        .collect())
+}
+
+/// Stop and remove what `run` started (its `depends_on` services): the whole project when
+/// nothing ran before (its network too), else only the services that were not running. Runs
+/// after Ctrl-C as well.
+fn stop_started(docker: &Docker, stack: &Stack, before: &[String]) -> Result<()> {
+    let started: Vec<String> = running(docker, stack)?
+        .into_iter()
+        .filter(|s| !before.contains(s))
+        .collect();
+    if started.is_empty() {
+        return Ok(());
+    }
+    let stop = if before.is_empty() {
+        compose::down(&stack.root, &stack.name, &[], None, false)
+    } else {
+        compose::remove_services(&stack.root, &stack.name, &started)
+    };
+    let out = docker.query_after_signal(&stop)?;
+    anyhow::ensure!(
+        out.code == 0,
+        "`{stop}` failed with code {}: {}",
+        out.code,
+        out.stderr.lines().last().unwrap_or("")
+    );
+    ui::info(&format!(
+        "stopped {} again: `run` started it for the one-off container",
+        started.join(", ")
+    ));
+    Ok(())
 }
 
 /// `[ENV] SERVICE` → (environment, service). One name is the service (the environment is

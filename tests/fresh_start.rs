@@ -197,7 +197,8 @@ fn following_logs_into_a_closed_pipe_ends_at_once() {
     let p = Project::new();
     // One line, then a quiet follow: timmy must not wait for the next line to learn that
     // nobody reads.
-    p.on_call(1, "printf 'redis-1  | one\\n'; sleep 20");
+    p.answer(1, PS_JSON, 0);
+    p.on_call(2, "printf 'redis-1  | one\\n'; sleep 20");
     let started = std::time::Instant::now();
     let (code, err) = with_closed_stdout(&p, &["logs", "-f"]);
     assert_eq!((code, err.as_str()), (Some(0), ""));
@@ -206,4 +207,155 @@ fn following_logs_into_a_closed_pipe_ends_at_once() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+const PS_STARTING: &str = r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Publishers":[]}
+"#;
+const PS_HEALTHY: &str = r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
+"#;
+
+#[test]
+fn restart_waits_until_the_service_is_healthy_again() {
+    let p = Project::new();
+    p.answer(1, PS_HEALTHY, 0);
+    p.answer(2, "", 0);
+    p.answer(3, PS_STARTING, 0);
+    p.answer(4, PS_STARTING, 0);
+    p.answer(5, PS_HEALTHY, 0);
+    let out = p.timmy().args(["restart", "timmy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "timmy: restarted; `proj` is healthy\n");
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE    HEALTH   UPTIME  PORTS  IMAGE\ntimmy    running  healthy  -       -      -\n"
+    );
+    let ps = "compose --env-file /dev/null -p proj ps --all --format json";
+    assert_eq!(
+        p.calls(),
+        [
+            ps,
+            "compose --env-file /dev/null -p proj restart timmy",
+            ps,
+            ps,
+            ps
+        ]
+    );
+}
+
+#[test]
+fn restart_that_turns_unhealthy_fails_with_the_logs() {
+    let p = Project::new();
+    p.answer(1, PS_HEALTHY, 0);
+    p.answer(2, "", 0);
+    p.answer(3, &PS_HEALTHY.replace("\"healthy\"", "\"unhealthy\""), 0);
+    p.answer(4, &PS_HEALTHY.replace("\"healthy\"", "\"unhealthy\""), 0);
+    p.answer(5, "timmy-1  | cannot reach redis\n", 0);
+    p.answer(6, "", 1);
+    let out = p.timmy().args(["restart"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.starts_with("error: service `timmy` is unhealthy\n--- last 20 log lines of timmy ---\ntimmy-1  | cannot reach redis\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn restart_and_follow_with_nothing_running_say_so() {
+    let p = Project::new();
+    for (args, why) in [
+        (&["restart"][..], "nothing to restart"),
+        (&["logs", "-f"], "no logs to follow"),
+    ] {
+        p.forget_calls();
+        p.answer(1, "", 0);
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "error: nothing of project `proj` is running: {why}\n  hint: start the stack with: timmy up\n"
+            )
+        );
+        assert_eq!(
+            p.calls(),
+            ["compose --env-file /dev/null -p proj ps --all --format json"]
+        );
+    }
+}
+
+#[test]
+fn run_with_a_service_the_env_does_not_define_fails_before_docker() {
+    let p = Project::new();
+    p.write(
+        "docker/docker-compose.test.yml",
+        "services:\n  tests:\n    image: x\n",
+    );
+    let out = p.timmy().args(["run", "tests"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: the dev stack has no service `tests` (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n  \
+         hint: services of the dev stack: redis, timmy\n"
+    );
+    assert!(p.calls().is_empty());
+    let out = p.timmy().args(["run", "test", "tests"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+}
+
+#[test]
+fn run_stops_the_dependencies_it_started() {
+    let p = Project::new();
+    let ps = "compose --env-file /dev/null -p proj ps --all --format json";
+    // Nothing ran before: the whole project goes (its network too).
+    p.answer(1, "", 0);
+    p.answer(3, PS_JSON, 0);
+    let out = p
+        .timmy()
+        .args(["run", "timmy", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: stopped redis again: `run` started it for the one-off container\n"
+    );
+    let calls = p.calls();
+    assert_eq!(calls.len(), 4, "{calls:#?}");
+    assert_eq!(
+        [calls[0].as_str(), calls[2].as_str(), calls[3].as_str()],
+        [
+            ps,
+            ps,
+            "compose --env-file /dev/null -p proj down --remove-orphans"
+        ]
+    );
+    // redis ran before, the worker did not: only the worker goes.
+    p.forget_calls();
+    p.answer(1, PS_JSON, 0);
+    p.answer(
+        3,
+        &format!("{PS_JSON}{}", PS_JSON.replace("redis", "worker")),
+        0,
+    );
+    let out = p
+        .timmy()
+        .args(["run", "timmy", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls()[3],
+        "compose --env-file /dev/null -p proj rm --stop --force -v worker"
+    );
+    // everything that runs ran before: nothing to stop
+    p.forget_calls();
+    p.answer(3, PS_JSON, 0);
+    let out = p
+        .timmy()
+        .args(["run", "timmy", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(p.calls().len(), 3);
 }

@@ -215,6 +215,11 @@ fn readme_quick_start_brings_dev_healthy_and_prod_check_names_placeholders() {
     assert!(text.contains("\"msg\":\"listening\""), "{text}");
     assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text:?}");
 
+    // `restart` returns once the service is healthy again, as `up` does.
+    let restart = s.timmy(&["restart", "timmy"]);
+    assert_eq!(restart.status.code(), Some(0), "{}", stderr(&restart));
+    assert_eq!(dev_health(&s, "timmy"), "healthy");
+
     // The service says which integrations it runs without.
     let health = sh(
         &s,
@@ -228,4 +233,26 @@ fn readme_quick_start_brings_dev_healthy_and_prod_check_names_placeholders() {
         "{}",
         stdout(&health)
     );
+}
+
+/// `timmy run` starts redis for the one-off container (`depends_on`) and stops it again; with a
+/// running stack, what ran before keeps running.
+#[test]
+fn run_leaves_no_dependency_running() {
+    let Some(s) = Stack::new("rundeps", "") else {
+        return;
+    };
+    let _dev = DevGuard(format!("{}-dev", s.name));
+    let out = s.timmy(&["run", "timmy", "--", "node", "-e", "console.log('one-off')"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("one-off"), "{}", stdout(&out));
+    assert_eq!(s.containers(), Vec::<String>::new());
+    let dev = format!("{}-dev", s.name);
+    let left = docker_lenient(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={dev}"),
+    ]);
+    assert_eq!(left, "");
 }
