@@ -220,7 +220,11 @@ impl App {
             found = refused;
         }
         validate::report(&found, a.strict, None)?;
-        let others = if a.env.is_none() {
+        // Other environments judge differently only through `.env.example`'s `#:` directives
+        // (each one costs a whole check: a 100,000-line `.env` takes seconds).
+        let declared = std::fs::read_to_string(project.root.join(".env.example"))
+            .is_ok_and(|t| !crate::requirements::Requirements::parse(&t).0.is_empty());
+        let others = if a.env.is_none() && declared {
             self.other_verdicts(&project, &own)
         } else {
             Vec::new()
@@ -262,7 +266,8 @@ impl App {
     }
 
     /// One line for each environment other than dev whose findings differ from dev's (keys
-    /// `.env.example` requires there but not in dev), so a bare `timmy check` shows every verdict.
+    /// `.env.example` requires there but not in dev), so a bare `timmy check` shows every
+    /// verdict that differs.
     fn other_verdicts(&self, project: &Project, dev: &[crate::check::Finding]) -> Vec<String> {
         let mut lines = Vec::new();
         for env in project.envs.iter().filter(|e| *e != "dev") {

@@ -113,7 +113,9 @@ pub fn check(input: &Input) -> Vec<Finding> {
 
     check_entries(&mut out, env, &entries, input.shell, &needs);
     check_types(&mut out, input, &entries, &trees);
+    check_bare_lines(&mut out, env, text, input.shell);
     check_example(&mut out, input, &entries, &resolved, &needs);
+    check_typos(&mut out, input, &entries);
     check_compose_refs(&mut out, input, &resolved);
     out.sorted()
 }
@@ -368,6 +370,152 @@ fn secret_under_plain_key(out: &mut Findings, env: &str, e: &Entry) {
             Some("timmy masks it by its value; a name ending in _TOKEN, _KEY, _SECRET or _PASSWORD tells every tool it is secret".to_owned()),
         );
     }
+}
+
+/// A `KEY` line without `=`: Compose copies the value from the shell that runs it, or leaves
+/// the key out when the shell has none — easy to mistake for "set to empty".
+fn check_bare_lines(
+    out: &mut Findings,
+    env: &str,
+    text: &str,
+    shell: &dyn Fn(&str) -> Option<String>,
+) {
+    // Parsed once more with every unset name read as empty, so that each bare line yields an
+    // entry (the real parse drops those the shell does not set). An error here was already
+    // reported by the real parse.
+    let maybe_bare = text.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with('#') && !l.contains(['=', ':'])
+    });
+    if !maybe_bare {
+        return;
+    }
+    let Ok(entries) = dotenv::parse(text, &|k| shell(k).or_else(|| Some(String::new()))) else {
+        return;
+    };
+    for e in entries.iter().filter(|e| e.inherited && !e.key.is_empty()) {
+        let subject = if secrets::looks_like_pasted_data(&e.key, "") {
+            "this line".to_owned()
+        } else {
+            e.key.clone()
+        };
+        let message = if shell(&e.key).is_some() {
+            format!(
+                "{subject} has no `=`: Compose takes the value from the shell that runs it, not from {env}"
+            )
+        } else {
+            format!("{subject} has no `=` and is not set in your shell: Compose leaves it out")
+        };
+        out.warn(
+            env,
+            Some(e.line),
+            message,
+            Some(
+                "write NAME=value to set it here (NAME= for empty), or delete the line".to_owned(),
+            ),
+        );
+    }
+}
+
+/// Keys of `.env` that are not in `.env.example` (set or commented out) but one or two
+/// letters away from a key that is: `GITHUB_TOKNE` is read by nobody.
+fn check_typos(out: &mut Findings, input: &Input, entries: &[Entry]) {
+    let Some(example) = input.example_text else {
+        return;
+    };
+    let known = example_keys(example);
+    let mut reported = HashSet::new();
+    for e in entries {
+        if e.key.is_empty()
+            || known.contains(&e.key)
+            || secrets::looks_like_pasted_data(&e.key, &e.value)
+            || !reported.insert(e.key.as_str())
+        {
+            continue;
+        }
+        // Also when .env sets the near name too: a fresh .env keeps the example's placeholder
+        // under the right name while the real value goes in under the misspelt one.
+        let near = known
+            .iter()
+            .filter(|k| is_likely_typo(&e.key, k))
+            .min_by_key(|k| edit_distance(&e.key, k));
+        if let Some(near) = near {
+            out.warn(
+                input.env_file,
+                Some(e.line),
+                format!("{} is not in {EXAMPLE_FILE}: did you mean {near}?", e.key),
+                Some(format!("rename it to {near}; nothing reads {}", e.key)),
+            );
+        }
+    }
+}
+
+/// Keys `.env.example` sets, and those it shows commented out (`#REDIS_HOST=redis`).
+fn example_keys(example: &str) -> Vec<String> {
+    example
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let line = line.strip_prefix('#').unwrap_or(line).trim_start();
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let (key, _) = line.split_once('=')?;
+            is_plain_key(key).then(|| key.to_owned())
+        })
+        .collect()
+}
+
+/// One edit (two for names of 8 characters or more), counting a swap of neighbours as one:
+/// close enough to be a slip, far enough that `REDIS_PORT` is not `REDIS_HOST`.
+fn is_likely_typo(key: &str, known: &str) -> bool {
+    let len = known.chars().count();
+    if len < 4 {
+        return false;
+    }
+    let allowed = if len >= 8 { 2 } else { 1 };
+    key.chars().count().abs_diff(len) <= allowed
+        && edit_distance_within(&key.to_ascii_uppercase(), known, allowed)
+}
+
+/// [`edit_distance`] ≤ `limit`, stopping at the first row already beyond it: a 100,000-line
+/// `.env` of unrelated names then costs a few cells per name, not the whole table.
+fn edit_distance_within(a: &str, b: &str, limit: usize) -> bool {
+    edit_distance_bounded(a, b, limit) <= limit
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+/// neighbours each cost 1. Written here (20 lines) rather than a crate for one comparison.
+fn edit_distance(a: &str, b: &str) -> usize {
+    edit_distance_bounded(a, b, usize::MAX)
+}
+
+/// The distance, or some value above `limit` as soon as every cell of a row exceeds it.
+fn edit_distance_bounded(a: &str, b: &str, limit: usize) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+        // A swap looks two rows back, so stop only when two rows in a row are beyond limit.
+        if i > 1 && d[i].iter().min() > Some(&limit) && d[i - 1].iter().min() > Some(&limit) {
+            return limit.saturating_add(1);
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Empty, lower-case and odd key names. A name is quoted only when it was written before an
@@ -1075,6 +1223,57 @@ LOG_LEVEL=info
             &env("A=1\n").example("#: required=prod\nA=\n"),
             "E .env.example:1: unknown directive attribute `required`",
         );
+    }
+
+    #[test]
+    fn a_bare_key_line_says_where_compose_takes_the_value() {
+        has(
+            &env("A=1\nLOG_LEVEL\n").shell("LOG_LEVEL", "debug"),
+            "W .env:2: LOG_LEVEL has no `=`: Compose takes the value from the shell that runs it, not from .env",
+        );
+        has(
+            &env("A=1\nLOG_LEVEL\n"),
+            "W .env:2: LOG_LEVEL has no `=` and is not set in your shell: Compose leaves it out",
+        );
+        // a pasted token alone on its line is not named
+        has(
+            &env("A=1\nghpZ8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u\n"),
+            "W .env:2: this line has no `=` and is not set in your shell: Compose leaves it out",
+        );
+        clean(&env("A=1\nB=\n"));
+    }
+
+    #[test]
+    fn a_key_close_to_one_of_the_example_is_a_likely_typo() {
+        let example = "GITHUB_TOKEN=\nLOG_LEVEL=info\n#LOG_MAX_SIZE=10m\nTIMMY_PORT=3000\n";
+        let case = env("GITHUB_TOKNE=x\nLOG_LEVEL=info\nLOG_MAX_SZE=1m\nTIMMY_PORT=3000\nREDIS_PORT=1\nMY_OWN=1\n")
+            .example(example);
+        has(
+            &case,
+            "W .env:1: GITHUB_TOKNE is not in .env.example: did you mean GITHUB_TOKEN?",
+        );
+        has(
+            &case,
+            "W .env:3: LOG_MAX_SZE is not in .env.example: did you mean LOG_MAX_SIZE?",
+        );
+        let lines = case.lines();
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.contains("REDIS_PORT") || l.contains("MY_OWN")),
+            "{lines:#?}"
+        );
+        assert_eq!(
+            case.run()
+                .iter()
+                .find(|f| f.line == Some(1) && f.level == Level::Warning)
+                .and_then(|f| f.hint.clone())
+                .as_deref(),
+            Some("rename it to GITHUB_TOKEN; nothing reads GITHUB_TOKNE")
+        );
+        assert_eq!(edit_distance("GITHUB_TOKNE", "GITHUB_TOKEN"), 1);
+        assert_eq!(edit_distance("REDIS_PORT", "TIMMY_PORT"), 5);
+        assert!(!is_likely_typo("PORT", "HOST"));
     }
 
     #[test]

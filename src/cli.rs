@@ -53,8 +53,10 @@ Warnings:
   keys shadowed by the shell, token shapes that look wrong (GitHub, ClickUp, Anthropic, OpenAI,
   Google), a value shaped like a secret (token, webhook URL, Authorization credential, random
   string) under a key that does not say it is secret, .env readable by others (chmod 600 .env),
-  a docker/.env beside the root .env, and COMPOSE_PROJECT_NAME / COMPOSE_FILE /
-  COMPOSE_PROFILES in .env.
+  a docker/.env beside the root .env, COMPOSE_PROJECT_NAME / COMPOSE_FILE / COMPOSE_PROFILES in
+  .env, a `KEY` line without `=` (Compose takes it from the shell), a key one or two letters
+  away from one of .env.example (GITHUB_TOKNE: did you mean GITHUB_TOKEN?), and a folder name
+  Compose cannot use as the project name (the name used is shown).
 
 Requirements per environment: a `#:` line above a key of .env.example says which
 environments need it and what does not work without it:

@@ -97,6 +97,12 @@ impl Requirements {
         (Self { by_key }, errors)
     }
 
+    /// True when no key has a directive: every environment requires every key.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
     /// `None` when `env` needs `key` (then a missing or placeholder value is an error);
     /// otherwise what will not work without it. `env` `None` means "every environment".
     #[must_use]

@@ -131,7 +131,49 @@ pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
         docker_dir_env_exists: stack.root.join("docker/.env").exists(),
         stack_env: Some(&stack.env),
     };
-    Ok(check::check(&input))
+    let mut found = check::check(&input);
+    if let Some(f) = folder_name_finding(stack) {
+        found.push(f);
+        found.sort_by(|a, b| {
+            (a.level, &a.file, a.line.unwrap_or(0)).cmp(&(b.level, &b.file, b.line.unwrap_or(0)))
+        });
+    }
+    Ok(found)
+}
+
+/// A folder whose name Compose cannot use as it is, when the project name comes from it: `ÜÜÜ`
+/// normalises to nothing (timmy then uses `timmy`), `my pröject` to `myprject`. Another
+/// checkout's stack could answer to such a name.
+fn folder_name_finding(stack: &Stack) -> Option<Finding> {
+    let folder = stack.root.file_name()?.to_string_lossy().into_owned();
+    let base = crate::stack::project_name(&stack.root, "prod", None).ok()?;
+    let from_folder = stack.name == base || stack.name.starts_with(&format!("{base}-"));
+    let dropped: String = folder
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !c.is_ascii())
+        .collect();
+    if !from_folder || dropped.is_empty() {
+        return None;
+    }
+    let kept_any = folder.chars().any(|c| c.is_ascii_alphanumeric());
+    let message = if kept_any {
+        format!(
+            "the folder name `{folder}` has letters Compose drops ({dropped}): the project name is `{base}`"
+        )
+    } else {
+        format!(
+            "the folder name `{folder}` has no letter or digit Compose accepts: the project name is `{base}`"
+        )
+    };
+    Some(Finding {
+        file: "project folder".to_owned(),
+        line: None,
+        level: Level::Warning,
+        message,
+        hint: Some(
+            "choose the name with -p NAME (or TIMMY_PROJECT_NAME), or rename the folder".to_owned(),
+        ),
+    })
 }
 
 /// (display name, text) of the project's environment files that `stack` does not use; those

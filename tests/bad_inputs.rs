@@ -1513,7 +1513,9 @@ fn project_path_with_spaces_and_non_ascii_works() {
     assert_eq!(
         stderr_of(&out),
         format!(
-            "running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
+            "warning: project folder: the folder name `my pröject` has letters Compose drops (ö): the project name is `myprject`\n  \
+             hint: choose the name with -p NAME (or TIMMY_PROJECT_NAME), or rename the folder\n\
+             running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
              config --quiet\n\
              {}{}running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
@@ -1546,6 +1548,8 @@ fn project_path_with_spaces_and_non_ascii_works() {
     assert_eq!(
         stderr_of(&out),
         "error: .env:4: key cannot contain a space\n  hint: write KEY=value with no space inside the key\n\
+         warning: project folder: the folder name `my pröject` has letters Compose drops (ö): the project name is `myprject`\n  \
+         hint: choose the name with -p NAME (or TIMMY_PROJECT_NAME), or rename the folder\n\
          error: 1 error in the configuration; nothing was started\n"
     );
     assert!(p.exact_calls().is_empty());

@@ -359,3 +359,48 @@ fn run_stops_the_dependencies_it_started() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(p.calls().len(), 3);
 }
+
+#[test]
+fn a_folder_name_compose_cannot_use_is_a_warning_naming_the_project_name() {
+    let p = Project::new();
+    let root = p.dir.path().join("ÜÜÜ");
+    std::fs::rename(p.root(), &root).unwrap();
+    let out = p.timmy().current_dir(&root).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: project folder: the folder name `ÜÜÜ` has no letter or digit Compose accepts: the project name is `timmy`\n  \
+         hint: choose the name with -p NAME (or TIMMY_PROJECT_NAME), or rename the folder\n\
+         timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 1 warning\n"
+    );
+    // a name chosen with -p needs no warning
+    let out = p
+        .timmy()
+        .current_dir(&root)
+        .args(["-p", "mine", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: .env is valid for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n"
+    );
+}
+
+#[test]
+fn bare_lines_and_typos_in_env_are_warnings() {
+    let p = Project::new();
+    p.write(
+        ".env",
+        &format!("{}GITHUB_TOKNE=x\nLOG_LEVEL\n", common::GOOD_ENV),
+    );
+    let out = p.timmy().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: .env:4: GITHUB_TOKNE is not in .env.example: did you mean GITHUB_TOKEN?\n  \
+         hint: rename it to GITHUB_TOKEN; nothing reads GITHUB_TOKNE\n\
+         warning: .env:5: LOG_LEVEL has no `=` and is not set in your shell: Compose leaves it out\n  \
+         hint: write NAME=value to set it here (NAME= for empty), or delete the line\n\
+         timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 2 warnings\n"
+    );
+}
