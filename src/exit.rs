@@ -3,7 +3,8 @@
 //!
 //! | code    | meaning                                                             |
 //! |---------|---------------------------------------------------------------------|
-//! | 0       | success (`check` with warnings only, `down` with nothing running)   |
+//! | 0       | success (`check` with warnings only, `down` with nothing running);  |
+//! |         | a closed stdout pipe (below)                                        |
 //! | 1       | timmy's own error: bad `.env`, unknown env, leftovers after `down`… |
 //! | 2       | usage error (unknown flag, missing argument), from clap             |
 //! | N       | a docker command failed with code N; timmy passes it through        |
