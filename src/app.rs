@@ -684,7 +684,7 @@ impl App {
         project.require_services(&services)?;
         let docker = self.docker()?;
         let (_, name) = self.target(&docker, &project, env, "logs")?;
-        self.ours_only(&docker, &project, &name)?;
+        let split = self.ours_only(&docker, &project, &name)?;
         let inv = compose::logs(
             &project.root,
             &name,
@@ -694,32 +694,25 @@ impl App {
             a.since.as_deref(),
         );
         if a.follow && !docker.dry_run {
-            Self::require_running(&docker, &project.root, &name, "no logs to follow")?;
+            require_running(&split, &name, "no logs to follow")?;
         }
         docker.run_relayed_ok(&plain(inv))
-    }
-
-    /// The running services of `name`; nothing running is an error (exit 1) with the command
-    /// that starts the stack: `logs -f` would return at once and `restart` do nothing.
-    fn require_running(docker: &Docker, root: &Path, name: &str, why: &str) -> Result<()> {
-        let services = Self::services(docker, root, name)?;
-        if services.iter().any(|s| s.state == "running") {
-            return Ok(());
-        }
-        Err(
-            UserError::new(format!("nothing of project `{name}` is running: {why}"))
-                .hint("start the stack with: timmy up")
-                .into(),
-        )
     }
 
     /// After `restart`: wait, as `up --wait` does, until every restarted service is healthy
     /// (or running, without a health check); a service that turns unhealthy or exits is
     /// explained like a failed `up`.
-    fn wait_for_health(docker: &Docker, root: &Path, name: &str, wanted: &[String]) -> Result<()> {
+    fn wait_for_health(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        wanted: &[String],
+    ) -> Result<()> {
         let deadline = std::time::Instant::now() + RESTART_WAIT;
         loop {
-            let services: Vec<Service> = Self::services(docker, root, name)?
+            let services: Vec<Service> = self
+                .service_list(docker, root, name)?
                 .into_iter()
                 .filter(|s| wanted.is_empty() || wanted.contains(&s.service))
                 .collect();
@@ -803,15 +796,15 @@ impl App {
         project.require_services(&services)?;
         let docker = self.docker()?;
         let (_, name) = self.target(&docker, &project, env, "restart")?;
-        self.ours_only(&docker, &project, &name)?;
+        let split = self.ours_only(&docker, &project, &name)?;
         if !docker.dry_run {
-            Self::require_running(&docker, &project.root, &name, "nothing to restart")?;
+            require_running(&split, &name, "nothing to restart")?;
         }
         docker.run_ok(&compose::restart(&project.root, &name, &services))?;
         if docker.dry_run {
             return Ok(());
         }
-        Self::wait_for_health(&docker, &project.root, &name, &services)
+        self.wait_for_health(&docker, &project.root, &name, &services)
     }
 
     /// Run the `tests` service of the test stack, then always remove the whole test stack.
@@ -975,6 +968,19 @@ fn plain(inv: compose::Invocation) -> compose::Invocation {
     } else {
         inv
     }
+}
+
+/// Something of `name` runs in this checkout (a one-off `run` container does not count), per
+/// the label query the command already made; else an error (exit 1) with the command that
+/// starts the stack: `logs -f` would return at once and `restart` do nothing.
+fn require_running(split: &Split, name: &str, why: &str) -> Result<(), UserError> {
+    if split.ours.iter().any(|c| c.state == "running" && !c.oneoff) {
+        return Ok(());
+    }
+    Err(
+        UserError::new(format!("nothing of project `{name}` is running: {why}"))
+            .hint("start the stack with: timmy up"),
+    )
 }
 
 fn is_interactive() -> bool {

@@ -19,7 +19,7 @@ use crate::exit::{Exit, UserError};
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status;
+use crate::status::Container;
 use crate::ui;
 use crate::validate;
 
@@ -70,14 +70,10 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
         .into());
     }
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let before = if docker.dry_run {
-        Vec::new()
-    } else {
-        running(&docker, &stack)?
-    };
+    let before = running(&split.ours);
     let outcome = docker.run(&compose::run(&stack, &service, &a.command, tty));
     if !docker.dry_run
-        && let Err(e) = stop_started(&docker, &stack, &before)
+        && let Err(e) = stop_started(env, &docker, &stack, &label, &before)
     {
         ui::warning(&format!(
             "could not stop what `run` started: {e:#} (timmy down stops the stack)"
@@ -115,26 +111,36 @@ fn require_in_stack(stack: &Stack, service: &str) -> Result<(), UserError> {
     )))
 }
 
-/// Services of the stack's project that are running now.
-fn running(docker: &Docker, stack: &Stack) -> Result<Vec<String>> {
-    let out = docker.query_after_signal(&compose::ps(&stack.root, &stack.name))?;
-    anyhow::ensure!(
-        out.code == 0,
-        "`docker compose ps` failed with code {}",
-        out.code
-    );
-    Ok(status::parse_ps(&out.stdout)?
-        .into_iter()
-        .filter(|s| s.state == "running")
-        .map(|s| s.service)
-        .collect())
+/// The services with a running container among `containers` (the label query's answer for
+/// the stack's project; one-off containers of `run` are not services that run).
+fn running(containers: &[Container]) -> Vec<String> {
+    let mut services: Vec<String> = containers
+        .iter()
+        .filter(|c| c.state == "running" && !c.oneoff && !c.service.is_empty())
+        .map(|c| c.service.clone())
+        .collect();
+    services.sort();
+    services.dedup();
+    services
 }
 
 /// Stop and remove what `run` started (its `depends_on` services): the whole project when
-/// nothing ran before (its network too), else only the services that were not running. Runs
-/// after Ctrl-C as well.
-fn stop_started(docker: &Docker, stack: &Stack, before: &[String]) -> Result<()> {
-    let started: Vec<String> = running(docker, stack)?
+/// nothing ran before (its network too), else only the services that were not running. The
+/// project's containers are asked again with the label query (`label`) that found `before`;
+/// runs after Ctrl-C as well.
+fn stop_started(
+    env: &preflight::Env,
+    docker: &Docker,
+    stack: &Stack,
+    label: &str,
+    before: &[String],
+) -> Result<()> {
+    let now = checkout::query(env, docker, &stack.root, label, true)?;
+    let ours: Vec<Container> = now
+        .into_iter()
+        .filter(|c| checkout::is_ours(c, &stack.root))
+        .collect();
+    let started: Vec<String> = running(&ours)
         .into_iter()
         .filter(|s| !before.contains(s))
         .collect();
@@ -149,9 +155,10 @@ fn stop_started(docker: &Docker, stack: &Stack, before: &[String]) -> Result<()>
     let out = docker.query_after_signal(&stop)?;
     anyhow::ensure!(
         out.code == 0,
-        "`{stop}` failed with code {}: {}",
+        "`{}` failed with code {}: {}",
+        docker.shown(&stop),
         out.code,
-        out.stderr.lines().last().unwrap_or("")
+        docker.masker.text(out.stderr.lines().last().unwrap_or(""))
     );
     ui::info(&format!(
         "stopped {} again: `run` started it for the one-off container",

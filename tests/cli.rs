@@ -794,10 +794,16 @@ fn up_on_a_running_stack_is_not_refused_for_its_own_ports() {
 #[test]
 fn stack_commands_take_the_environment_first() {
     let p = Project::new();
+    let root = p.root().display().to_string();
+    // stdout is a pipe here: logs asks Compose for `--ansi never`
     for (args, name, tail) in [
         (&["ps", "test"][..], "proj-test", "ps --all --format json"),
-        (&["logs", "dev", "timmy"], "proj-dev", "logs timmy"),
-        (&["logs", "test"], "proj-test", "logs"),
+        (
+            &["logs", "dev", "timmy"],
+            "proj-dev",
+            "--ansi never logs timmy",
+        ),
+        (&["logs", "test"], "proj-test", "--ansi never logs"),
         (
             &["shell", "test", "-c", "true"],
             "proj-test",
@@ -812,13 +818,38 @@ fn stack_commands_take_the_environment_first() {
         (&["restart", "production"], "proj", "restart"),
     ] {
         p.forget_calls();
+        // The stack runs (restart refuses a stack that does not), and is healthy after a
+        // restart, which asks `ps` once more (call 3).
+        let env = name.strip_prefix("proj-").unwrap_or("prod");
+        p.answer(1, &container_line("c", name, env, &root), 0);
+        p.answer(
+            3,
+            &format!(
+                "{{\"Name\":\"{name}-timmy-1\",\"Service\":\"timmy\",\"State\":\"running\",\"Health\":\"healthy\",\"ExitCode\":0}}\n"
+            ),
+            0,
+        );
         let out = p.timmy().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr_of(&out));
         let calls = p.calls();
-        assert_eq!(calls.len(), 2, "{args:?}: {calls:#?}");
+        let restart = args[0] == "restart";
+        assert_eq!(
+            calls.len(),
+            if restart { 3 } else { 2 },
+            "{args:?}: {calls:#?}"
+        );
         assert_eq!(calls[0], label_query(name), "{args:?}");
-        let expected = format!("compose --env-file /dev/null -p {name} {tail}");
+        let expected = match tail.strip_prefix("--ansi never ") {
+            Some(tail) => format!("compose --ansi never --env-file /dev/null -p {name} {tail}"),
+            None => format!("compose --env-file /dev/null -p {name} {tail}"),
+        };
         assert!(calls[1].starts_with(&expected), "{args:?}: {}", calls[1]);
+        if restart {
+            assert_eq!(
+                calls[2],
+                format!("compose --env-file /dev/null -p {name} ps --all --format json")
+            );
+        }
     }
 }
 
@@ -835,7 +866,7 @@ fn without_an_environment_the_running_stack_is_used() {
         [
             here_query(&p),
             label_query("proj-test"),
-            "compose --env-file /dev/null -p proj-test logs --follow".to_string(),
+            "compose --ansi never --env-file /dev/null -p proj-test logs --follow".to_string(),
         ]
     );
 }

@@ -306,7 +306,7 @@ fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
         [
             "compose --env-file /dev/null -p proj-dev ps --all --format json",
             "compose --env-file /dev/null -p proj-dev ps --all --format json",
-            "compose --env-file /dev/null -p proj-dev logs --tail 20 timmy",
+            "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy",
         ]
     );
     assert!(

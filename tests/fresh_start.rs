@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Project, stderr_of, stdout_of};
+use common::{Project, container_line, here_query, label_query, stderr_of, stdout_of};
 
 /// `.env.example` with two keys that only prod needs.
 const EXAMPLE: &str = "\
@@ -108,12 +108,13 @@ fn a_closed_pipe_ends_quietly_with_code_0() {
     p.answer(1, "name: proj\nservices:\n  redis:\n    image: redis\n", 0);
     let (code, err) = with_closed_stdout(&p, &["config"]);
     assert_eq!((code, err.as_str()), (Some(0), ""));
+    // calls 1 and 2 are the label queries (this checkout's stacks, then dev's project)
     p.forget_calls();
-    p.answer(1, PS_JSON, 0);
+    p.answer(3, PS_JSON, 0);
     let (code, err) = with_closed_stdout(&p, &["ps", "--json"]);
     assert_eq!((code, err.as_str()), (Some(0), ""));
     p.forget_calls();
-    p.answer(1, "redis-1  | ready\n", 0);
+    p.answer(3, "redis-1  | ready\n", 0);
     let (code, err) = with_closed_stdout(&p, &["logs"]);
     assert_eq!((code, err.as_str()), (Some(0), ""));
     let (code, err) = with_closed_stdout(&p, &["completions", "bash"]);
@@ -124,12 +125,13 @@ fn a_closed_pipe_ends_quietly_with_code_0() {
 fn piped_logs_have_no_escape_codes_or_carriage_returns() {
     let p = Project::new();
     // Compose 2.26 writes ESC[2K before each line even with --ansi never (measured).
+    // calls 1 and 2 are the label queries (this checkout's stacks, then dev's project)
     p.answer(
-        1,
+        3,
         "\u{1b}[2Ktimmy-1  | {\"msg\":\"listening\"}\r\n\u{1b}[2Ktimmy-1  | two\r",
         0,
     );
-    p.on_call(1, "printf '\\r\\n'");
+    p.on_call(3, "printf '\\r\\n'");
     let out = p.timmy().args(["logs", "--tail", "2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -138,28 +140,33 @@ fn piped_logs_have_no_escape_codes_or_carriage_returns() {
     );
     assert_eq!(
         p.calls(),
-        ["compose --ansi never --env-file /dev/null -p proj logs --tail 2"]
+        [
+            here_query(&p),
+            label_query("proj-dev"),
+            "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 2".to_string()
+        ]
     );
 }
 
 #[test]
 fn failure_excerpts_have_no_carriage_returns() {
     let p = Project::new();
-    // call 1: the port check reads `config`
-    p.answer(1, "{}", 0);
-    p.answer(2, "", 1);
+    // calls 1 and 2: the label queries of dev's and prod's names; 3: the port check reads
+    // `config`
+    p.answer(3, "{}", 0);
+    p.answer(4, "", 1);
     p.answer(
-        3,
-        r#"{"Name":"proj-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":3}
+        5,
+        r#"{"Name":"proj-dev-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":3}
 "#,
         0,
     );
     p.answer(
-        4,
+        6,
         "\u{1b}[2Ktimmy-1  | boom\r\n\u{1b}[2Ktimmy-1  | exiting\r\n",
         0,
     );
-    p.answer(5, "", 1);
+    p.answer(7, "", 1);
     let out = p.timmy().args(["up", "-d"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
@@ -169,17 +176,18 @@ fn failure_excerpts_have_no_carriage_returns() {
     );
     assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
     assert_eq!(
-        p.calls()[3],
-        "compose --ansi never --env-file /dev/null -p proj logs --tail 20 timmy"
+        p.calls()[5],
+        "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
     );
 }
 
 #[test]
 fn ups_log_following_is_plain_when_piped() {
     let p = Project::new();
-    p.answer(1, "{}", 0);
-    p.answer(3, PS_JSON, 0);
-    p.answer(4, "\u{1b}[2Kredis-1  | ready\r\n", 0);
+    // calls 1 and 2: the label queries; 3: the port check; 4: up; 5: the table's `ps`
+    p.answer(3, "{}", 0);
+    p.answer(5, PS_JSON, 0);
+    p.answer(6, "\u{1b}[2Kredis-1  | ready\r\n", 0);
     let out = p.timmy().args(["up"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -187,8 +195,8 @@ fn ups_log_following_is_plain_when_piped() {
         "SERVICE  STATE    HEALTH   UPTIME  PORTS  IMAGE\nredis    running  healthy  -       -      -\nredis-1  | ready\n"
     );
     assert_eq!(
-        p.calls()[3],
-        "compose --ansi never --env-file /dev/null -p proj logs --follow --tail 10"
+        p.calls()[5],
+        "compose --ansi never --env-file /dev/null -p proj-dev logs --follow --tail 10"
     );
 }
 
@@ -197,8 +205,8 @@ fn following_logs_into_a_closed_pipe_ends_at_once() {
     let p = Project::new();
     // One line, then a quiet follow: timmy must not wait for the next line to learn that
     // nobody reads.
-    p.answer(1, PS_JSON, 0);
-    p.on_call(2, "printf 'redis-1  | one\\n'; sleep 20");
+    runs_dev(&p);
+    p.on_call(3, "printf 'redis-1  | one\\n'; sleep 20");
     let started = std::time::Instant::now();
     let (code, err) = with_closed_stdout(&p, &["logs", "-f"]);
     assert_eq!((code, err.as_str()), (Some(0), ""));
@@ -209,6 +217,13 @@ fn following_logs_into_a_closed_pipe_ends_at_once() {
     );
 }
 
+/// This checkout's dev stack runs: the answer to both label queries (calls 1 and 2).
+fn runs_dev(p: &Project) {
+    let line = container_line("t", "proj-dev", "dev", &p.root().display().to_string());
+    p.answer(1, &line, 0);
+    p.answer(2, &line, 0);
+}
+
 const PS_STARTING: &str = r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Publishers":[]}
 "#;
 const PS_HEALTHY: &str = r#"{"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
@@ -217,24 +232,25 @@ const PS_HEALTHY: &str = r#"{"Name":"proj-timmy-1","Service":"timmy","State":"ru
 #[test]
 fn restart_waits_until_the_service_is_healthy_again() {
     let p = Project::new();
-    p.answer(1, PS_HEALTHY, 0);
-    p.answer(2, "", 0);
-    p.answer(3, PS_STARTING, 0);
+    runs_dev(&p);
+    p.answer(3, "", 0);
     p.answer(4, PS_STARTING, 0);
-    p.answer(5, PS_HEALTHY, 0);
+    p.answer(5, PS_STARTING, 0);
+    p.answer(6, PS_HEALTHY, 0);
     let out = p.timmy().args(["restart", "timmy"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(stderr_of(&out), "timmy: restarted; `proj` is healthy\n");
+    assert_eq!(stderr_of(&out), "timmy: restarted; `proj-dev` is healthy\n");
     assert_eq!(
         stdout_of(&out),
         "SERVICE  STATE    HEALTH   UPTIME  PORTS  IMAGE\ntimmy    running  healthy  -       -      -\n"
     );
-    let ps = "compose --env-file /dev/null -p proj ps --all --format json";
+    let ps = "compose --env-file /dev/null -p proj-dev ps --all --format json";
     assert_eq!(
         p.calls(),
         [
-            ps,
-            "compose --env-file /dev/null -p proj restart timmy",
+            &here_query(&p),
+            &label_query("proj-dev"),
+            "compose --env-file /dev/null -p proj-dev restart timmy",
             ps,
             ps,
             ps
@@ -245,12 +261,12 @@ fn restart_waits_until_the_service_is_healthy_again() {
 #[test]
 fn restart_that_turns_unhealthy_fails_with_the_logs() {
     let p = Project::new();
-    p.answer(1, PS_HEALTHY, 0);
-    p.answer(2, "", 0);
-    p.answer(3, &PS_HEALTHY.replace("\"healthy\"", "\"unhealthy\""), 0);
+    runs_dev(&p);
+    p.answer(3, "", 0);
     p.answer(4, &PS_HEALTHY.replace("\"healthy\"", "\"unhealthy\""), 0);
-    p.answer(5, "timmy-1  | cannot reach redis\n", 0);
-    p.answer(6, "", 1);
+    p.answer(5, &PS_HEALTHY.replace("\"healthy\"", "\"unhealthy\""), 0);
+    p.answer(6, "timmy-1  | cannot reach redis\n", 0);
+    p.answer(7, "", 1);
     let out = p.timmy().args(["restart"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
@@ -263,24 +279,25 @@ fn restart_that_turns_unhealthy_fails_with_the_logs() {
 #[test]
 fn restart_and_follow_with_nothing_running_say_so() {
     let p = Project::new();
+    // The dev stack's container is there, but exited.
+    let exited = container_line("t", "proj-dev", "dev", &p.root().display().to_string())
+        .replace("\trunning\t", "\texited\t");
     for (args, why) in [
         (&["restart"][..], "nothing to restart"),
         (&["logs", "-f"], "no logs to follow"),
     ] {
         p.forget_calls();
-        p.answer(1, "", 0);
+        p.answer(1, &exited, 0);
+        p.answer(2, &exited, 0);
         let out = p.timmy().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
             stderr_of(&out),
             format!(
-                "error: nothing of project `proj` is running: {why}\n  hint: start the stack with: timmy up\n"
+                "error: nothing of project `proj-dev` is running: {why}\n  hint: start the stack with: timmy up\n"
             )
         );
-        assert_eq!(
-            p.calls(),
-            ["compose --env-file /dev/null -p proj ps --all --format json"]
-        );
+        assert_eq!(p.calls(), [here_query(&p), label_query("proj-dev")]);
     }
 }
 
@@ -306,10 +323,22 @@ fn run_with_a_service_the_env_does_not_define_fails_before_docker() {
 #[test]
 fn run_stops_the_dependencies_it_started() {
     let p = Project::new();
-    let ps = "compose --env-file /dev/null -p proj ps --all --format json";
-    // Nothing ran before: the whole project goes (its network too).
-    p.answer(1, "", 0);
-    p.answer(3, PS_JSON, 0);
+    let root = p.root().display().to_string();
+    // One line of the label query's answer: a running container of `service` in `proj-dev`.
+    let line = |service: &str| {
+        container_line(service, "proj-dev", "dev", &root).replace(
+            "-timmy-1\trunning\ttimmy\t",
+            &format!("-{service}-1\trunning\t{service}\t"),
+        )
+    };
+    let run = format!(
+        "compose --project-directory {root} --env-file {root}/.env -p proj-dev -f {root}/docker/docker-compose.yml \
+         -f {root}/docker/docker-compose.dev.yml run --rm --build -T timmy true"
+    );
+    // Nothing ran before: the whole project goes (its network too). Calls 1 and 2 are the
+    // label queries (this checkout's stacks, dev's project: what runs before), 3 the run, 4
+    // the label query again (what runs after).
+    p.answer(4, &line("redis"), 0);
     let out = p
         .timmy()
         .args(["run", "timmy", "--", "true"])
@@ -320,24 +349,21 @@ fn run_stops_the_dependencies_it_started() {
         stderr_of(&out),
         "timmy: stopped redis again: `run` started it for the one-off container\n"
     );
-    let calls = p.calls();
-    assert_eq!(calls.len(), 4, "{calls:#?}");
     assert_eq!(
-        [calls[0].as_str(), calls[2].as_str(), calls[3].as_str()],
+        p.calls(),
         [
-            ps,
-            ps,
-            "compose --env-file /dev/null -p proj down --remove-orphans"
+            here_query(&p),
+            label_query("proj-dev"),
+            run.clone(),
+            label_query("proj-dev"),
+            "compose --env-file /dev/null -p proj-dev down --remove-orphans".to_string()
         ]
     );
     // redis ran before, the worker did not: only the worker goes.
     p.forget_calls();
-    p.answer(1, PS_JSON, 0);
-    p.answer(
-        3,
-        &format!("{PS_JSON}{}", PS_JSON.replace("redis", "worker")),
-        0,
-    );
+    p.answer(1, &line("redis"), 0);
+    p.answer(2, &line("redis"), 0);
+    p.answer(4, &format!("{}{}", line("redis"), line("worker")), 0);
     let out = p
         .timmy()
         .args(["run", "timmy", "--", "true"])
@@ -345,19 +371,25 @@ fn run_stops_the_dependencies_it_started() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
-        p.calls()[3],
-        "compose --env-file /dev/null -p proj rm --stop --force -v worker"
+        stderr_of(&out),
+        "timmy: stopped worker again: `run` started it for the one-off container\n"
+    );
+    assert_eq!(
+        p.calls()[4],
+        "compose --env-file /dev/null -p proj-dev rm --stop --force -v worker"
     );
     // everything that runs ran before: nothing to stop
     p.forget_calls();
-    p.answer(3, PS_JSON, 0);
+    for n in [1, 2, 4] {
+        p.answer(n, &line("redis"), 0);
+    }
     let out = p
         .timmy()
         .args(["run", "timmy", "--", "true"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(p.calls().len(), 3);
+    assert_eq!(p.calls().len(), 4);
 }
 
 #[test]

@@ -248,6 +248,7 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
         "docker still gets the value"
     );
 
+    // calls 1 and 2 are the label queries, 3 Compose's `ps`
     p.forget_calls();
     p.answer_to(&["compose", "ps"], "", 1).stderr(&format!(
         "Error response from daemon: bad filter {GH_CLI}\n"
@@ -256,6 +257,6 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr_of(&out),
-        "error: `docker compose --env-file /dev/null -p proj ps --all --format json` failed with code 1: Error response from daemon: bad filter ghp_****\n"
+        "error: `docker compose --env-file /dev/null -p proj-dev ps --all --format json` failed with code 1: Error response from daemon: bad filter ghp_****\n"
     );
 }
