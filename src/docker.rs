@@ -107,9 +107,9 @@ impl Docker {
 
     /// Like [`Docker::run`] for a command whose stdout is text for the user (`logs`): when
     /// stdout is not a terminal or colours are off ([`ui::plain_output`]), its stdout is relayed
-    /// through [`ui::out`] as [`ui::plain_text`] (no escape codes, no carriage returns), and a
-    /// closed pipe ends timmy quietly and docker with it. The caller passes Compose
-    /// `--ansi never` then.
+    /// through [`ui::out`] as [`ui::plain_text`] (no escape codes, no carriage returns) and,
+    /// like its stderr, through the masker; a closed pipe ends timmy quietly and docker with
+    /// it. The caller passes Compose `--ansi never` then.
     pub fn run_relayed(&self, inv: &Invocation) -> Result<i32> {
         if self.dry_run || !ui::plain_output() {
             return self.run(inv);
@@ -123,22 +123,24 @@ impl Docker {
             .stderr_file(err_writer);
         let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let quiet = Arc::clone(&stopped);
-        // docker's stderr goes on to timmy's, until timmy stops docker because nobody reads
-        // stdout: then docker's "canceled" is not news.
+        // docker's stderr goes on to timmy's, line by line through the masker, until timmy
+        // stops docker because nobody reads stdout: then docker's "canceled" is not news.
+        let err_masker = self.masker.clone();
         let errors = std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err_reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
+            use std::io::{BufRead, Write};
+            let mut err_reader = io::BufReader::new(&mut err_reader);
+            let mut line = Vec::new();
+            while err_reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
                 if !quiet.load(Ordering::SeqCst) {
-                    let _ = io::stderr().write_all(&buf[..n]);
+                    let text = err_masker.text(&String::from_utf8_lossy(&line));
+                    let _ = io::stderr().write_all(text.as_bytes());
                 }
+                line.clear();
             }
         });
+        let masker = self.masker.clone();
         let relay = std::thread::spawn(move || -> Result<()> {
-            let relayed = relay(&mut reader);
+            let relayed = relay(&mut reader, &masker);
             if relayed.is_err() {
                 stopped.store(true, Ordering::SeqCst);
                 // Nobody reads any more (or the pipe broke): stop docker rather than wait
@@ -260,9 +262,9 @@ impl Docker {
     }
 }
 
-/// Copy `reader` to stdout as [`ui::plain_text`], whole lines at a time (an escape sequence or
-/// a `\r\n` may straddle two reads).
-fn relay(reader: &mut io::PipeReader) -> Result<()> {
+/// Copy `reader` to stdout as [`ui::plain_text`] through `masker`, whole lines at a time (an
+/// escape sequence, a `\r\n` or a secret may straddle two reads).
+fn relay(reader: &mut io::PipeReader, masker: &Masker) -> Result<()> {
     use std::io::Read;
     let mut buf = [0u8; 16 * 1024];
     let mut pending: Vec<u8> = Vec::new();
@@ -276,15 +278,20 @@ fn relay(reader: &mut io::PipeReader) -> Result<()> {
             Err(e) => return Err(e.into()),
         };
         if n == 0 {
-            return ui::out(ui::plain_text(&pending));
+            return ui::out(masked_plain(&pending, masker));
         }
         pending.extend_from_slice(&buf[..n]);
         if let Some(end) = pending.iter().rposition(|b| *b == b'\n') {
             let rest = pending.split_off(end + 1);
-            ui::out(ui::plain_text(&pending))?;
+            ui::out(masked_plain(&pending, masker))?;
             pending = rest;
         }
     }
+}
+
+/// Log text as the user sees it: [`ui::plain_text`], secrets masked.
+fn masked_plain(text: &[u8], masker: &Masker) -> String {
+    masker.text(&String::from_utf8_lossy(&ui::plain_text(text)))
 }
 
 /// Wait until `reader` has data (or its end); true when stdout's reader went away meanwhile.

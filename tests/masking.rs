@@ -260,3 +260,29 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
         "error: `docker compose --env-file /dev/null -p proj-dev ps --all --format json` failed with code 1: Error response from daemon: bad filter ghp_****\n"
     );
 }
+
+// Was a bug: `timmy logs` into a pipe (and `up`'s following of the dev stack's logs) relayed
+// the log lines and Compose's stderr as they were.
+#[test]
+fn piped_logs_are_masked() {
+    let p = project();
+    // Calls 1 and 2 are the label queries, call 3 `logs`.
+    p.answer(
+        3,
+        &format!("timmy-1  | gh {GH_CLI}\ntimmy-1  | posting to {WEBHOOK}\n"),
+        0,
+    );
+    p.answer_stderr(3, &format!("timmy-1  | Authorization: Basic {BASIC}\n"));
+    let out = run(&p, &["logs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    leaks_nothing(&out);
+    assert_eq!(
+        stdout_of(&out),
+        "timmy-1  | gh ghp_****\ntimmy-1  | posting to https://hooks.slack.com/services/****\n"
+    );
+    assert_eq!(stderr_of(&out), "timmy-1  | Authorization: Basic ****\n");
+    assert_eq!(
+        p.calls()[2],
+        "compose --ansi never --env-file /dev/null -p proj-dev logs"
+    );
+}
