@@ -858,7 +858,10 @@ fn stack_commands_take_the_environment_first() {
 fn without_an_environment_the_running_stack_is_used() {
     let p = Project::new();
     let root = p.root().display().to_string();
-    p.answer_here(&container_line("t", "proj-test", "test", &root));
+    let line = container_line("t", "proj-test", "test", &root);
+    p.answer_here(&line);
+    // `logs -f` follows only a stack that runs
+    p.answer_labels("proj-test", &line);
     let out = p.timmy().args(["logs", "-f"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(

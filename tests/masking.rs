@@ -257,7 +257,7 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr_of(&out),
-        "error: `docker compose --env-file /dev/null -p proj-dev ps --all --format json` failed with code 1: Error response from daemon: bad filter ghp_****\n"
+        "error: `docker compose --env-file /dev/null -p proj ps --all --format json` failed with code 1: Error response from daemon: bad filter ghp_****\n"
     );
 }
 

@@ -37,6 +37,7 @@ fn quick_start(readme: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs no engine, but belongs with the quick-start engine tests (TIMMY_E2E=1 runs it)"]
 fn readme_quick_start_is_two_commands_setup_then_up_dev() {
     let readme = fs::read_to_string(repo().join("README.md")).unwrap();
     let lines = quick_start(&readme);
@@ -133,10 +134,9 @@ impl Drop for DevGuard {
 }
 
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn readme_quick_start_brings_dev_healthy_and_prod_check_names_placeholders() {
-    let Some(s) = Stack::new("quickstart", "") else {
-        return;
-    };
+    let s = Stack::start("quickstart", "");
     let _dev = DevGuard(format!("{}-dev", s.name));
     let root = s.root();
     // A fresh clone: no .env, the engine steps already done on this machine.
@@ -238,10 +238,9 @@ fn readme_quick_start_brings_dev_healthy_and_prod_check_names_placeholders() {
 /// `timmy run` starts redis for the one-off container (`depends_on`) and stops it again; with a
 /// running stack, what ran before keeps running.
 #[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
 fn run_leaves_no_dependency_running() {
-    let Some(s) = Stack::new("rundeps", "") else {
-        return;
-    };
+    let s = Stack::start("rundeps", "");
     let _dev = DevGuard(format!("{}-dev", s.name));
     let out = s.timmy(&["run", "timmy", "--", "node", "-e", "console.log('one-off')"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
