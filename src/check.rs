@@ -424,6 +424,7 @@ fn check_typos(out: &mut Findings, input: &Input, entries: &[Entry]) {
         return;
     };
     let known = example_keys(example);
+    let names: Vec<Name> = known.iter().map(|k| Name::new(k)).collect();
     let mut reported = HashSet::new();
     for e in entries {
         if e.key.is_empty()
@@ -435,10 +436,12 @@ fn check_typos(out: &mut Findings, input: &Input, entries: &[Entry]) {
         }
         // Also when .env sets the near name too: a fresh .env keeps the example's placeholder
         // under the right name while the real value goes in under the misspelt one.
-        let near = known
+        let key = Name::new(&e.key);
+        let near = names
             .iter()
-            .filter(|k| is_likely_typo(&e.key, k))
-            .min_by_key(|k| edit_distance(&e.key, k));
+            .filter(|k| key.is_likely_typo_of(k))
+            .min_by_key(|k| edit_distance(&key.upper, &k.upper))
+            .map(|k| k.upper.as_str());
         if let Some(near) = near {
             out.warn(
                 input.env_file,
@@ -466,14 +469,52 @@ fn example_keys(example: &str) -> Vec<String> {
 
 /// One edit (two for names of 8 characters or more), counting a swap of neighbours as one:
 /// close enough to be a slip, far enough that `REDIS_PORT` is not `REDIS_HOST`.
+#[cfg(test)]
 fn is_likely_typo(key: &str, known: &str) -> bool {
-    let len = known.chars().count();
-    if len < 4 {
-        return false;
+    Name::new(key).is_likely_typo_of(&Name::new(known))
+}
+
+/// A key name as the typo check compares it: upper-cased, its length in characters, and how
+/// often each character occurs (ASCII by code, anything else in one bucket). One edit changes
+/// those counts by at most 2 in all, so two names whose counts differ by more than twice the
+/// allowed edits cannot be that close: most unrelated names (a 10,000-line `.env`) are
+/// dismissed here, without the distance table.
+struct Name {
+    upper: String,
+    len: usize,
+    counts: [u16; 128],
+}
+
+impl Name {
+    fn new(key: &str) -> Self {
+        let upper = key.to_ascii_uppercase();
+        let mut counts = [0u16; 128];
+        let mut len = 0;
+        for c in upper.chars() {
+            let bucket = usize::try_from(u32::from(c)).map_or(127, |b| b.min(127));
+            counts[bucket] = counts[bucket].saturating_add(1);
+            len += 1;
+        }
+        Self { upper, len, counts }
     }
-    let allowed = if len >= 8 { 2 } else { 1 };
-    key.chars().count().abs_diff(len) <= allowed
-        && edit_distance_within(&key.to_ascii_uppercase(), known, allowed)
+
+    /// See [`edit_distance`]: one edit, two for names of 8 characters or more.
+    fn is_likely_typo_of(&self, known: &Name) -> bool {
+        if known.len < 4 {
+            return false;
+        }
+        let allowed = if known.len >= 8 { 2 } else { 1 };
+        if self.len.abs_diff(known.len) > allowed {
+            return false;
+        }
+        let apart: usize = self
+            .counts
+            .iter()
+            .zip(&known.counts)
+            .map(|(a, b)| usize::from(a.abs_diff(*b)))
+            .sum();
+        apart <= 2 * allowed && edit_distance_within(&self.upper, &known.upper, allowed)
+    }
 }
 
 /// [`edit_distance`] ≤ `limit`, stopping at the first row already beyond it: a 100,000-line
@@ -1274,6 +1315,28 @@ LOG_LEVEL=info
         assert_eq!(edit_distance("GITHUB_TOKNE", "GITHUB_TOKEN"), 1);
         assert_eq!(edit_distance("REDIS_PORT", "TIMMY_PORT"), 5);
         assert!(!is_likely_typo("PORT", "HOST"));
+    }
+
+    /// The character-count test in front of the distance table keeps every name within the
+    /// allowed edits (swap, insertion, deletion, substitutions, lower case) and drops the rest.
+    #[test]
+    fn typo_prefilter_keeps_every_near_name() {
+        for near in [
+            "GITHUB_TOKNE",
+            "GITHUBB_TOKEN",
+            "GITHUB_TOKN",
+            "GITHUB_TOKEM",
+            "GITHUX_TOKEM",
+            "github_token",
+            "GITHUB_TOKEN_",
+        ] {
+            assert!(is_likely_typo(near, "GITHUB_TOKEN"), "{near}");
+        }
+        for far in ["SETTING_00001", "GITHUX_TOXEM_", "TOKEN_GITHUB", "GH_TOKEN"] {
+            assert!(!is_likely_typo(far, "GITHUB_TOKEN"), "{far}");
+        }
+        assert!(is_likely_typo("REDIS_POTR", "REDIS_PORT"));
+        assert!(!is_likely_typo("ÜEDIS_PORT", "REDIS_PORT_X_Y"));
     }
 
     #[test]
