@@ -10,10 +10,10 @@
 //! [`exit`] (exit codes), [`yaml`] (compose files read by a YAML parser), [`schema`]
 //! (Compose's own verdict, located) and [`types`] (what `.env` values must be).
 
-pub mod app;
 pub mod check;
 pub mod checkout;
 pub mod cli;
+pub mod commands;
 pub mod compose;
 pub mod compose_dialect;
 pub mod docker;
@@ -23,7 +23,6 @@ pub mod engine_api;
 pub mod exit;
 pub mod lock;
 pub mod man;
-pub mod oneoff;
 pub mod overview;
 pub mod ports;
 pub mod preflight;
@@ -64,12 +63,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     ui::init_colors(cli.global.color);
-    let result = app::App::new(cli.global).and_then(|app| match cli.command {
-        Some(command) => app.run(command),
-        None => app.overview(),
+    let result = commands::Ctx::new(cli.global).and_then(|ctx| match cli.command {
+        Some(command) => ctx.run(command),
+        None => ctx.overview(),
     });
     let code = match result {
-        Ok(()) => app::pending_signal().map_or(exit::OK, Exit::code),
+        Ok(()) => commands::pending_signal().map_or(exit::OK, Exit::code),
         Err(e) => report(&e),
     };
     ExitCode::from(code)

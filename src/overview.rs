@@ -11,6 +11,7 @@ use anyhow::Result;
 use crate::check::Level;
 use crate::checkout::{self, Found};
 use crate::cli::Global;
+use crate::commands::Ctx;
 use crate::compose;
 use crate::docker::Docker;
 use crate::exit::UserError;
@@ -49,7 +50,8 @@ pub enum Running {
     },
 }
 
-pub fn run(global: &Global, cwd: &Path, env: &preflight::Env) -> Result<()> {
+pub fn run(ctx: &Ctx) -> Result<()> {
+    let (global, cwd, env) = (&ctx.global, ctx.cwd.as_path(), &ctx.env);
     let project = Project::locate(global.project_dir.as_deref(), cwd).map_err(|e| {
         if global.project_dir.is_some() {
             return e;

@@ -5,6 +5,7 @@
 //! no message produced here ever contains the value it looked at.
 
 use std::ops::Range;
+use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -1008,6 +1009,18 @@ fn unquote(value: &str) -> (&str, &str, &str) {
         }
     }
     ("", value, "")
+}
+
+/// The masker for everything timmy shows of the project at `root`: built from every value of
+/// `.env` and the shell's value of each of its keys (Compose prefers the shell's). A `.env`
+/// that cannot be read gives an empty masker; the commands that need `.env` refuse it anyway.
+pub fn masker(root: &Path) -> Masker {
+    let vars = crate::validate::resolved_env(root).unwrap_or_default();
+    let shell: Vec<(String, String)> = vars
+        .iter()
+        .filter_map(|(k, _)| crate::validate::shell_lookup(k).map(|v| (k.clone(), v)))
+        .collect();
+    Masker::new(vars.into_iter().chain(shell))
 }
 
 #[cfg(test)]

@@ -250,6 +250,24 @@ pub fn env_of_files(files: &[PathBuf]) -> Option<String> {
     })
 }
 
+/// The last health check in `docker inspect --format '{{.Name}}\t{{json .State.Health}}'`
+/// output, as `exit code N: output`; `None` when there is none.
+pub fn last_health_check(stdout: &str) -> Option<String> {
+    let json = stdout.lines().next()?.split_once('\t')?.1;
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let last = value.get("Log")?.as_array()?.last()?;
+    let code = last
+        .get("ExitCode")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(-1);
+    let output = last
+        .get("Output")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .trim();
+    Some(format!("exit code {code}: {output}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +376,15 @@ mod tests {
         let dropped = orphans(&c[2..], &files, &only_redis);
         assert_eq!(dropped[0].1, "one-off container from `docker compose run`");
         assert_eq!(env_of_files(&[PathBuf::from("/x/compose.yaml")]), None);
+    }
+    #[test]
+    fn last_health_check_is_the_last_log_entry() {
+        let out = "/p-redis-1\t{\"Status\":\"unhealthy\",\"Log\":[{\"ExitCode\":0,\"Output\":\"PONG\"},{\"ExitCode\":1,\"Output\":\"no answer\\n\"}]}\n";
+        assert_eq!(
+            last_health_check(out).as_deref(),
+            Some("exit code 1: no answer")
+        );
+        assert_eq!(last_health_check("/p-redis-1\tnull\n"), None);
+        assert_eq!(last_health_check(""), None);
     }
 }

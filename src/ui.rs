@@ -2,10 +2,15 @@
 //! prefixes on stderr, aligned tables on stdout. Colours follow `--color`, `NO_COLOR`,
 //! `CLICOLOR(_FORCE)` and whether the stream is a terminal.
 
+use std::fmt::Write as _;
+
 use console::{Style, style};
 
 use crate::cli::ColorChoice;
 use crate::exit::Exit;
+use crate::stack::Stack;
+use crate::status::{Container, Service};
+use crate::validate;
 
 pub fn init_colors(choice: ColorChoice) {
     match choice {
@@ -192,8 +197,107 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+pub fn report_leftovers(name: &str, left: &[Container]) {
+    error(&format!(
+        "{} of project `{name}` still there after down:",
+        validate::plural(left.len(), "container")
+    ));
+    for c in left {
+        let kind = if c.oneoff {
+            "one-off (docker compose run)"
+        } else if c.service.is_empty() {
+            "not from a compose service"
+        } else {
+            "service container"
+        };
+        eprintln!(
+            "  {}  {}  {}  {kind}",
+            c.name,
+            &c.id[..c.id.len().min(12)],
+            c.state
+        );
+    }
+    let ids: Vec<&str> = left.iter().map(|c| &c.id[..c.id.len().min(12)]).collect();
+    hint(&format!("remove them with: docker rm -f {}", ids.join(" ")));
+}
+
+/// The service table of `up` and `ps`, with the image each container runs (its env's own,
+/// `<project>-timmy:<env>`); the full port form is in `ps --json`.
+pub fn service_table(services: &[Service]) -> String {
+    let rows: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| {
+            let state = if s.state == "exited" {
+                format!("exited ({})", s.exit_code)
+            } else {
+                s.state.clone()
+            };
+            let health = if s.health.is_empty() {
+                "-".into()
+            } else {
+                health_word(&s.health)
+            };
+            let ports: Vec<&str> = s.ports.iter().map(|p| p.trim_end_matches("/tcp")).collect();
+            vec![
+                s.service.clone(),
+                state_word(&state),
+                health,
+                s.uptime().unwrap_or("-").to_string(),
+                if ports.is_empty() {
+                    "-".into()
+                } else {
+                    ports.join(", ")
+                },
+                if s.image.is_empty() {
+                    "-".into()
+                } else {
+                    s.image.clone()
+                },
+            ]
+        })
+        .collect();
+    table(
+        &["SERVICE", "STATE", "HEALTH", "UPTIME", "PORTS", "IMAGE"],
+        &rows,
+    )
+}
+
+/// Shell lines that point plain `docker compose` at the same stack. Measured on Compose
+/// 2.26: it ignores `COMPOSE_PROJECT_DIRECTORY`, so the project directory (and with it the
+/// root `.env`) can only be given as a flag; the `dc` alias carries it.
+pub fn export_lines(stack: &Stack) -> String {
+    let files: Vec<String> = stack
+        .files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let quote =
+        |v: &str| shlex::try_quote(v).map_or_else(|_| v.to_string(), std::borrow::Cow::into_owned);
+    let mut compose = format!(
+        "docker compose --project-directory {}",
+        quote(&stack.root.to_string_lossy())
+    );
+    if let Some(env_file) = &stack.env_file {
+        let _ = write!(
+            compose,
+            " --env-file {}",
+            quote(&env_file.to_string_lossy())
+        );
+    }
+    format!(
+        "export COMPOSE_FILE={}\nexport COMPOSE_PROJECT_NAME={}\n\
+         # Compose takes the project directory only as a flag: use `dc` like `docker compose`\n\
+         alias dc={}\n",
+        quote(&files.join(":")),
+        quote(&stack.name),
+        quote(&compose)
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     #[test]
@@ -217,6 +321,27 @@ mod tests {
         assert_eq!(
             t,
             "SERVICE     STATE\nredis       running\ntimmy-long  exited\n"
+        );
+    }
+
+    #[test]
+    fn export_lines_use_absolute_files_and_name() {
+        let stack = Stack {
+            env: "prod".into(),
+            root: PathBuf::from("/p q"),
+            name: "timmy".into(),
+            files: vec![
+                PathBuf::from("/p q/docker/docker-compose.yml"),
+                PathBuf::from("/p q/docker/docker-compose.prod.yml"),
+            ],
+            env_file: Some(PathBuf::from("/p q/.env")),
+        };
+        assert_eq!(
+            export_lines(&stack),
+            "export COMPOSE_FILE='/p q/docker/docker-compose.yml:/p q/docker/docker-compose.prod.yml'\n\
+             export COMPOSE_PROJECT_NAME=timmy\n\
+             # Compose takes the project directory only as a flag: use `dc` like `docker compose`\n\
+             alias dc=\"docker compose --project-directory '/p q' --env-file '/p q/.env'\"\n"
         );
     }
 }

@@ -11,7 +11,6 @@ mod probe;
 mod tests;
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use anyhow::Result;
 
@@ -19,13 +18,14 @@ pub use checks::{Check, Status, judge};
 pub use machine::compose_version;
 pub use probe::{Facts, gather};
 
-use crate::cli::{DoctorArgs, Global};
+use crate::cli::DoctorArgs;
+use crate::commands::Ctx;
 use crate::exit::Exit;
-use crate::preflight;
 use crate::ui;
 use crate::validate;
 
-pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &DoctorArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, a: &DoctorArgs) -> Result<()> {
+    let (global, cwd, env) = (&ctx.global, ctx.cwd.as_path(), &ctx.env);
     let checks = judge(&gather(global, cwd, env));
     let text = if a.json {
         serde_json::to_string_pretty(&checks)? + "\n"

@@ -7,12 +7,12 @@
 //! exits with the command's own exit code.
 
 use std::io::IsTerminal;
-use std::path::Path;
 
 use anyhow::Result;
 
+use super::Ctx;
 use crate::checkout::{self, Split};
-use crate::cli::{Global, RunArgs};
+use crate::cli::RunArgs;
 use crate::compose;
 use crate::docker::Docker;
 use crate::exit::{Exit, UserError};
@@ -23,7 +23,8 @@ use crate::status::Container;
 use crate::ui;
 use crate::validate;
 
-pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
+    let (global, cwd, env) = (&ctx.global, ctx.cwd.as_path(), &ctx.env);
     let project = Project::locate(global.project_dir.as_deref(), cwd)?;
     let (env_name, service) = target(&project, &a.names)?;
     project.require_services(std::slice::from_ref(&service))?;
@@ -33,12 +34,11 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
     let first = env_name
         .clone()
         .map_or_else(|| project.resolve_env("dev"), Ok)?;
-    let mut stack =
-        crate::app::for_engine(Stack::new(&project, &first, name_override)?, env, global);
+    let mut stack = super::for_engine(Stack::new(&project, &first, name_override)?, env, global);
     require_in_stack(&stack, &service)?;
     validate::gate(&stack, false)?;
     let docker =
-        Docker::new(preflight::ready(env)?, global).masking(crate::app::masker(&project.root));
+        Docker::new(preflight::ready(env)?, global).masking(crate::secrets::masker(&project.root));
     validate::compose_gate(&docker, &stack)?;
     if env_name.is_none()
         && let Some(found) = checkout::pick(
@@ -48,7 +48,7 @@ pub fn run(global: &Global, cwd: &Path, env: &preflight::Env, a: &RunArgs) -> Re
         && let Some(running) = found.env
         && running != stack.env
     {
-        stack = crate::app::for_engine(Stack::new(&project, &running, name_override)?, env, global);
+        stack = super::for_engine(Stack::new(&project, &running, name_override)?, env, global);
         require_in_stack(&stack, &service)?;
         validate::gate(&stack, false)?;
         validate::compose_gate(&docker, &stack)?;

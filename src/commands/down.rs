@@ -1,0 +1,248 @@
+//! `down`: stop and remove a stack (and with `--volumes` its named volumes, prod's behind a
+//! confirmation), then report any container of the project that is still there.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::checkout::{self, Found};
+use crate::cli;
+use crate::compose;
+use crate::docker::Docker;
+use crate::exit::{Exit, UserError};
+use crate::project::Project;
+use crate::stack::{self, Stack};
+use crate::status::{self};
+use crate::ui;
+use crate::validate;
+
+impl Ctx {
+    pub(super) fn down(&self, a: &cli::DownArgs) -> Result<()> {
+        let project = self.named_project()?;
+        let env = a
+            .env
+            .as_deref()
+            .map(|e| project.resolve_env(e))
+            .transpose()?;
+        let docker = self.docker()?;
+        let (env, name) = match env {
+            Some(env) => {
+                let name = self.name(&project, &env)?;
+                (Some(env), name)
+            }
+            None => match checkout::pick(&self.stacks_here(&docker, &project)?, "down")? {
+                Some(found) => (found.env, found.name),
+                None if a.volumes => {
+                    let Some(found) = self.stacks_with_volumes(&docker, &project)? else {
+                        ui::info(
+                            "no stack of this checkout is running, and none of its projects has a volume left",
+                        );
+                        return Ok(());
+                    };
+                    (found.env, found.name)
+                }
+                None => {
+                    ui::info("no stack of this checkout is running");
+                    return Ok(());
+                }
+            },
+        };
+        let _lock = self.lock(&project.root, &name, "down")?;
+        let before = self.ours_only(&docker, &project, &name)?.ours;
+        let prod_name = self.name(&project, stack::PROD)?;
+        if before.is_empty() {
+            if a.volumes {
+                return Self::remove_stopped_volumes(
+                    &docker,
+                    &project.root,
+                    &name,
+                    name == prod_name && !a.yes,
+                );
+            }
+            ui::info(&format!("nothing of project `{name}` is running"));
+            return Ok(());
+        }
+        let files: Vec<PathBuf> = status::running_files(&before)
+            .into_iter()
+            .filter(|f| f.is_file())
+            .collect();
+        let running_env = status::env_of_files(&files).or(env);
+        if name == prod_name && running_env.as_deref() == Some("dev") {
+            ui::warning(&format!(
+                "this dev stack was started by an earlier timmy under `{name}`, prod's project name now; `timmy up dev` starts dev as `{name}-dev`"
+            ));
+        }
+        let guarded = name == prod_name || running_env.as_deref() == Some(stack::PROD);
+        if a.volumes && guarded && !a.yes && !docker.dry_run {
+            confirm_volume_removal(&name)?;
+        }
+        let env_file = Some(project.root.join(".env")).filter(|p| p.is_file());
+        let down = if files.is_empty() {
+            compose::down(&project.root, &name, &[], None, a.volumes)
+        } else if let Some(problem) =
+            config_problem(&project.root, &name, &files, running_env.as_deref())
+        {
+            // Compose refuses to read a broken `.env` or compose file, stops nothing and quotes
+            // the value; by name only it finds the containers and networks by label.
+            ui::warning(&format!("{problem}: stopping the project by name only"));
+            compose::down(&project.root, &name, &[], None, a.volumes)
+        } else {
+            compose::down(&project.root, &name, &files, env_file.as_deref(), a.volumes)
+        };
+        docker.run_ok(&down)?;
+        if docker.dry_run {
+            return Ok(());
+        }
+        let left = self.containers(&docker, &project.root, &name, false)?;
+        let known = project.services();
+        for (c, why) in status::orphans(&before, &files, &known) {
+            if !left.iter().any(|l| l.id == c.id) {
+                ui::info(&format!("also removed {} ({why})", c.name));
+            }
+        }
+        if left.is_empty() {
+            let which = running_env.map_or_else(|| "stack".into(), |e| format!("{e} stack"));
+            ui::info(&format!(
+                "stopped the {which} `{name}`; no container of the project is left{}",
+                if a.volumes { "" } else { " (volumes kept)" }
+            ));
+            return Ok(());
+        }
+        ui::report_leftovers(&name, &left);
+        Err(Exit::Failure.into())
+    }
+
+    /// `down --volumes` of a stack whose containers are gone: its named volumes, found by the
+    /// project label, removed by name (`guarded`: prod's, behind the confirmation). Volumes
+    /// carry no working-dir label (measured on Compose 2.26.1: only project, version and
+    /// volume), so the caller has already refused a name whose containers are another
+    /// checkout's.
+    pub(super) fn remove_stopped_volumes(
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        guarded: bool,
+    ) -> Result<()> {
+        let volumes = Self::volumes(docker, root, name)?;
+        if volumes.is_empty() {
+            ui::info(&format!(
+                "nothing of project `{name}` is running, and it has no volume left"
+            ));
+            return Ok(());
+        }
+        if guarded && !docker.dry_run {
+            confirm_volume_removal(name)?;
+        }
+        docker.run_ok(&compose::remove_volumes(root, &volumes))?;
+        if !docker.dry_run {
+            ui::info(&format!(
+                "nothing of project `{name}` was running; removed its {}: {}",
+                if volumes.len() == 1 {
+                    "volume"
+                } else {
+                    "volumes"
+                },
+                volumes.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn volumes(docker: &Docker, root: &Path, name: &str) -> Result<Vec<String>> {
+        let out = docker.query_ok(&compose::volumes_of(root, name))?;
+        Ok(out
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// `down --volumes` without an environment when nothing runs: the one project of this
+    /// checkout that still has volumes.
+    pub(super) fn stacks_with_volumes(
+        &self,
+        docker: &Docker,
+        project: &Project,
+    ) -> Result<Option<Found>> {
+        let mut found = Vec::new();
+        for (env, name) in self.names(project)? {
+            if !Self::volumes(docker, &project.root, &name)?.is_empty() {
+                found.push(Found {
+                    name,
+                    env: Some(env),
+                    running: false,
+                });
+            }
+        }
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            several => {
+                let list: Vec<String> = several
+                    .iter()
+                    .map(|f| format!("{} (`{}`)", f.env.as_deref().unwrap_or("?"), f.name))
+                    .collect();
+                let example = several[0].env.clone().unwrap_or_default();
+                Err(UserError::new(format!(
+                    "nothing of this checkout is running, and {} of its stacks have volumes: {}",
+                    several.len(),
+                    list.join(", ")
+                ))
+                .hint(format!(
+                    "name the environment, e.g. timmy down {example} --volumes"
+                ))
+                .into())
+            }
+        }
+    }
+}
+
+pub(super) fn confirm_volume_removal(name: &str) -> Result<()> {
+    let refuse = || {
+        UserError::new(format!(
+            "refusing to remove the volumes of the prod stack `{name}` without confirmation"
+        ))
+        .hint("the data in them is lost for good; pass --yes if that is what you want")
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refuse().into());
+    }
+    eprint!(
+        "Remove the named volumes of the prod stack `{name}`? Their data is lost. Type `yes`: "
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(refuse().into())
+    }
+}
+
+/// What would make Compose refuse the running stack's files (errors only: a warning does not
+/// stop Compose), read from disk without starting any process.
+pub(super) fn config_problem(
+    root: &Path,
+    name: &str,
+    files: &[PathBuf],
+    env: Option<&str>,
+) -> Option<String> {
+    let stack = Stack {
+        env: env.unwrap_or("dev").to_string(),
+        root: root.to_path_buf(),
+        name: name.to_string(),
+        files: files.to_vec(),
+        env_file: Some(root.join(".env")),
+    };
+    match validate::findings(&stack) {
+        Err(e) => Some(e.message),
+        Ok(found) => found
+            .iter()
+            .find(|f| f.level == crate::check::Level::Error)
+            .map(|f| format!("{} has errors (see timmy check)", f.file)),
+    }
+}
