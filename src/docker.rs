@@ -28,6 +28,28 @@ pub struct Captured {
     pub stderr: String,
 }
 
+/// What a command that changes something came to: docker ran it and exited with a code, or
+/// `--dry-run` only printed it. The caller decides what a dry run means for what follows.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ran(i32),
+    DryRun,
+}
+
+impl Outcome {
+    /// A non-zero exit as [`Exit::Docker`] (or the daemon-gone error when the daemon went
+    /// away meanwhile); a zero exit and a dry run pass through.
+    pub fn ok(self) -> Result<Outcome> {
+        match self {
+            Outcome::Ran(code) if code != 0 => {
+                Err(daemon_gone().map_or_else(|| Exit::Docker(code).into(), Into::into))
+            }
+            done => Ok(done),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Docker {
     pub program: PathBuf,
@@ -62,23 +84,23 @@ impl Docker {
 
     /// Run a command that changes something, with the terminal attached. Under `--dry-run` it
     /// is only printed. Returns docker's exit code.
-    pub fn run(&self, inv: &Invocation) -> Result<i32> {
+    pub fn run(&self, inv: &Invocation) -> Result<Outcome> {
         if self.dry_run {
             ui::out(format!("{}\n", self.shown(inv)))?;
-            return Ok(0);
+            return Ok(Outcome::DryRun);
         }
         self.announce(inv);
         let output = spawn_and_wait(&self.expression(inv), &|| self.shown(inv), true)?;
-        Ok(code_of(output.status))
+        Ok(Outcome::Ran(code_of(output.status)))
     }
 
     /// Like [`Docker::run`], with docker's stderr relayed line by line through the masker:
     /// Compose quotes `.env` values in its errors (`Invalid hostPort: <value>`). Its progress
     /// output is then the plain, line-by-line kind, as under any pipe.
-    pub fn run_masked(&self, inv: &Invocation) -> Result<i32> {
+    pub fn run_masked(&self, inv: &Invocation) -> Result<Outcome> {
         if self.dry_run {
             ui::out(format!("{}\n", self.shown(inv)))?;
-            return Ok(0);
+            return Ok(Outcome::DryRun);
         }
         self.announce(inv);
         let (reader, writer) = io::pipe().context("cannot create a pipe for docker's stderr")?;
@@ -102,7 +124,7 @@ impl Docker {
         // expression holding timmy's copy is gone.
         drop(expr);
         let _ = relay.join();
-        Ok(code_of(output?.status))
+        Ok(Outcome::Ran(code_of(output?.status)))
     }
 
     /// Like [`Docker::run`] for a command whose stdout is text for the user (`logs`): when
@@ -110,7 +132,7 @@ impl Docker {
     /// through [`ui::out`] as [`ui::plain_text`] (no escape codes, no carriage returns) and,
     /// like its stderr, through the masker; a closed pipe ends timmy quietly and docker with
     /// it. The caller passes Compose `--ansi never` then.
-    pub fn run_relayed(&self, inv: &Invocation) -> Result<i32> {
+    pub fn run_relayed(&self, inv: &Invocation) -> Result<Outcome> {
         if self.dry_run || !ui::plain_output() {
             return self.run(inv);
         }
@@ -174,34 +196,28 @@ impl Docker {
         // Only when stdout was relayed to the end: after a closed pipe, whatever docker
         // still says on stderr is not news, and waiting for it could take until its next line.
         let _ = errors.join();
-        Ok(code_of(output?.status))
+        Ok(Outcome::Ran(code_of(output?.status)))
     }
 
     /// [`Docker::run_relayed`], with a non-zero exit turned into [`Exit::Docker`].
-    pub fn run_relayed_ok(&self, inv: &Invocation) -> Result<()> {
-        match self.run_relayed(inv)? {
-            0 => Ok(()),
-            code => Err(daemon_gone().map_or_else(|| Exit::Docker(code).into(), Into::into)),
-        }
+    pub fn run_relayed_ok(&self, inv: &Invocation) -> Result<Outcome> {
+        self.run_relayed(inv)?.ok()
     }
 
     /// Like [`Docker::run`], but it still runs after Ctrl-C: for cleanup that must happen.
-    pub fn run_always(&self, inv: &Invocation) -> Result<i32> {
+    pub fn run_always(&self, inv: &Invocation) -> Result<Outcome> {
         if self.dry_run {
             ui::out(format!("{}\n", self.shown(inv)))?;
-            return Ok(0);
+            return Ok(Outcome::DryRun);
         }
         self.announce(inv);
         let output = spawn_and_wait(&self.expression(inv), &|| self.shown(inv), false)?;
-        Ok(code_of(output.status))
+        Ok(Outcome::Ran(code_of(output.status)))
     }
 
     /// Run and turn a non-zero exit into [`Exit::Docker`].
-    pub fn run_ok(&self, inv: &Invocation) -> Result<()> {
-        match self.run(inv)? {
-            0 => Ok(()),
-            code => Err(daemon_gone().map_or_else(|| Exit::Docker(code).into(), Into::into)),
-        }
+    pub fn run_ok(&self, inv: &Invocation) -> Result<Outcome> {
+        self.run(inv)?.ok()
     }
 
     /// Run a read-only query with stdout and stderr captured. Queries run under `--dry-run` too:
@@ -428,6 +444,14 @@ fn spawn_error(e: &io::Error, inv: &str) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use std::os::unix::process::ExitStatusExt;
+
+    use super::Outcome;
+
+    #[test]
+    fn a_zero_exit_and_a_dry_run_pass_through_ok() {
+        assert_eq!(Outcome::Ran(0).ok().ok(), Some(Outcome::Ran(0)));
+        assert_eq!(Outcome::DryRun.ok().ok(), Some(Outcome::DryRun));
+    }
 
     #[test]
     fn forward_delivers_the_signal_to_the_child() {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::{Ctx, is_interactive};
 use crate::cli;
 use crate::compose;
-use crate::docker::Docker;
+use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
 use crate::stack::Stack;
 use crate::ui;
@@ -22,7 +22,7 @@ impl Ctx {
         let command = format!("build {}", stack.env);
         self.refuse_other_checkout(&docker, &project, &stack.name, &command)?;
         let _lock = self.lock(&project.root, &stack.name, "build")?;
-        docker.run_ok(&compose::build(&stack, a.no_cache))
+        docker.run_ok(&compose::build(&stack, a.no_cache)).map(drop)
     }
 
     /// Run the `tests` service of the test stack, then always remove the whole test stack.
@@ -43,13 +43,13 @@ impl Ctx {
         let _lock = self.lock(&project.root, &stack.name, "test")?;
         let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
         let cleaned = self.remove_test_stack(&docker, &stack);
-        let code = outcome?;
+        let outcome = outcome?;
         if let Err(e) = cleaned {
             ui::warning(&format!("cleaning up the test stack failed: {e:#}"));
         }
-        if docker.dry_run {
+        let Outcome::Ran(code) = outcome else {
             return Ok(());
-        }
+        };
         if code == 0 {
             ui::info("tests passed; test stack removed");
             Ok(())
@@ -73,8 +73,7 @@ impl Ctx {
             stack.env_file.as_deref(),
             true,
         );
-        docker.run_always(&down)?;
-        if docker.dry_run {
+        if docker.run_always(&down)? == Outcome::DryRun {
             return Ok(());
         }
         let left = self.containers(docker, &stack.root, &stack.name, true)?;
@@ -82,8 +81,9 @@ impl Ctx {
             return Ok(());
         }
         let ids: Vec<String> = left.iter().map(|c| c.id.clone()).collect();
-        docker.run_always(&compose::remove_containers(&stack.root, &ids))?;
-        docker.run_always(&down)?;
+        // Their exit codes are not the verdict: the label query after them is.
+        let _ = docker.run_always(&compose::remove_containers(&stack.root, &ids))?;
+        let _ = docker.run_always(&down)?;
         let left = self.containers(docker, &stack.root, &stack.name, true)?;
         if !left.is_empty() {
             ui::report_leftovers(&stack.name, &left);

@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::checkout::{self, Found};
 use crate::cli;
 use crate::compose;
-use crate::docker::Docker;
+use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
 use crate::project::Project;
 use crate::stack::{self, Stack};
@@ -91,10 +91,9 @@ impl Ctx {
         } else {
             compose::down(&project.root, &name, &files, env_file.as_deref(), a.volumes)
         };
-        docker.run_ok(&down)?;
-        if docker.dry_run {
+        let Outcome::Ran(_) = docker.run_ok(&down)? else {
             return Ok(());
-        }
+        };
         let left = self.containers(&docker, &project.root, &name, false)?;
         let known = project.services();
         for (c, why) in status::orphans(&before, &files, &known) {
@@ -135,8 +134,7 @@ impl Ctx {
         if guarded && !docker.dry_run {
             confirm_volume_removal(name)?;
         }
-        docker.run_ok(&compose::remove_volumes(root, &volumes))?;
-        if !docker.dry_run {
+        if let Outcome::Ran(_) = docker.run_ok(&compose::remove_volumes(root, &volumes))? {
             ui::info(&format!(
                 "nothing of project `{name}` was running; removed its {}: {}",
                 if volumes.len() == 1 {

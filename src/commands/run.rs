@@ -14,7 +14,7 @@ use super::Ctx;
 use crate::checkout::{self, Split};
 use crate::cli::RunArgs;
 use crate::compose;
-use crate::docker::Docker;
+use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
 use crate::preflight;
 use crate::project::Project;
@@ -72,7 +72,7 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let before = running(&split.ours);
     let outcome = docker.run(&compose::run(&stack, &service, &a.command, tty));
-    if !docker.dry_run
+    if !matches!(outcome, Ok(Outcome::DryRun))
         && let Err(e) = stop_started(env, &docker, &stack, &label, &before)
     {
         ui::warning(&format!(
@@ -80,8 +80,8 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
         ));
     }
     match outcome? {
-        0 => Ok(()),
-        code => Err(Exit::Docker(code).into()),
+        Outcome::Ran(0) | Outcome::DryRun => Ok(()),
+        Outcome::Ran(code) => Err(Exit::Docker(code).into()),
     }
 }
 

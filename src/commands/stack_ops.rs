@@ -9,7 +9,7 @@ use super::{Ctx, is_interactive, plain, require_running};
 use crate::checkout::{self};
 use crate::cli;
 use crate::compose;
-use crate::docker::Docker;
+use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
 use crate::project::Project;
 use crate::status::Service;
@@ -64,7 +64,7 @@ impl Ctx {
         if a.follow && !docker.dry_run {
             require_running(&split, &name, "no logs to follow")?;
         }
-        docker.run_relayed_ok(&plain(inv))
+        docker.run_relayed_ok(&plain(inv)).map(drop)
     }
 
     /// After `restart`: wait, as `up --wait` does, until every restarted service is healthy
@@ -142,7 +142,7 @@ impl Ctx {
         let (_, name) = self.target(&docker, project, env, what)?;
         self.ours_only(&docker, project, &name)?;
         let inv = compose::exec(&project.root, &name, service, command, is_interactive());
-        docker.run_ok(&inv)
+        docker.run_ok(&inv).map(drop)
     }
 
     pub(super) fn restart(&self, a: &cli::RestartArgs) -> Result<()> {
@@ -156,10 +156,10 @@ impl Ctx {
         if !docker.dry_run {
             require_running(&split, &name, "nothing to restart")?;
         }
-        docker.run_ok(&compose::restart(&project.root, &name, &services))?;
-        if docker.dry_run {
+        let Outcome::Ran(_) = docker.run_ok(&compose::restart(&project.root, &name, &services))?
+        else {
             return Ok(());
-        }
+        };
         self.wait_for_health(&docker, &project.root, &name, &services)
     }
 }

@@ -9,7 +9,7 @@ use super::{Ctx, plain};
 use crate::checkout::{self};
 use crate::cli;
 use crate::compose;
-use crate::docker::Docker;
+use crate::docker::{Docker, Outcome};
 use crate::exit::Exit;
 use crate::stack::{self};
 use crate::status::{self, Service};
@@ -44,12 +44,10 @@ impl Ctx {
             crate::ports::preflight(&docker, &stack)?;
         }
         let code = match docker.run_masked(&compose::up(&stack, a.timeout)) {
-            Ok(code) => code,
+            Ok(Outcome::Ran(code)) => code,
+            Ok(Outcome::DryRun) => return Ok(()),
             Err(e) => return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e)),
         };
-        if docker.dry_run {
-            return Ok(());
-        }
         if code != 0 {
             Self::explain_failure(&docker, &stack.root, &stack.name)?;
             return Err(Exit::Docker(code).into());
