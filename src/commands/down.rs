@@ -14,7 +14,7 @@ use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status::{self};
+use crate::status::{self, Container};
 use crate::ui;
 use crate::validate;
 
@@ -79,34 +79,36 @@ impl Ctx {
             confirm_volume_removal(&name)?;
         }
         let env_file = Some(project.root.join(".env")).filter(|p| p.is_file());
-        let down = if files.is_empty() {
-            compose::down(&project.root, &name, &[], None, a.volumes)
-        } else if let Some(problem) =
-            config_problem(&project.root, &name, &files, running_env.as_deref())
-        {
-            // Compose refuses to read a broken `.env` or compose file, stops nothing and quotes
-            // the value; by name only it finds the containers and networks by label.
-            ui::warning(&format!("{problem}: stopping the project by name only"));
-            compose::down(&project.root, &name, &[], None, a.volumes)
-        } else {
-            compose::down(&project.root, &name, &files, env_file.as_deref(), a.volumes)
-        };
+        let problem = (!files.is_empty())
+            .then(|| config_problem(&project.root, &name, &files, running_env.as_deref()))
+            .flatten();
+        let (down, warning) = plan(
+            &project.root,
+            &name,
+            &files,
+            env_file.as_deref(),
+            problem,
+            a.volumes,
+        );
+        if let Some(warning) = warning {
+            ui::warning(&warning);
+        }
         let Outcome::Ran(_) = docker.run_ok(&down)? else {
             return Ok(());
         };
         let left = self.containers(&docker, &project.root, &name, false)?;
-        let known = project.services();
-        for (c, why) in status::orphans(&before, &files, &known) {
-            if !left.iter().any(|l| l.id == c.id) {
-                ui::info(&format!("also removed {} ({why})", c.name));
-            }
+        let stopped = Stopped {
+            name: &name,
+            env: running_env.as_deref(),
+            volumes: a.volumes,
+            before: &before,
+            files: &files,
+            known: &project.services(),
+        };
+        for line in stopped.verdict(&left) {
+            ui::info(&line);
         }
         if left.is_empty() {
-            let which = running_env.map_or_else(|| "stack".into(), |e| format!("{e} stack"));
-            ui::info(&format!(
-                "stopped the {which} `{name}`; no container of the project is left{}",
-                if a.volumes { "" } else { " (volumes kept)" }
-            ));
             return Ok(());
         }
         ui::report_leftovers(&name, &left);
@@ -242,5 +244,152 @@ pub(super) fn config_problem(
             .iter()
             .find(|f| f.level == crate::check::Level::Error)
             .map(|f| format!("{} has errors (see timmy check)", f.file)),
+    }
+}
+
+/// The `down` to run: by the running stack's own files; by name only when they are gone or
+/// Compose would refuse them (`problem`, then also the warning to show). Compose refuses to
+/// read a broken `.env` or compose file, stops nothing and quotes the value; by name only it
+/// finds the containers and networks by label.
+fn plan(
+    root: &Path,
+    name: &str,
+    files: &[PathBuf],
+    env_file: Option<&Path>,
+    problem: Option<String>,
+    volumes: bool,
+) -> (compose::Invocation, Option<String>) {
+    match problem {
+        _ if files.is_empty() => (compose::down(root, name, &[], None, volumes), None),
+        Some(problem) => (
+            compose::down(root, name, &[], None, volumes),
+            Some(format!("{problem}: stopping the project by name only")),
+        ),
+        None => (compose::down(root, name, files, env_file, volumes), None),
+    }
+}
+
+/// What `down` stopped: the project, its environment when known, and the containers and files
+/// it found before running docker.
+struct Stopped<'a> {
+    name: &'a str,
+    env: Option<&'a str>,
+    volumes: bool,
+    before: &'a [Container],
+    files: &'a [PathBuf],
+    known: &'a [String],
+}
+
+impl Stopped<'_> {
+    /// The lines to show once docker is done, from the containers `left` under the project:
+    /// each container that went with the stack but was not part of it (and why), then, when
+    /// nothing is left, that the stack is stopped. Leftovers are the caller's error report.
+    fn verdict(&self, left: &[Container]) -> Vec<String> {
+        let mut lines: Vec<String> = status::orphans(self.before, self.files, self.known)
+            .into_iter()
+            .filter(|(c, _)| !left.iter().any(|l| l.id == c.id))
+            .map(|(c, why)| format!("also removed {} ({why})", c.name))
+            .collect();
+        if left.is_empty() {
+            let which = self
+                .env
+                .map_or_else(|| "stack".into(), |e| format!("{e} stack"));
+            lines.push(format!(
+                "stopped the {which} `{}`; no container of the project is left{}",
+                self.name,
+                if self.volumes { "" } else { " (volumes kept)" }
+            ));
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(id: &str, service: &str, oneoff: bool, files: &[&str]) -> Container {
+        Container {
+            id: id.into(),
+            name: format!("p-{id}"),
+            state: "running".into(),
+            service: service.into(),
+            oneoff,
+            config_files: files.iter().map(PathBuf::from).collect(),
+            project: "p".into(),
+            working_dir: "/p".into(),
+        }
+    }
+
+    #[test]
+    fn verdict_names_each_orphan_removed_and_the_stopped_stack() {
+        let files = [PathBuf::from("/p/docker/docker-compose.yml")];
+        let before = [
+            container("a", "web", false, &["/p/docker/docker-compose.yml"]),
+            container("b", "web", true, &["/p/docker/docker-compose.yml"]),
+            container("c", "web", false, &["/q/docker/docker-compose.yml"]),
+            container("d", "gone", false, &["/p/docker/docker-compose.yml"]),
+            container("e", "", false, &[]),
+        ];
+        let stopped = Stopped {
+            name: "p",
+            env: Some("prod"),
+            volumes: false,
+            before: &before,
+            files: &files,
+            known: &["web".to_string()],
+        };
+        assert_eq!(
+            stopped.verdict(&[]),
+            [
+                "also removed p-b (one-off container from `docker compose run`)",
+                "also removed p-c (started from other compose files)",
+                "also removed p-d (its service is no longer in any compose file)",
+                "also removed p-e (not created by Compose, only labelled with the project)",
+                "stopped the prod stack `p`; no container of the project is left (volumes kept)",
+            ]
+        );
+        // What is left is not reported as removed, and the stack is not called stopped.
+        assert_eq!(stopped.verdict(&before[1..]), Vec::<String>::new());
+        let stopped = Stopped {
+            env: None,
+            volumes: true,
+            before: &before[..1],
+            ..stopped
+        };
+        assert_eq!(
+            stopped.verdict(&[]),
+            ["stopped the stack `p`; no container of the project is left"]
+        );
+    }
+
+    #[test]
+    fn plan_goes_by_name_only_without_files_or_when_compose_would_refuse_them() {
+        let root = Path::new("/p");
+        let files = [PathBuf::from("/p/docker/docker-compose.yml")];
+        let env_file = Some(Path::new("/p/.env"));
+        let by_name = compose::down(root, "p", &[], None, true);
+        assert_eq!(
+            plan(root, "p", &[], env_file, None, true),
+            (by_name.clone(), None)
+        );
+        assert_eq!(
+            plan(
+                root,
+                "p",
+                &files,
+                env_file,
+                Some(".env:3 is broken".into()),
+                true
+            ),
+            (
+                by_name,
+                Some(".env:3 is broken: stopping the project by name only".into())
+            )
+        );
+        assert_eq!(
+            plan(root, "p", &files, env_file, None, false),
+            (compose::down(root, "p", &files, env_file, false), None)
+        );
     }
 }

@@ -6,8 +6,6 @@
 //! (`depends_on`) are stopped and removed afterwards; what was running before stays. timmy
 //! exits with the command's own exit code.
 
-use std::io::IsTerminal;
-
 use anyhow::Result;
 
 use super::Ctx;
@@ -69,7 +67,7 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
         )
         .into());
     }
-    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let tty = super::is_interactive();
     let before = running(&split.ours);
     let outcome = docker.run(&compose::run(&stack, &service, &a.command, tty));
     if !matches!(outcome, Ok(Outcome::DryRun))

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::{Ctx, is_interactive, plain, require_running};
-use crate::checkout::{self};
+use crate::checkout;
 use crate::cli;
 use crate::compose;
 use crate::docker::{Docker, Outcome};

@@ -6,12 +6,12 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::{Ctx, plain};
-use crate::checkout::{self};
+use crate::checkout;
 use crate::cli;
 use crate::compose;
 use crate::docker::{Docker, Outcome};
 use crate::exit::Exit;
-use crate::stack::{self};
+use crate::stack;
 use crate::status::{self, Service};
 use crate::ui;
 use crate::validate;
