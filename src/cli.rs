@@ -1,5 +1,5 @@
 //! The command-line surface: clap definitions and help texts, nothing else. Parsing does no I/O;
-//! `app.rs` turns the parsed values into plans and runs them.
+//! `commands/` turns the parsed values into plans and runs them.
 
 use std::path::PathBuf;
 

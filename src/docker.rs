@@ -1,5 +1,7 @@
 //! The one place that starts processes. [`Docker`] runs [`Invocation`]s with duct, prints them
-//! for `-v`/`--dry-run` and in errors (through the project's [`Masker`]), and owns signal
+//! for `-v`/`--dry-run` and in errors (through the project's [`Masker`]); a command that changes
+//! something comes back as an [`Outcome`] (ran with a code, or only printed under `--dry-run`)
+//! the caller must look at. It owns signal
 //! handling: while a docker child runs, Ctrl-C from the terminal reaches the child directly
 //! (same process group), a signal sent to timmy alone is forwarded to it, and timmy waits for
 //! docker's own shutdown before it exits 128+N.

@@ -1,14 +1,21 @@
 //! timmy: runs the Timmy service stack on Docker Compose v2.
 //!
-//! `argv → Cli (clap) → plan (Stack, Invocation values) → docker → exit code`. Modules:
-//! [`cli`] (arguments), [`project`] and [`stack`] (what to run), [`dotenv`], [`check`],
-//! [`requirements`] (which env needs which key), [`secrets`] and [`validate`] (is `.env`
-//! right), [`compose`] (argv builders),
-//! [`preflight`] (is Docker usable), [`docker`] (the one runner), [`status`] (parsing what
-//! runs), [`checkout`] (which stacks are this checkout's), [`app`] (the commands), [`doctor`],
-//! [`overview`] (bare `timmy`), [`oneoff`] (`timmy run`) and [`man`], [`ui`] (styling),
-//! [`exit`] (exit codes), [`yaml`] (compose files read by a YAML parser), [`schema`]
-//! (Compose's own verdict, located) and [`types`] (what `.env` values must be).
+//! `argv → Cli (clap) → plan (Stack, Invocation values) → docker → exit code`; the layers and
+//! the path of one command through them are in `docs/ARCHITECTURE.md`. Modules:
+//! - arguments: [`cli`] (clap, no I/O), [`man`];
+//! - commands: [`commands`] (the dispatcher and one file per command or family, all taking
+//!   one [`commands::Ctx`]; `timmy run` is [`commands::run`]), [`doctor`] (probes, then pure
+//!   checks), [`overview`] (bare `timmy`);
+//! - what to run: [`project`] and [`stack`] (root, environments, files, project name);
+//! - is it right: [`validate`] over [`dotenv`], [`check`], [`requirements`] (which env needs
+//!   which key), [`types`] (what `.env` values must be), [`secrets`], [`yaml`], [`schema`]
+//!   (Compose's own verdict, located) and [`compose_dialect`];
+//! - docker: [`compose`] (pure argv builders), [`preflight`] (is Docker usable, no process),
+//!   [`docker`] (the one runner, [`docker::Outcome`]), [`engine_api`] (read-only questions over
+//!   the socket), [`status`] (docker's output parsed), [`checkout`] (which stacks are this
+//!   checkout's), [`lock`] (one timmy changes a stack at a time), [`ports`] (host ports
+//!   before `up`);
+//! - output: [`ui`] (styling and the one stdout writer), [`exit`] (exit codes).
 
 pub mod check;
 pub mod checkout;

@@ -1,8 +1,9 @@
 //! Recognising secrets: keys that name one, values that look like one (token families, URLs
 //! with credentials or secret paths, `Authorization` credentials, random-looking strings),
 //! masking them where they stand (a value in `env`, a scalar in `config`, a word in text relayed
-//! from Docker), token shapes checked for `check`, and placeholder values. Pure string logic;
-//! no message produced here ever contains the value it looked at.
+//! from Docker), token shapes checked for `check`, and placeholder values. Pure string logic,
+//! except [`masker`], which reads the project's `.env` once to build the masker every command
+//! shows docker's output through. No message produced here ever contains the value it looked at.
 
 use std::ops::Range;
 use std::path::Path;

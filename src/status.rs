@@ -1,6 +1,7 @@
 //! What is running, parsed from docker's own output: `docker compose ps --format json` (a JSON
 //! array before Compose 2.21, JSON Lines since) and timmy's label query over `docker ps`
-//! (see [`crate::compose::containers_of`]). Pure parsing; the caller runs the commands.
+//! (see [`crate::compose::containers_of`]), and the last health check of `docker inspect`. Pure
+//! parsing; the caller runs the commands.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,7 @@
 //! Everything the user reads, styled in one place with `console`: `error:`, `warning:`, `hint:`
-//! prefixes on stderr, aligned tables on stdout. Colours follow `--color`, `NO_COLOR`,
+//! prefixes on stderr, aligned tables on stdout (the service table of `up` and `ps`, the
+//! leftovers after `down`, `config --export`'s shell lines). Every write to stdout goes through
+//! [`out`], which ends timmy quietly on a closed pipe. Colours follow `--color`, `NO_COLOR`,
 //! `CLICOLOR(_FORCE)` and whether the stream is a terminal.
 
 use std::fmt::Write as _;
