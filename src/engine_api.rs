@@ -75,10 +75,12 @@ impl EngineApi {
         let mut stream = UnixStream::connect(&self.socket)?;
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
-        write!(
-            stream,
+        // One write: `write!` would send each formatted piece on its own, and a server that
+        // answers after the first read could close on a half-sent request.
+        let request = format!(
             "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: timmy\r\nConnection: close\r\n\r\n"
-        )?;
+        );
+        stream.write_all(request.as_bytes())?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw)?;
         parse_response(&raw)
@@ -454,10 +456,15 @@ mod tests {
         let listener = UnixListener::bind(&sock).unwrap();
         let server = std::thread::spawn(move || {
             let (mut conn, _) = listener.accept().unwrap();
-            let mut req = [0_u8; 1024];
-            let n = conn.read(&mut req).unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0_u8; 1024];
+            while !req.ends_with(b"\r\n\r\n") {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0, "the request ended before its blank line");
+                req.extend_from_slice(&buf[..n]);
+            }
             conn.write_all(answer.as_bytes()).unwrap();
-            String::from_utf8_lossy(&req[..n]).into_owned()
+            String::from_utf8_lossy(&req).into_owned()
         });
         (dir, sock, server)
     }
@@ -490,21 +497,10 @@ mod tests {
     /// A one-shot server on a real Unix socket: the request line and the answer round-trip.
     #[test]
     fn get_over_a_unix_socket() {
-        let dir = tempfile::tempdir().unwrap();
-        let sock = dir.path().join("d.sock");
-        let listener = UnixListener::bind(&sock).unwrap();
-        let server = std::thread::spawn(move || {
-            let (mut conn, _) = listener.accept().unwrap();
-            let mut req = [0_u8; 1024];
-            let n = conn.read(&mut req).unwrap();
-            let req = String::from_utf8_lossy(&req[..n]).into_owned();
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}",
-                BODY.len()
-            );
-            conn.write_all(answer.as_bytes()).unwrap();
-            req
-        });
+        let (_dir, sock, server) = serve_once(format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}",
+            BODY.len()
+        ));
         let api = EngineApi::new(&sock);
         let containers = api.containers_of("p").unwrap();
         assert_eq!(containers.len(), 2);
