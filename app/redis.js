@@ -1,6 +1,7 @@
 'use strict';
 // One redis PING over plain TCP (RESP inline command), no client library.
 // Resolves with the round-trip time in ms when the server answers +PONG; rejects otherwise.
+// waitForRedis retries it until redis answers (no start ordering on Swarm).
 
 const net = require('node:net');
 
@@ -35,4 +36,35 @@ function ping({ host = 'redis', port = 6379, timeoutMs = 1000 } = {}) {
   });
 }
 
-module.exports = { ping };
+// Swarm has no start ordering (`depends_on` is ignored): the service must keep trying until
+// redis answers. Pings every `delayMs` (doubling up to `maxDelayMs`) until one answers, logging
+// the first failure and then every `logEvery`-th, and resolves with the number of attempts.
+// /health answers 503 meanwhile, so the container's health check holds the task back.
+// `stopped()` ends the wait early (shutdown); it then resolves with 0.
+async function waitForRedis({
+  target,
+  log,
+  ping: pingOnce = ping,
+  delayMs = 250,
+  maxDelayMs = 2000,
+  logEvery = 10,
+  stopped = () => false,
+}) {
+  let delay = delayMs;
+  for (let attempt = 1; ; attempt += 1) {
+    if (stopped()) return 0;
+    try {
+      await pingOnce(target);
+      if (attempt > 1) log.info('redis answers', { attempts: attempt });
+      return attempt;
+    } catch (err) {
+      if (attempt === 1 || attempt % logEvery === 0) {
+        log.warn('redis does not answer yet; retrying', { attempt, error: err.message });
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, maxDelayMs);
+  }
+}
+
+module.exports = { ping, waitForRedis };

@@ -8,11 +8,14 @@
 //   Successful health probes are logged at debug level once a minute (with how many there
 //   were), failed ones every time at warn: a probe every 3 s would bury the app's own lines.
 // Environment: PORT (3000), REDIS_HOST (redis), REDIS_PORT (6379), LOG_LEVEL (info), NODE_ENV,
-// and the integrations' tokens (see integrations.js).
+// and the integrations' tokens (see integrations.js); any KEY may come from a file named by
+// KEY_FILE (file-secrets.js: Swarm secrets). At startup it retries redis until it answers
+// (Swarm starts services in no order) while /health answers 503.
 
 const http = require('node:http');
 const { createLogger } = require('./log');
-const { ping } = require('./redis');
+const { ping, waitForRedis } = require('./redis');
+const { withFileSecrets } = require('./file-secrets');
 const { integrations } = require('./integrations');
 const { version } = require('./package.json');
 
@@ -92,9 +95,20 @@ function createApp({
 }
 
 function main() {
-  const log = createLogger(process.env.LOG_LEVEL);
-  const port = Number(process.env.PORT || 3000);
-  const server = createApp({ log });
+  let env;
+  let shadowed;
+  try {
+    ({ env, shadowed } = withFileSecrets(process.env));
+  } catch (err) {
+    createLogger(process.env.LOG_LEVEL).error('cannot read a secret file', { error: err.message });
+    process.exit(1);
+  }
+  const log = createLogger(env.LOG_LEVEL);
+  if (shadowed.length > 0) {
+    log.warn('both KEY and KEY_FILE are set: the file wins', { keys: shadowed });
+  }
+  const port = Number(env.PORT || 3000);
+  const server = createApp({ env, log });
 
   let stopping = false;
   const stop = (signal) => {
@@ -116,11 +130,11 @@ function main() {
   server.listen(port, () => {
     log.info('listening', {
       port,
-      node_env: process.env.NODE_ENV || null,
+      node_env: env.NODE_ENV || null,
       node: process.version,
-      redis: `${process.env.REDIS_HOST || 'redis'}:${process.env.REDIS_PORT || 6379}`,
+      redis: `${env.REDIS_HOST || 'redis'}:${env.REDIS_PORT || 6379}`,
     });
-    const { status, missing } = integrations(process.env);
+    const { status, missing } = integrations(env);
     const off = Object.keys(missing);
     if (off.length > 0) {
       log.warn('integrations unavailable: their tokens are not set or are placeholders', {
@@ -130,6 +144,12 @@ function main() {
     } else {
       log.info('integrations available', { integrations: Object.keys(status) });
     }
+    const target = {
+      host: env.REDIS_HOST || 'redis',
+      port: Number(env.REDIS_PORT || 6379),
+      timeoutMs: 1000,
+    };
+    waitForRedis({ target, log, stopped: () => stopping });
   });
 }
 
