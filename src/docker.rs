@@ -100,6 +100,17 @@ impl Docker {
     /// Compose quotes `.env` values in its errors (`Invalid hostPort: <value>`). Its progress
     /// output is then the plain, line-by-line kind, as under any pipe.
     pub fn run_masked(&self, inv: &Invocation) -> Result<Outcome> {
+        self.masked_with(inv, None)
+    }
+
+    /// [`Docker::run_masked`] with `input` on docker's stdin (`stack deploy --compose-file -`:
+    /// the rendered file never touches the disk). Under `--dry-run` only the command line is
+    /// printed.
+    pub fn run_masked_input(&self, inv: &Invocation, input: &[u8]) -> Result<Outcome> {
+        self.masked_with(inv, Some(input))
+    }
+
+    fn masked_with(&self, inv: &Invocation, input: Option<&[u8]>) -> Result<Outcome> {
         if self.dry_run {
             ui::out(format!("{}\n", self.shown(inv)))?;
             return Ok(Outcome::DryRun);
@@ -120,7 +131,10 @@ impl Docker {
                 line.clear();
             }
         });
-        let expr = self.expression(inv).stderr_file(writer);
+        let mut expr = self.expression(inv).stderr_file(writer);
+        if let Some(input) = input {
+            expr = expr.stdin_bytes(input.to_vec());
+        }
         let output = spawn_and_wait(&expr, &|| self.shown(inv), true);
         // The relay ends when no one holds the pipe's write end: docker has exited, and the
         // expression holding timmy's copy is gone.

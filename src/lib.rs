@@ -39,6 +39,7 @@ pub mod schema;
 pub mod secrets;
 pub mod stack;
 pub mod status;
+pub mod swarm;
 pub mod types;
 pub mod ui;
 pub mod validate;

@@ -296,6 +296,41 @@ pub fn export_lines(stack: &Stack) -> String {
     )
 }
 
+/// `timmy ps` for a stack deployed on a swarm: replicas running (healthy) of those wanted.
+pub fn swarm_table(rows: &[crate::swarm::converge::Row]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let replicas = format!("{}/{}", r.running, r.desired);
+            let health = if r.health.is_empty() {
+                "-".into()
+            } else {
+                health_word(&r.health)
+            };
+            vec![
+                r.service.clone(),
+                replicas,
+                health,
+                if r.update.is_empty() {
+                    "-".into()
+                } else {
+                    state_word(&r.update)
+                },
+                if r.ports.is_empty() {
+                    "-".into()
+                } else {
+                    r.ports.join(", ")
+                },
+                r.image.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["SERVICE", "REPLICAS", "HEALTH", "UPDATE", "PORTS", "IMAGE"],
+        &cells,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

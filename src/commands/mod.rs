@@ -5,6 +5,7 @@
 //! family has its own file.
 
 mod build_test;
+mod deployed;
 mod down;
 mod inspect;
 pub mod run;

@@ -30,6 +30,11 @@ impl Ctx {
         if let (Some(other), true) = (split.other(), split.ours.is_empty()) {
             return Err(checkout::only_theirs(&name, other, &self.suggestion(&project)?).into());
         }
+        if split.ours.is_empty()
+            && let Some(ids) = Self::deployed(&docker, &project.root, &name)?
+        {
+            return Self::stack_ps(&docker, &project.root, &name, &ids, a.json);
+        }
         let mut services = self.service_list(&docker, &project.root, &name)?;
         if split.other().is_some() {
             services.retain(|s| split.ours.iter().any(|c| c.name == s.name));
@@ -53,6 +58,11 @@ impl Ctx {
         let docker = self.docker()?;
         let (_, name) = self.target(&docker, &project, env, "logs")?;
         let split = self.ours_only(&docker, &project, &name)?;
+        if split.ours.is_empty()
+            && let Some(ids) = Self::deployed(&docker, &project.root, &name)?
+        {
+            return Self::stack_logs(&docker, &project.root, &name, &ids, &services, a);
+        }
         let inv = compose::logs(
             &project.root,
             &name,

@@ -9,6 +9,8 @@
 //! `TIMMY_E2E=1` (CI) runs it with `--include-ignored`. Once it runs, a missing engine or missing
 //! offline images fail it with the reason; it never passes without having run.
 
+pub mod swarm;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

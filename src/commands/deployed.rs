@@ -1,0 +1,222 @@
+//! A stack deployed on a swarm (`timmy deploy`), as `ps`, `logs` and `down` see it: found by
+//! the label `com.docker.stack.namespace` when no Compose container carries the name, its state
+//! read through [`converge`], removed with `docker stack rm` and then checked for leftovers
+//! (services, the tasks' containers, networks, secrets, configs of the stack).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use super::Ctx;
+use super::down::confirm_volume_removal;
+use crate::docker::{Docker, Outcome};
+use crate::exit::{Exit, UserError};
+use crate::swarm::converge::{self, SwarmService, Task};
+use crate::swarm::invoke::{self, Leftover};
+use crate::ui;
+
+/// How long `down` waits for `docker stack rm` to take everything away: the tasks get their
+/// stop grace period (10 s by default), the networks go after them.
+const REMOVAL_WAIT: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(500);
+
+/// Non-empty lines of docker's output.
+pub(super) fn ids(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Ctx {
+    /// The ids of the services of stack `name`; `None` when there are none, or when the engine
+    /// is not a swarm manager (`docker service ls` refuses: no stack can be deployed there).
+    pub(super) fn deployed(
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+    ) -> Result<Option<Vec<String>>> {
+        let out = docker.query(&invoke::service_ids(root, name))?;
+        let found = ids(&out.stdout);
+        Ok((out.code == 0 && !found.is_empty()).then_some(found))
+    }
+
+    /// The stack's services and every task of theirs, as docker reports them. A task removed
+    /// between the listing and the inspection is simply not there (docker still prints the rest).
+    pub(super) fn stack_state(
+        docker: &Docker,
+        root: &Path,
+        service_ids: &[String],
+    ) -> Result<(Vec<SwarmService>, Vec<Task>)> {
+        let services = docker.query(&invoke::service_inspect(root, service_ids))?;
+        let services = converge::parse_services(&services.stdout)?;
+        let task_ids = ids(&docker.query(&invoke::task_ids(root, service_ids))?.stdout);
+        if task_ids.is_empty() {
+            return Ok((services, Vec::new()));
+        }
+        let tasks = docker.query(&invoke::task_inspect(root, &task_ids))?;
+        Ok((services, converge::parse_tasks(&tasks.stdout)?))
+    }
+
+    /// `timmy ps` of a deployed stack: replicas and health per service.
+    pub(super) fn stack_ps(
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        service_ids: &[String],
+        json: bool,
+    ) -> Result<()> {
+        let (services, tasks) = Self::stack_state(docker, root, service_ids)?;
+        let rows = converge::rows(&services, &tasks);
+        if json {
+            return ui::out(serde_json::to_string_pretty(&rows)? + "\n");
+        }
+        ui::info(&format!("stack `{name}`, deployed on the swarm"));
+        ui::out(ui::swarm_table(&rows))
+    }
+
+    /// `timmy logs` of a deployed stack: `docker service logs` of each service asked for (all
+    /// without one), in turn; docker follows one service at a time.
+    pub(super) fn stack_logs(
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        service_ids: &[String],
+        wanted: &[String],
+        a: &crate::cli::LogsArgs,
+    ) -> Result<()> {
+        let services: Vec<String> = if wanted.is_empty() {
+            let (services, _) = Self::stack_state(docker, root, service_ids)?;
+            services.into_iter().map(|s| s.service).collect()
+        } else {
+            wanted.to_vec()
+        };
+        if a.follow && services.len() > 1 {
+            return Err(UserError::new(format!(
+                "stack `{name}` runs on a swarm, where docker follows the logs of one service at a time"
+            ))
+            .hint(format!(
+                "name one: timmy logs {} -f (services: {})",
+                services[0],
+                services.join(", ")
+            ))
+            .into());
+        }
+        for service in services {
+            let inv = invoke::service_logs(
+                root,
+                &format!("{name}_{service}"),
+                a.follow,
+                a.tail,
+                a.since.as_deref(),
+            );
+            let _ = docker.run_relayed_ok(&inv)?;
+        }
+        Ok(())
+    }
+
+    /// `timmy down` of a deployed stack: `docker stack rm`, then wait until nothing of it is
+    /// left (exit 1 naming what is, after [`REMOVAL_WAIT`]); `--volumes` then removes its named
+    /// volumes (prod's behind the confirmation).
+    pub(super) fn stack_down(
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        volumes: bool,
+        guarded: bool,
+    ) -> Result<()> {
+        if volumes && guarded && !docker.dry_run {
+            confirm_volume_removal(name)?;
+        }
+        let Outcome::Ran(_) = docker.run_ok(&invoke::stack_rm(root, name))? else {
+            let found = ids(&docker.query_ok(&invoke::volumes_of(root, name))?);
+            if volumes && !found.is_empty() {
+                let _ = docker.run_ok(&invoke::remove_volumes(root, &found))?;
+            }
+            return Ok(());
+        };
+        let deadline = Instant::now() + REMOVAL_WAIT;
+        let left = loop {
+            let mut left = Vec::new();
+            for kind in Leftover::ALL {
+                let found = ids(&docker.query_ok(&invoke::leftovers(root, kind, name))?);
+                if !found.is_empty() {
+                    left.push((kind, found));
+                }
+            }
+            if left.is_empty() || Instant::now() >= deadline {
+                break left;
+            }
+            std::thread::sleep(POLL);
+        };
+        if !left.is_empty() {
+            let (message, hint) = leftover_report(name, &left, REMOVAL_WAIT);
+            ui::error(&message);
+            ui::hint(&hint);
+            return Err(Exit::Failure.into());
+        }
+        let mut removed = "no service, container, network, secret or config of it is left";
+        if volumes {
+            let found = ids(&docker.query_ok(&invoke::volumes_of(root, name))?);
+            if !found.is_empty() {
+                let _ = docker.run_ok(&invoke::remove_volumes(root, &found))?;
+                removed = "no service, container, network, secret, config or volume of it is left";
+            }
+        }
+        ui::info(&format!("removed stack `{name}` from the swarm: {removed}"));
+        Ok(())
+    }
+}
+
+/// The error and hint when `docker stack rm` left something behind.
+fn leftover_report(
+    name: &str,
+    left: &[(Leftover, Vec<String>)],
+    waited: Duration,
+) -> (String, String) {
+    let parts: Vec<String> = left
+        .iter()
+        .map(|(kind, ids)| {
+            let short: Vec<&str> = ids.iter().map(|i| &i[..i.len().min(12)]).collect();
+            format!("{} {} ({})", ids.len(), kind.plural(), short.join(" "))
+        })
+        .collect();
+    (
+        format!(
+            "stack `{name}` still has {} {} s after `docker stack rm`",
+            parts.join(", "),
+            waited.as_secs()
+        ),
+        format!(
+            "docker stack ps {name} shows what still runs; run timmy down again once it has stopped"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_are_named_by_kind() {
+        let left = vec![
+            (Leftover::Containers, vec!["0123456789abcdef".to_string()]),
+            (Leftover::Networks, vec!["n1".to_string(), "n2".to_string()]),
+        ];
+        assert_eq!(
+            leftover_report("p", &left, Duration::from_secs(60)),
+            (
+                "stack `p` still has 1 containers (0123456789ab), 2 networks (n1 n2) 60 s after `docker stack rm`".to_string(),
+                "docker stack ps p shows what still runs; run timmy down again once it has stopped".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn ids_are_the_non_empty_lines() {
+        assert_eq!(ids("a\n\n b \n"), vec!["a", "b"]);
+        assert!(ids("").is_empty());
+    }
+}
