@@ -15,6 +15,7 @@
 //!   the socket), [`status`] (docker's output parsed), [`checkout`] (which stacks are this
 //!   checkout's), [`lock`] (one timmy changes a stack at a time), [`ports`] (host ports
 //!   before `up`);
+//! - Swarm: [`swarm`] (the compose configuration translated into a stack file, pure);
 //! - output: [`ui`] (styling and the one stdout writer), [`exit`] (exit codes).
 
 pub mod check;
