@@ -287,6 +287,20 @@ Examples:
   eval \"$(timmy config prod --export)\"  then plain `docker compose ps` targets the same stack")]
     Config(ConfigArgs),
 
+    /// Deploy an environment to a Docker Swarm as a stack; --render prints its stack file
+    #[command(after_help = "\
+Examples:
+  timmy deploy --render             prod's stack file for `docker stack deploy`, secrets masked
+  timmy deploy dev --render --publish host
+  timmy deploy --render --show-secrets > stack.yml
+
+The stack file is the env's merged compose configuration (docker/swarm.compose.yml added),
+translated for Swarm: every key Swarm drops or changes is a warning naming its file:line, every
+key it refuses an error (exit 1, nothing printed on stdout). .env is checked first, exactly as
+for `timmy up`. Secret values of .env become Swarm secrets (mounted at /run/secrets/KEY, with
+KEY_FILE in the environment) unless --secrets env. docs/SWARM.md has the table of keys.")]
+    Deploy(DeployArgs),
+
     /// Print a shell completion script
     #[command(after_help = "\
 Examples:
@@ -466,6 +480,32 @@ pub struct DoctorArgs {
     /// Print a JSON array [{"check", "status", "detail", "fix"}] instead of the checklist
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Environment to deploy
+    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "prod")]
+    pub env: String,
+    /// Print the stack file (secret values masked) and what Swarm drops or refuses; needs no
+    /// Swarm and changes nothing
+    #[arg(long, required = true)]
+    pub render: bool,
+    /// Print secret values in full
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// How published ports are reached: `ingress` (every node, Swarm's routing mesh) or
+    /// `host` (the node running the task); both bind every interface. Overrides
+    /// `SWARM_PUBLISH_MODE` of .env
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub publish: Option<crate::swarm::PublishMode>,
+    /// Where the secret values of .env go: `swarm` (Swarm secrets, `KEY_FILE` in the
+    /// environment) or `env` (the environment, as with timmy up)
+    #[arg(long, value_enum, value_name = "MODE", default_value = "swarm")]
+    pub secrets: crate::swarm::SecretsMode,
+    /// Treat warnings of the .env check as errors
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

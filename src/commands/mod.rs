@@ -5,6 +5,7 @@
 //! family has its own file.
 
 mod build_test;
+mod deploy;
 mod deployed;
 mod down;
 mod inspect;
@@ -63,6 +64,7 @@ impl Ctx {
             Command::Doctor(a) => crate::doctor::run(self, &a),
             Command::Env(a) => self.env(&a),
             Command::Config(a) => self.config(&a),
+            Command::Deploy(a) => self.deploy(&a),
             Command::Completions(a) => {
                 let mut script = Vec::new();
                 clap_complete::generate(a.shell, &mut Cli::command(), "timmy", &mut script);

@@ -279,8 +279,42 @@ impl Renderer<'_> {
         (file, None)
     }
 
+    /// The file and line of the item of `services.<service>.<list>` that `is_it` picks
+    /// (Compose merges `ports` and `volumes` by target, so an index of the configuration is
+    /// not an index of a file); else the list's key.
+    fn locate_item(
+        &self,
+        service: &str,
+        list: &str,
+        is_it: &dyn Fn(&Node) -> bool,
+    ) -> (String, Option<usize>) {
+        for (shown, tree) in self.trees.iter().rev() {
+            let item = tree
+                .as_ref()
+                .and_then(|t| t.get("services")?.get(service)?.get(list))
+                .and_then(|l| match &l.value {
+                    yaml::Value::Seq(items) => items.iter().find(|i| is_it(i)),
+                    _ => None,
+                });
+            if let Some(item) = item {
+                return (shown.clone(), Some(item.line));
+            }
+        }
+        self.locate(&["services", service, list])
+    }
+
     fn add(&mut self, level: Level, path: &[&str], message: String, hint: Option<String>) {
         let (file, line) = self.locate(path);
+        self.add_at(level, (file, line), message, hint);
+    }
+
+    fn add_at(
+        &mut self,
+        level: Level,
+        (file, line): (String, Option<usize>),
+        message: String,
+        hint: Option<String>,
+    ) {
         self.findings.push(Finding {
             file,
             line,
@@ -667,21 +701,22 @@ impl Renderer<'_> {
     /// interface).
     fn ports(&mut self, name: &str, ports: &[Value]) -> Vec<Value> {
         let mut out = Vec::new();
-        for (i, port) in ports.iter().enumerate() {
-            let index = i.to_string();
-            let path = ["services", name, "ports", index.as_str()];
+        for port in ports {
             let port = object(port);
             let target = port.get("target").cloned().unwrap_or(Value::Null);
+            let target_text = value_text(Some(&target));
+            let at = self.locate_item(name, "ports", &|item| port_item_is(item, &target_text));
             let published = match port.get("published") {
                 Some(Value::String(s)) if s.is_empty() => None,
                 Some(Value::String(s)) => {
                     if let Ok(n) = s.parse::<u16>() {
                         Some(n)
                     } else {
-                        self.refuse(
-                            &path,
-                            format!("port {index} of service `{name}` publishes the range `{s}`: a stack publishes single ports"),
-                            "list each port of the range on its own line",
+                        self.add_at(
+                            Level::Error,
+                            at,
+                            format!("port {target_text} of service `{name}` is published as the range `{s}`: a stack publishes single ports"),
+                            Some("list each port of the range on its own line".to_owned()),
                         );
                         continue;
                     }
@@ -694,34 +729,38 @@ impl Renderer<'_> {
                 .and_then(Value::as_str)
                 .filter(|ip| !matches!(*ip, "" | "0.0.0.0" | "::"));
             let shown = match published {
-                Some(p) => format!("{p}:{target}"),
-                None => target.to_string(),
+                Some(p) => format!("{p}:{target_text}"),
+                None => target_text.clone(),
             };
             let mode = match (self.options.publish_mode, host_ip) {
                 (None, Some(ip)) => {
-                    self.refuse(
-                        &path,
-                        format!("port {shown} of service `{name}` is published on {ip} only, and Swarm publishes on every interface of every node"),
-                        "say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env",
+                    self.add_at(
+                        Level::Error,
+                        at,
+                        format!("port {shown} of service `{name}` is published on {ip} only, and Swarm publishes on every interface"),
+                        Some("say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env".to_owned()),
                     );
                     continue;
                 }
-                (Some(mode), Some(ip)) => {
-                    self.warn(
-                        &path,
-                        format!("port {shown} of service `{name}` was published on {ip} only; Swarm publishes it on every interface ({} mode)", mode.as_str()),
-                    );
-                    mode
-                }
+                (Some(mode), Some(_)) => mode,
                 (mode, None) => mode.unwrap_or(PublishMode::Ingress),
             };
             if mode == PublishMode::Ingress && self.options.endpoint_mode == EndpointMode::Dnsrr {
-                self.refuse(
-                    &path,
+                self.add_at(
+                    Level::Error,
+                    at,
                     format!("port {shown} of service `{name}` cannot use the routing mesh (ingress) with endpoint mode dnsrr"),
-                    "publish in host mode (--publish host or SWARM_PUBLISH_MODE=host), or use SWARM_ENDPOINT_MODE=vip",
+                    Some("publish in host mode (--publish host or SWARM_PUBLISH_MODE=host), or use SWARM_ENDPOINT_MODE=vip".to_owned()),
                 );
                 continue;
+            }
+            if let Some(ip) = host_ip {
+                self.add_at(
+                    Level::Warning,
+                    at,
+                    format!("port {shown} of service `{name}` was published on {ip} only; Swarm publishes it on every interface ({} mode)", mode.as_str()),
+                    None,
+                );
             }
             let mut long = Map::new();
             long.insert("target".into(), target);
@@ -738,16 +777,18 @@ impl Renderer<'_> {
     }
 
     /// Mounts in the long form, bind sources absolute: Swarm neither resolves nor creates
-    /// them, so each must exist on every node that runs the service.
+    /// them, so each must exist on every node that runs the service (one warning per
+    /// service, at its first bind mount).
     fn mounts(&mut self, name: &str, mounts: &[Value]) -> Vec<Value> {
         let mut out = Vec::new();
-        for (i, mount) in mounts.iter().enumerate() {
-            let index = i.to_string();
-            let path = ["services", name, "volumes", index.as_str()];
+        let mut binds: Vec<(String, (String, Option<usize>))> = Vec::new();
+        for mount in mounts {
             let Value::Object(given) = mount else {
                 out.push(mount.clone());
                 continue;
             };
+            let target = value_text(given.get("target"));
+            let at = self.locate_item(name, "volumes", &|item| mount_item_is(item, &target));
             let mut m = Map::new();
             for (key, value) in given {
                 match key.as_str() {
@@ -763,9 +804,11 @@ impl Renderer<'_> {
                     "tmpfs" => {
                         m.insert(key.clone(), keep(value, &["size"]));
                     }
-                    _ => self.warn(
-                        &path,
-                        format!("`{key}` of mount {} of service `{name}` is dropped: Swarm's stack files do not have it", value_text(given.get("target"))),
+                    _ => self.add_at(
+                        Level::Warning,
+                        at.clone(),
+                        format!("`{key}` of mount {target} of service `{name}` is dropped: Swarm's stack files do not have it"),
+                        None,
                     ),
                 }
             }
@@ -777,15 +820,25 @@ impl Renderer<'_> {
             if m.get("type").and_then(Value::as_str) == Some("bind")
                 && let Some(source) = m.get("source").and_then(Value::as_str)
             {
-                let absolute = self.options.project_dir.join(source);
-                let source = absolute.display().to_string();
-                self.warn(
-                    &path,
-                    format!("bind mount {source} of service `{name}` must exist on every node that runs it: Swarm does not create it"),
-                );
-                m.insert("source".into(), Value::from(source));
+                let source = self.options.project_dir.join(source).display().to_string();
+                m.insert("source".into(), Value::from(source.clone()));
+                binds.push((source, at));
             }
             out.push(Value::Object(m));
+        }
+        if let Some((_, at)) = binds.first() {
+            let sources: Vec<&str> = binds.iter().map(|(s, _)| s.as_str()).collect();
+            let (what, them) = if sources.len() == 1 {
+                ("bind mount", "it")
+            } else {
+                ("bind mounts", "them")
+            };
+            self.add_at(
+                Level::Warning,
+                at.clone(),
+                format!("{what} {} of service `{name}` must exist on every node that runs it: Swarm does not create {them}", sources.join(", ")),
+                None,
+            );
         }
         out
     }
@@ -877,6 +930,27 @@ impl Renderer<'_> {
             );
         }
         out
+    }
+}
+
+/// A `ports` item of a compose file that publishes container port `target`: `"8080:3000"`,
+/// `"127.0.0.1:${PORT}:3000/tcp"` or `{target: 3000}`.
+fn port_item_is(item: &Node, target: &str) -> bool {
+    match item.as_str() {
+        Some(text) => {
+            let text = text.split('/').next().unwrap_or(text);
+            text.rsplit(':').next() == Some(target)
+        }
+        None => item.get("target").and_then(Node::as_str) == Some(target),
+    }
+}
+
+/// A `volumes` item of a compose file that mounts at `target`: `"./data:/app/data:rw"`,
+/// `"${DIR:-./w}:/workspace"` or `{target: /app/data}`.
+fn mount_item_is(item: &Node, target: &str) -> bool {
+    match item.as_str() {
+        Some(text) => text.split(':').any(|part| part == target),
+        None => item.get("target").and_then(Node::as_str) == Some(target),
     }
 }
 
