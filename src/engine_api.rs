@@ -117,6 +117,33 @@ impl EngineApi {
         parse_services(&self.labelled(&format!("{LABEL_PROJECT}={name}"))?)
     }
 
+    /// The ids of the swarm services carrying the label `KEY=VALUE` (a stack's:
+    /// `com.docker.stack.namespace=NAME`); `None` when the engine is not a swarm manager
+    /// (it answers 503 to `GET /services`).
+    pub fn service_ids_with(&self, label: &str) -> io::Result<Option<Vec<String>>> {
+        #[derive(Deserialize)]
+        struct Id {
+            #[serde(rename = "ID")]
+            id: String,
+        }
+        let filters = serde_json::json!({ "label": [label] }).to_string();
+        let (status, body) =
+            self.get(&format!("/services?filters={}", percent_encode(&filters)))?;
+        match status {
+            200 => {
+                let ids: Vec<Id> = serde_json::from_slice(&body).map_err(|e| {
+                    io::Error::other(format!("unexpected answer from the engine: {e}"))
+                })?;
+                Ok(Some(ids.into_iter().map(|i| i.id).collect()))
+            }
+            503 => Ok(None),
+            _ => Err(io::Error::other(format!(
+                "the engine answered {status} to GET /services: {}",
+                String::from_utf8_lossy(&body).trim()
+            ))),
+        }
+    }
+
     /// `GET /containers/json?all=1` filtered by the label `KEY=VALUE`: the body.
     fn labelled(&self, label: &str) -> io::Result<Vec<u8>> {
         let filters = serde_json::json!({ "label": [label] }).to_string();

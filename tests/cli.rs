@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Project, container_line, here_query, label_query, stderr_of, stdout_of};
+use common::{Project, container_line, here_query, label_query, stack_query, stderr_of, stdout_of};
 
 const STACK_DEV: &str = "compose --project-directory {root} --env-file {root}/.env -p proj \
                          -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml";
@@ -243,7 +243,7 @@ fn down_with_nothing_running_says_so() {
         stderr_of(&out),
         "timmy: nothing of project `proj` is running\n"
     );
-    assert_eq!(p.calls(), [label_query("proj")]);
+    assert_eq!(p.calls(), [label_query("proj"), stack_query("proj")]);
 }
 
 #[test]
@@ -373,6 +373,7 @@ fn ps_json_is_a_stable_array() {
         p.calls(),
         [
             label_query("proj"),
+            stack_query("proj"),
             "compose --env-file /dev/null -p proj ps --all --format json".to_string()
         ]
     );
@@ -1045,6 +1046,7 @@ fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
         p.calls(),
         [
             label_query("proj-dev"),
+            stack_query("proj-dev"),
             "volume ls --quiet --filter label=com.docker.compose.project=proj-dev".to_string(),
             "volume rm proj-dev_redis-data".to_string(),
         ]
@@ -1072,7 +1074,8 @@ fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
         "error: refusing to remove the volumes of the prod stack `proj` without confirmation\n  \
          hint: the data in them is lost for good; pass --yes if that is what you want\n"
     );
-    assert_eq!(p.calls().len(), 2, "no volume removed: {:?}", p.calls());
+    // The label query, the stack query, the volume query: no volume removed.
+    assert_eq!(p.calls().len(), 3, "no volume removed: {:?}", p.calls());
 
     // No env, nothing running: the one project of this checkout that has volumes.
     p.forget_calls();

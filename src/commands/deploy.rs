@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::Ctx;
+use super::{Ctx, swarm_run};
 use crate::cli;
 use crate::compose;
 use crate::exit::UserError;
@@ -28,18 +28,29 @@ impl Ctx {
                 env.push((key.to_owned(), value));
             }
         }
-        let options = options(a, &env, &stack, &secrets_dir(&stack.name))?;
+        let mut options = options(a, &env, &stack, &secrets_dir(&stack.name))?;
+        options.scale = swarm_run::parse_scale(&a.scale)?;
         let docker = self.docker_offline()?;
         validate::compose_gate(&docker, &stack)?;
         let out = docker.query_ok(&compose::config_json(&stack))?;
         let config: serde_json::Value = serde_json::from_str(&out)
             .context("cannot read the JSON of `docker compose config`")?;
-        let rendered = swarm::render(&config, &sources(&stack), &options);
+        let sources = sources(&stack);
+        let rendered = swarm::render(&config, &sources, &options);
         validate::report(
             &rendered.findings,
             false,
             Some("Swarm would not run this stack as written"),
         )?;
+        if !a.render {
+            let run = swarm_run::Run {
+                detach: a.detach,
+                timeout: std::time::Duration::from_secs(a.timeout),
+                registry: a.registry.as_deref(),
+            };
+            let render = |o: &swarm::Options| swarm::render(&config, &sources, o);
+            return self.deploy_run(&stack, options, &render, &run);
+        }
         let text = if a.show_secrets {
             rendered.text()
         } else {
@@ -194,8 +205,9 @@ mod tests {
     }
 
     #[test]
-    fn render_is_required_until_deploy_runs_stacks_and_secrets_default_to_swarm() {
-        assert!(cli::Cli::try_parse_from(["timmy", "deploy"]).is_err());
+    fn deploy_runs_without_render_and_secrets_default_to_swarm() {
+        assert!(cli::Cli::try_parse_from(["timmy", "deploy"]).is_ok());
+        assert!(cli::Cli::try_parse_from(["timmy", "deploy", "--render", "--detach"]).is_err());
         assert_eq!(args(&[]).secrets, swarm::SecretsMode::Swarm);
         assert_eq!(args(&[]).env, "prod");
         let o = options(

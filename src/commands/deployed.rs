@@ -11,7 +11,9 @@ use anyhow::Result;
 use super::Ctx;
 use super::down::confirm_volume_removal;
 use crate::docker::{Docker, Outcome};
+use crate::engine_api::EngineApi;
 use crate::exit::{Exit, UserError};
+use crate::preflight;
 use crate::swarm::converge::{self, SwarmService, Task};
 use crate::swarm::invoke::{self, Leftover};
 use crate::ui;
@@ -31,13 +33,52 @@ pub(super) fn ids(text: &str) -> Vec<String> {
 }
 
 impl Ctx {
+    /// [`Ctx::deployed`], asked only when no container under the name was created by Compose
+    /// (all lack its working-dir label): a stack's task containers carry the Compose project
+    /// label too, inherited from the image `docker compose build` labelled (measured with
+    /// Compose 2.26 and 2.40), so they look like the project's.
+    /// Only for an environment named on the command line (`timmy ps prod`): without one,
+    /// these commands act on the stack of this checkout that runs, learnt from Compose's
+    /// working-dir label, which a stack's containers do not carry.
+    pub(super) fn deployed_unless_compose(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        (name, asked): (&str, bool),
+        ours: &[crate::status::Container],
+    ) -> Result<Option<Vec<String>>> {
+        if !asked || ours.iter().any(|c| !c.working_dir.is_empty()) {
+            return Ok(None);
+        }
+        self.deployed(docker, root, name)
+    }
+
     /// The ids of the services of stack `name`; `None` when there are none, or when the engine
     /// is not a swarm manager (`docker service ls` refuses: no stack can be deployed there).
+    /// Asked of the engine's socket (no process: `ps` of a Compose stack stays process-free),
+    /// else through `docker service ls`.
     pub(super) fn deployed(
+        &self,
         docker: &Docker,
         root: &Path,
         name: &str,
     ) -> Result<Option<Vec<String>>> {
+        let api = (self.env.timmy_docker.is_none())
+            .then(|| preflight::daemon_socket(&self.env))
+            .flatten()
+            .map(|socket| EngineApi::new(&socket));
+        let label = format!("{}={name}", converge::LABEL_NAMESPACE);
+        if let Some(api) = api {
+            if docker.verbose {
+                ui::command_line(
+                    "running:",
+                    &format!("GET /services (label {label}) on the Docker socket"),
+                );
+            }
+            // An engine that cannot answer this cannot have deployed the stack either.
+            let found = api.service_ids_with(&label).ok().flatten();
+            return Ok(found.filter(|ids| !ids.is_empty()));
+        }
         let out = docker.query(&invoke::service_ids(root, name))?;
         let found = ids(&out.stdout);
         Ok((out.code == 0 && !found.is_empty()).then_some(found))
@@ -82,7 +123,7 @@ impl Ctx {
     pub(super) fn stack_logs(
         docker: &Docker,
         root: &Path,
-        name: &str,
+        (name, env): (&str, &str),
         service_ids: &[String],
         wanted: &[String],
         a: &crate::cli::LogsArgs,
@@ -98,7 +139,7 @@ impl Ctx {
                 "stack `{name}` runs on a swarm, where docker follows the logs of one service at a time"
             ))
             .hint(format!(
-                "name one: timmy logs {} -f (services: {})",
+                "name one: timmy logs {env} {} -f (services: {})",
                 services[0],
                 services.join(", ")
             ))

@@ -52,7 +52,10 @@ impl Ctx {
         let _lock = self.lock(&project.root, &name, "down")?;
         let before = self.ours_only(&docker, &project, &name)?.ours;
         let prod_name = self.name(&project, stack::PROD)?;
-        if before.is_empty() && Self::deployed(&docker, &project.root, &name)?.is_some() {
+        if self
+            .deployed_unless_compose(&docker, &project.root, (&name, a.env.is_some()), &before)?
+            .is_some()
+        {
             let guarded = name == prod_name && !a.yes;
             return Self::stack_down(&docker, &project.root, &name, a.volumes, guarded);
         }

@@ -11,6 +11,7 @@ mod down;
 mod inspect;
 pub mod run;
 mod stack_ops;
+mod swarm_run;
 mod up;
 
 use std::io::IsTerminal;

@@ -25,13 +25,15 @@ impl Ctx {
         let env = a.env.as_deref().or(a.env_flag.as_deref());
         let env = env.map(|e| project.resolve_env(e)).transpose()?;
         let docker = self.docker()?;
+        let asked = env.is_some();
         let (_, name) = self.target(&docker, &project, env, "ps")?;
         let split = self.split(&docker, &project, &name)?;
         if let (Some(other), true) = (split.other(), split.ours.is_empty()) {
             return Err(checkout::only_theirs(&name, other, &self.suggestion(&project)?).into());
         }
-        if split.ours.is_empty()
-            && let Some(ids) = Self::deployed(&docker, &project.root, &name)?
+        if split.other().is_none()
+            && let Some(ids) =
+                self.deployed_unless_compose(&docker, &project.root, (&name, asked), &split.ours)?
         {
             return Self::stack_ps(&docker, &project.root, &name, &ids, a.json);
         }
@@ -56,12 +58,20 @@ impl Ctx {
         let (env, services) = project.split_env(&a.services, 0, None, "logs [ENV] [SERVICE]...")?;
         project.require_services(&services)?;
         let docker = self.docker()?;
+        let (asked, shown_env) = (env.is_some(), env.clone().unwrap_or_default());
         let (_, name) = self.target(&docker, &project, env, "logs")?;
         let split = self.ours_only(&docker, &project, &name)?;
-        if split.ours.is_empty()
-            && let Some(ids) = Self::deployed(&docker, &project.root, &name)?
+        if let Some(ids) =
+            self.deployed_unless_compose(&docker, &project.root, (&name, asked), &split.ours)?
         {
-            return Self::stack_logs(&docker, &project.root, &name, &ids, &services, a);
+            return Self::stack_logs(
+                &docker,
+                &project.root,
+                (&name, &shown_env),
+                &ids,
+                &services,
+                a,
+            );
         }
         let inv = compose::logs(
             &project.root,

@@ -24,6 +24,18 @@ fn namespace_filter(name: &str) -> String {
     format!("label={LABEL_NAMESPACE}={name}")
 }
 
+/// `<node state> <manager?>`, e.g. `active true` on a manager, `inactive false` outside a swarm.
+pub fn swarm_state(root: &Path) -> Invocation {
+    inv(
+        root,
+        &[
+            "info",
+            "--format",
+            "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
+        ],
+    )
+}
+
 /// The image's id (`sha256:…`): a content address the builder already computed.
 pub fn image_id(root: &Path, image: &str) -> Invocation {
     inv(root, &["image", "inspect", "--format", "{{.Id}}", image])
@@ -236,6 +248,10 @@ mod tests {
             "docker stack deploy --compose-file - --resolve-image always --prune p",
         );
         case(&stack_rm(r, "p"), "docker stack rm p");
+        case(
+            &swarm_state(r),
+            "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'",
+        );
         case(
             &service_ids(r, "p"),
             "docker service ls --quiet --filter 'label=com.docker.stack.namespace=p'",

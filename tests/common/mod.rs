@@ -237,6 +237,12 @@ pub fn label_query(name: &str) -> String {
     )
 }
 
+/// Is a stack of this name deployed on a swarm? Asked (where there is no engine socket) when
+/// an environment named on the command line has no Compose container.
+pub fn stack_query(name: &str) -> String {
+    format!("service ls --quiet --filter label=com.docker.stack.namespace={name}")
+}
+
 /// timmy's label query for the containers this checkout started.
 pub fn here_query(p: &Project) -> String {
     format!(
