@@ -104,8 +104,9 @@ impl Docker {
     }
 
     /// [`Docker::run_masked`] with `input` on docker's stdin (`stack deploy --compose-file -`:
-    /// the rendered file never touches the disk). Under `--dry-run` only the command line is
-    /// printed.
+    /// the rendered file never touches the disk), and docker's stdout relayed like its stderr
+    /// (its progress lines are not the command's data). Under `--dry-run` only the command
+    /// line is printed.
     pub fn run_masked_input(&self, inv: &Invocation, input: &[u8]) -> Result<Outcome> {
         self.masked_with(inv, Some(input))
     }
@@ -131,10 +132,12 @@ impl Docker {
                 line.clear();
             }
         });
-        let mut expr = self.expression(inv).stderr_file(writer);
+        let mut expr = self.expression(inv);
         if let Some(input) = input {
-            expr = expr.stdin_bytes(input.to_vec());
+            // Inside the stderr redirect below: stdout joins the masked pipe too.
+            expr = expr.stdin_bytes(input.to_vec()).stdout_to_stderr();
         }
+        let expr = expr.stderr_file(writer);
         let output = spawn_and_wait(&expr, &|| self.shown(inv), true);
         // The relay ends when no one holds the pipe's write end: docker has exited, and the
         // expression holding timmy's copy is gone.

@@ -1,0 +1,389 @@
+//! `timmy deploy` (the run path) and `ps`/`logs`/`down` of a deployed stack, with the fake
+//! docker: which docker commands run in which order, what reaches docker's stdin, and exactly
+//! what the user reads. The real swarm is tests/swarm.rs.
+
+mod common;
+
+use common::{Project, label_query, stack_query, stderr_of, stdout_of};
+
+const ID: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// `docker compose config --format json` of a two-service env: redis (an image) and timmy
+/// (built).
+fn config(p: &Project) -> String {
+    serde_json::json!({
+        "name": "proj",
+        "services": {
+            "redis": {"image": "redis:7", "networks": {"default": null}},
+            "timmy": {
+                "build": {"context": p.root(), "dockerfile": "docker/Dockerfile"},
+                "image": "proj-timmy:prod",
+                "networks": {"default": null}
+            }
+        },
+        "networks": {"default": {"name": "proj_default"}}
+    })
+    .to_string()
+}
+
+fn service(name: &str, replicas: u64, image: &str, health: bool) -> serde_json::Value {
+    let mut spec = serde_json::json!({"Image": image});
+    if health {
+        spec["Healthcheck"] = serde_json::json!({"Test": ["CMD", "true"]});
+    }
+    serde_json::json!({
+        "ID": format!("svc-{name}"),
+        "Spec": {
+            "Name": format!("proj_{name}"),
+            "Labels": {"com.docker.stack.namespace": "proj"},
+            "TaskTemplate": {"ContainerSpec": spec},
+            "Mode": {"Replicated": {"Replicas": replicas}}
+        }
+    })
+}
+
+fn task(id: &str, service: &str, image: &str, state: &str, err: &str) -> serde_json::Value {
+    let desired = if state == "failed" {
+        "shutdown"
+    } else {
+        "running"
+    };
+    serde_json::json!({
+        "ID": id,
+        "ServiceID": format!("svc-{service}"),
+        "Slot": 1,
+        "Spec": {"ContainerSpec": {"Image": image}},
+        // Far ahead: after any deploy's start.
+        "Status": {"Timestamp": "2099-01-01T00:00:00Z", "State": state, "Err": err},
+        "DesiredState": desired
+    })
+}
+
+/// The fake answers for a stack whose services and tasks are as given.
+fn answer_stack(p: &Project, services: &[serde_json::Value], tasks: &[serde_json::Value]) {
+    let ids: Vec<String> = services
+        .iter()
+        .map(|s| s["ID"].as_str().unwrap().to_string())
+        .collect();
+    p.answer_to(&["service", "ls", "--quiet"], &(ids.join("\n") + "\n"), 0);
+    p.answer_to(
+        &["service", "inspect"],
+        &serde_json::json!(services).to_string(),
+        0,
+    );
+    let task_ids: Vec<&str> = tasks.iter().map(|t| t["ID"].as_str().unwrap()).collect();
+    p.answer_to(&["service", "ps"], &(task_ids.join("\n") + "\n"), 0);
+    p.answer_to(
+        &["inspect", "--type", "task"],
+        &serde_json::json!(tasks).to_string(),
+        0,
+    );
+}
+
+fn answer_deploy_inputs(p: &Project, swarm: &str) {
+    p.answer_to(&["config", "--format", "json"], &config(p), 0);
+    p.answer_to(&["info", "--format"], swarm, 0);
+    p.answer_to(&["image", "inspect"], &format!("{ID}\n"), 0);
+    let stdin = p.fake.join("stack.yml");
+    p.answer_to(&["stack", "deploy"], "Creating service proj_timmy\n", 0)
+        .run(&format!("cat > '{}'", stdin.display()));
+}
+
+/// What the render says of this env before anything runs.
+const WARNINGS: &str = "\
+warning: docker/docker-compose.yml: network `default` becomes an attachable overlay network: a bridge reaches one host only\n\
+warning: docker/docker-compose.yml:5: `build` of service `timmy` is dropped: Swarm runs images only, so the image is built and tagged before the deploy\n";
+
+/// `docker stack deploy`'s own output (the fake's), on stderr: stdout is the table.
+const DOCKER_SAYS: &str = "Creating service proj_timmy\n";
+
+const STACK_QUERIES: [&str; 4] = [
+    "service ls --quiet --filter label=com.docker.stack.namespace=proj",
+    "service inspect svc-redis svc-timmy",
+    "service ps --quiet --no-trunc svc-redis svc-timmy",
+    "inspect --type task t-redis t-timmy",
+];
+
+#[test]
+fn deploy_builds_tags_by_content_deploys_from_stdin_and_waits_until_healthy() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task("t-timmy", "timmy", "proj-timmy:0123456789ab", "running", ""),
+        ],
+    );
+    let out = p
+        .timmy()
+        .args(["deploy", "--publish", "host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let calls = p.calls();
+    let root = p.root().display().to_string();
+    let files = format!(
+        "compose --project-directory {root} --env-file {root}/.env -p proj -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.prod.yml"
+    );
+    let mut expected = vec![
+        format!("{files} config --format json"),
+        "info --format {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}".to_string(),
+        format!("{files} build"),
+        "image inspect --format {{.Id}} proj-timmy:prod".to_string(),
+        "tag proj-timmy:prod proj-timmy:0123456789ab".to_string(),
+        "stack deploy --compose-file - --resolve-image never --prune proj".to_string(),
+    ];
+    expected.extend(STACK_QUERIES.map(String::from));
+    assert_eq!(calls, expected);
+    let stack = std::fs::read_to_string(p.fake.join("stack.yml")).unwrap();
+    assert!(
+        stack.contains("    image: \"proj-timmy:0123456789ab\"\n"),
+        "{stack}"
+    );
+    assert!(!stack.contains("ghp_Z8v1"), "no secret on stdin: {stack}");
+    let err = stderr_of(&out);
+    let err = err.strip_prefix(WARNINGS).unwrap();
+    let err = err.strip_prefix(DOCKER_SAYS).unwrap();
+    assert!(
+        err.starts_with("timmy: stack `proj` converged in "),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(" s: every service at its replicas, running and healthy\n"),
+        "{err}"
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy  -       -      redis:7\n\
+         timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+}
+
+#[test]
+fn a_failed_task_fails_the_deploy_at_once_naming_the_service_with_its_last_logs() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task(
+                "t-timmy",
+                "timmy",
+                "proj-timmy:0123456789ab",
+                "failed",
+                "task: non-zero exit (3)",
+            ),
+        ],
+    );
+    p.answer_to(
+        &["service", "logs", "t-timmy"],
+        "proj_timmy.1@node    | {\"msg\":\"boom\",\"token\":\"ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u\"}\n",
+        0,
+    );
+    let out = p
+        .timmy()
+        .args(["deploy", "--publish", "host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out).strip_prefix(WARNINGS).unwrap(),
+        DOCKER_SAYS.to_string()
+            + "error: timmy: task: non-zero exit (3)\n  \
+         last log lines of timmy:\n    \
+         proj_timmy.1@node    | {\"msg\":\"boom\",\"token\":\"ghp_****\"}\n\
+         error: stack `proj` did not converge: timmy failed\n  \
+         hint: the stack stays deployed as it is: timmy ps prod shows its tasks, timmy logs prod timmy the logs, timmy down prod removes it\n"
+    );
+    assert_eq!(
+        p.calls().last().unwrap(),
+        "service logs --no-task-ids --no-trunc --tail 20 t-timmy"
+    );
+    assert_eq!(stdout_of(&out), "");
+}
+
+#[test]
+fn deploy_refuses_an_engine_outside_a_swarm_before_building_anything() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "inactive false\n");
+    let out = p
+        .timmy()
+        .args(["deploy", "--publish", "host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out).strip_prefix(WARNINGS).unwrap(),
+        "error: this Docker engine is not part of a swarm (node state: inactive)\n  \
+         hint: one node: docker swarm init --advertise-addr <this host's address>; or point DOCKER_HOST at a manager\n"
+    );
+    let calls = p.calls();
+    assert_eq!(calls.len(), 2, "config and info only: {calls:?}");
+    assert!(calls[1].starts_with("info --format"), "{calls:?}");
+}
+
+#[test]
+fn a_bad_env_deploys_nothing_and_calls_no_docker() {
+    let p = Project::new();
+    p.write(".env", "NODE_ENV=production\nLOG_LEVEL=info\n");
+    let out = p.timmy().args(["deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("error: .env: GITHUB_TOKEN is missing"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(p.calls().is_empty(), "{:?}", p.calls());
+}
+
+#[test]
+fn detach_returns_once_docker_accepted_the_stack() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    let out = p
+        .timmy()
+        .args(["deploy", "--publish", "host", "--detach"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out).strip_prefix(WARNINGS).unwrap(),
+        DOCKER_SAYS.to_string()
+            + "timmy: deployed stack `proj`; not waiting (--detach): timmy ps prod shows how far it got\n"
+    );
+    assert!(p.calls().last().unwrap().starts_with("stack deploy "));
+}
+
+#[test]
+fn scale_sets_the_replicas_and_a_bad_one_is_refused_before_docker() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    let out = p
+        .timmy()
+        .args([
+            "deploy",
+            "--publish",
+            "host",
+            "--scale",
+            "timmy=3",
+            "--detach",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let stack = std::fs::read_to_string(p.fake.join("stack.yml")).unwrap();
+    assert!(stack.contains("      replicas: 3\n"), "{stack}");
+
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .args(["deploy", "--scale", "timmy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: --scale timmy: expected SERVICE=N\n  hint: e.g. --scale timmy=3 (N replicas, 0 or more)\n"
+    );
+    assert!(p.calls().is_empty(), "{:?}", p.calls());
+}
+
+#[test]
+fn ps_of_a_deployed_stack_shows_replicas_and_health() {
+    let p = Project::new();
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 3, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task(
+                "t-timmy",
+                "timmy",
+                "proj-timmy:0123456789ab",
+                "starting",
+                "",
+            ),
+        ],
+    );
+    let out = p.timmy().args(["ps", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH    UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy   -       -      redis:7\n\
+         timmy    0/3       starting  -       -      proj-timmy:0123456789ab\n"
+    );
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: stack `proj`, deployed on the swarm\n"
+    );
+    let mut expected = vec![label_query("proj")];
+    expected.extend(STACK_QUERIES.map(String::from));
+    assert_eq!(p.calls(), expected);
+}
+
+#[test]
+fn down_of_a_deployed_stack_runs_stack_rm_and_finds_nothing_left() {
+    let p = Project::new();
+    // The stack is there when down looks, gone after `stack rm`.
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0)
+        .once();
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: removed stack `proj` from the swarm: no service, container, network, secret or config of it is left\n"
+    );
+    let filter = "label=com.docker.stack.namespace=proj";
+    assert_eq!(
+        p.calls(),
+        [
+            label_query("proj"),
+            stack_query("proj"),
+            "stack rm proj".to_string(),
+            stack_query("proj"),
+            format!("ps --all --quiet --filter {filter}"),
+            format!("network ls --quiet --filter {filter}"),
+            format!("secret ls --quiet --filter {filter}"),
+            format!("config ls --quiet --filter {filter}"),
+        ]
+    );
+}
+
+#[test]
+fn logs_of_a_deployed_stack_are_docker_service_logs_one_service_followed_at_a_time() {
+    let p = Project::new();
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[],
+    );
+    let out = p.timmy().args(["logs", "prod", "timmy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(p.calls().last().unwrap(), "service logs proj_timmy");
+
+    let out = p.timmy().args(["logs", "prod", "-f"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: stack `proj` runs on a swarm, where docker follows the logs of one service at a time\n  \
+         hint: name one: timmy logs prod redis -f (services: redis, timmy)\n"
+    );
+}
