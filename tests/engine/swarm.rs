@@ -35,11 +35,18 @@ pub fn node_state() -> String {
         .to_string()
 }
 
+/// This node's id (`docker node update` takes no `self`, measured on CLI 28).
+fn node_id() -> String {
+    docker_lenient(&["info", "--format", "{{.Swarm.NodeID}}"])
+        .trim()
+        .to_string()
+}
+
 fn ours_marked() -> bool {
     docker_lenient(&[
         "node",
         "inspect",
-        "self",
+        &node_id(),
         "--format",
         "{{index .Spec.Labels \"timmy.e2e\"}}",
     ])
@@ -76,7 +83,19 @@ impl SwarmGuard {
                      leave tests/swarm.rs out on an engine others use"
                 );
                 run(&["swarm", "init", "--advertise-addr", "127.0.0.1"]);
-                run(&["node", "update", "--label-add", "timmy.e2e=1", "self"]);
+                let label = Command::new("docker")
+                    .args(["node", "update", "--label-add", "timmy.e2e=1", &node_id()])
+                    .output()
+                    .unwrap();
+                if !label.status.success() {
+                    let _ = Command::new("docker")
+                        .args(["swarm", "leave", "--force"])
+                        .output();
+                    panic!(
+                        "cannot label the swarm node: {}",
+                        String::from_utf8_lossy(&label.stderr)
+                    );
+                }
                 shared.ours = true;
             }
         }
@@ -96,6 +115,83 @@ impl Drop for SwarmGuard {
                 .args(["swarm", "leave", "--force"])
                 .output();
             shared.ours = false;
+        }
+    }
+}
+
+/// A stack this test deployed under `name`; dropping it removes the stack, waits until its
+/// containers are gone, then removes what `docker stack rm` keeps (volumes) and the images
+/// `timmy deploy` tagged (`<name>-<service>:<hash>`), and any container the test started with
+/// the label `timmy.e2e.stack=<name>` (probes on the overlay network).
+pub struct Deployed {
+    pub name: String,
+}
+
+impl Deployed {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+        }
+    }
+
+    fn filter(&self) -> String {
+        format!("label=com.docker.stack.namespace={}", self.name)
+    }
+}
+
+/// Non-empty lines of a lenient docker query.
+pub fn lines(args: &[&str]) -> Vec<String> {
+    docker_lenient(args)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Drop for Deployed {
+    fn drop(&mut self) {
+        let probes = lines(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=timmy.e2e.stack={}", self.name),
+        ]);
+        for id in probes {
+            let _ = Command::new("docker").args(["rm", "-f", &id]).output();
+        }
+        let _ = Command::new("docker")
+            .args(["stack", "rm", &self.name])
+            .output();
+        let filter = self.filter();
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(60)
+            && !(lines(&["ps", "-aq", "--filter", &filter]).is_empty()
+                && lines(&["network", "ls", "-q", "--filter", &filter]).is_empty())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        for kind in ["secret", "config", "network"] {
+            for id in lines(&[kind, "ls", "-q", "--filter", &filter]) {
+                let _ = Command::new("docker").args([kind, "rm", &id]).output();
+            }
+        }
+        for v in lines(&["volume", "ls", "-q", "--filter", &filter]) {
+            let _ = Command::new("docker")
+                .args(["volume", "rm", "-f", &v])
+                .output();
+        }
+        for image in lines(&[
+            "image",
+            "ls",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+            "--filter",
+            &format!("reference={}-*", self.name),
+        ]) {
+            let _ = Command::new("docker")
+                .args(["image", "rm", "-f", &image])
+                .output();
         }
     }
 }
