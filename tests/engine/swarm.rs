@@ -1,9 +1,12 @@
 //! The swarm the Swarm end-to-end tests deploy to: a single-node swarm on the test engine
 //! (`docker swarm init --advertise-addr 127.0.0.1`), joined by the first test that needs it and
 //! left by the last one still holding it, even when it fails (a guard, dropped while
-//! unwinding). Tests of one binary run in parallel, so the swarm is shared and counted: each
-//! test deploys its own stack under its own name, and the node leaves the swarm when the count
-//! drops to zero (a later test joins again, ~0.5 s).
+//! unwinding). The guard also runs the scenarios one at a time: measured on Engine 28.5, a
+//! stack deployed while another test's stack is being removed can get the overlay subnet the
+//! manager just freed while this node still holds the old network, and its tasks are rejected
+//! with "invalid pool request: Pool overlaps with other one on this address space". Each test
+//! still deploys its own stack under its own name; the swarm is counted, and the node leaves
+//! it when the count drops to zero (the next test joins again, ~0.5 s).
 //!
 //! Putting an engine into swarm mode changes it for everyone using it, so the guard does it
 //! only with `TIMMY_E2E_SWARM=1` (scripts/test.sh sets it with `TIMMY_E2E=1`, as in CI) and
@@ -26,8 +29,14 @@ static SWARM: Mutex<Shared> = Mutex::new(Shared {
     ours: false,
 });
 
-/// Held while a test uses the swarm.
-pub struct SwarmGuard(());
+/// One scenario at a time (see the module's doc).
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Held while a test uses the swarm. Fields drop in order: the swarm is left (when this is
+/// the last holder) before the next scenario may start.
+pub struct SwarmGuard {
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
 
 pub fn node_state() -> String {
     docker_lenient(&["info", "--format", "{{.Swarm.LocalNodeState}}"])
@@ -68,6 +77,9 @@ impl SwarmGuard {
     /// Joins (or shares) the single-node swarm; panics with the reason when it may not.
     pub fn join() -> Self {
         super::require_engine();
+        let serial = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut shared = SWARM
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -100,7 +112,7 @@ impl SwarmGuard {
             }
         }
         shared.holders += 1;
-        SwarmGuard(())
+        SwarmGuard { _serial: serial }
     }
 }
 
