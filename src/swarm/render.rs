@@ -225,10 +225,11 @@ pub fn render(config: &Value, files: &[(String, String)], options: &Options) -> 
     }
     for service in options.scale.keys() {
         if !object(top.get("services").unwrap_or(&Value::Null)).contains_key(service) {
-            r.refuse(
-                &["services"],
-                format!("--scale names `{service}`, which is not a service of this stack"),
-                "name a service of the stack (timmy config ENV lists them)",
+            r.add_at(
+                Level::Error,
+                ("--scale".to_owned(), None),
+                format!("`{service}` is not a service of this stack"),
+                Some("name a service of the stack (timmy config ENV lists them)".to_owned()),
             );
         }
     }
@@ -1233,6 +1234,488 @@ mod tests {
         assert_eq!(
             format!("{:?}", r.secret_files[0]),
             "SecretFile { key: \"ANTHROPIC_API_KEY\", name: \"timmy_ANTHROPIC_API_KEY_7aab4a478b27\", path: \"/run/user/1000/timmy/ANTHROPIC_API_KEY_7aab4a478b27\", value: \"sk-ant-****\" }"
+        );
+    }
+
+    /// One service `svc` from `json`, written in a one-file stack `yml` for the locations.
+    fn one(json: &str, yml: &str, o: &Options) -> Rendered {
+        let svc: Value = serde_json::from_str(json).unwrap();
+        let config = serde_json::json!({"name": "timmy", "services": {"svc": svc}});
+        let files = [("docker/docker-compose.yml".to_owned(), yml.to_owned())];
+        render(&config, &files, o)
+    }
+
+    fn found(r: &Rendered) -> Vec<String> {
+        r.findings
+            .iter()
+            .map(|f| {
+                let level = if f.level == Level::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
+                match &f.hint {
+                    Some(h) => format!("{level}: {f} (hint: {h})"),
+                    None => format!("{level}: {f}"),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn restart_becomes_the_restart_policy() {
+        for (restart, policy) in [
+            ("no", serde_json::json!({"condition": "none"})),
+            ("always", serde_json::json!({"condition": "any"})),
+            ("unless-stopped", serde_json::json!({"condition": "any"})),
+            ("on-failure", serde_json::json!({"condition": "on-failure"})),
+            (
+                "on-failure:3",
+                serde_json::json!({"condition": "on-failure", "max_attempts": 3}),
+            ),
+        ] {
+            let json = format!(r#"{{"image": "i", "restart": "{restart}"}}"#);
+            let yml = format!("services:\n  svc:\n    image: i\n    restart: {restart}\n");
+            let r = one(&json, &yml, &options());
+            assert_eq!(
+                r.stack["services"]["svc"]["deploy"]["restart_policy"],
+                policy
+            );
+            let condition = policy["condition"].as_str().unwrap();
+            assert_eq!(
+                found(&r),
+                [format!(
+                    "warning: docker/docker-compose.yml:4: `restart: {restart}` of service `svc` becomes deploy.restart_policy.condition: {condition}"
+                )]
+            );
+            assert!(r.stack["services"]["svc"].get("restart").is_none());
+        }
+        let r = one(
+            r#"{"image": "i", "restart": "always", "deploy": {"restart_policy": {"condition": "on-failure"}}}"#,
+            "services:\n  svc:\n    restart: always\n",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["deploy"]["restart_policy"],
+            serde_json::json!({"condition": "on-failure"})
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:3: `restart: always` of service `svc` is dropped: its deploy.restart_policy decides"
+            ]
+        );
+    }
+
+    #[test]
+    fn depends_on_is_dropped_and_the_service_must_retry() {
+        let yml = "services:\n  svc:\n    image: i\n    depends_on:\n      redis:\n        condition: service_healthy\n";
+        let r = one(
+            r#"{"image": "i", "depends_on": {"redis": {"condition": "service_healthy", "required": true}, "db": {"condition": "service_started"}}}"#,
+            yml,
+            &options(),
+        );
+        assert!(r.stack["services"]["svc"].get("depends_on").is_none());
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `depends_on` of service `svc` is dropped: Swarm starts services in no order and waits for no health (hint: `svc` must retry until `db` and `redis` answers)"
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_swarm_ignores_are_dropped_with_a_warning_naming_file_line_and_key() {
+        let yml = "services:\n  svc:\n    image: i\n    container_name: c\n    security_opt:\n      - no-new-privileges:true\n    profiles: [tools]\n    privileged: true\n";
+        let r = one(
+            r#"{"image": "i", "container_name": "c", "security_opt": ["no-new-privileges:true"], "profiles": ["tools"], "privileged": true, "tty": true}"#,
+            yml,
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `container_name` of service `svc` is dropped: Swarm names the tasks",
+                "warning: docker/docker-compose.yml:8: `privileged` of service `svc` is dropped: Swarm services cannot set it",
+                "warning: docker/docker-compose.yml:7: `profiles` of service `svc` is dropped: a stack runs every service it lists",
+                "warning: docker/docker-compose.yml:5: `security_opt` of service `svc` is dropped: Swarm services cannot set it",
+            ]
+        );
+        assert_eq!(
+            r.stack["services"]["svc"],
+            serde_json::json!({"image": "i", "tty": true, "deploy": {"endpoint_mode": "vip"}})
+        );
+        assert!(!r.refused());
+    }
+
+    #[test]
+    fn keys_swarm_refuses_stop_the_deploy_with_a_hint() {
+        let yml = "services:\n  svc:\n    image: i\n    mem_limit: 1g\n    restartt: always\n";
+        let r = one(
+            r#"{"image": "i", "mem_limit": "1073741824", "restartt": "always"}"#,
+            yml,
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: `mem_limit` of service `svc` is refused by Swarm (hint: set the limit under deploy.resources (limits: cpus, memory, pids; reservations: cpus, memory))",
+                "error: docker/docker-compose.yml:5: `restartt` of service `svc` is not a key Swarm's stack files have (hint: remove it from the files of this environment, or deploy it with timmy up)",
+            ]
+        );
+        assert!(r.refused());
+        let config =
+            serde_json::json!({"name": "timmy", "services": {}, "include": [{"path": "x.yml"}]});
+        let r = render(
+            &config,
+            &[(
+                "docker/docker-compose.yml".into(),
+                "include:\n  - x.yml\nservices: {}\n".into(),
+            )],
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:1: `include` is not a key Swarm's stack files have (hint: remove it from the files of this environment, or deploy it with timmy up)"
+            ]
+        );
+    }
+
+    #[test]
+    fn build_is_dropped_and_listed_with_the_image_to_tag() {
+        let yml = "services:\n  svc:\n    build:\n      context: .\n";
+        let json = r#"{"build": {"context": "/srv/timmy", "dockerfile": "Dockerfile"}}"#;
+        let r = one(json, yml, &options());
+        assert_eq!(r.stack["services"]["svc"]["image"], "timmy-svc");
+        assert_eq!(
+            r.builds,
+            [Build {
+                service: "svc".into(),
+                image: "timmy-svc".into(),
+                build: serde_json::json!({"context": "/srv/timmy", "dockerfile": "Dockerfile"}),
+            }]
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:3: `build` of service `svc` is dropped: Swarm runs images only, so the image is built and tagged before the deploy"
+            ]
+        );
+        let mut o = options();
+        o.images.insert("svc".into(), "timmy-svc:0123abcd".into());
+        let r = one(json, yml, &o);
+        assert_eq!(r.stack["services"]["svc"]["image"], "timmy-svc:0123abcd");
+        assert_eq!(builds(&serde_json::json!({"name": "timmy", "services": {"svc": serde_json::from_str::<Value>(json).unwrap()}}), &o)[0].image, "timmy-svc:0123abcd");
+    }
+
+    #[test]
+    fn cpus_and_memory_become_strings_and_limits_are_kept() {
+        let json = r#"{"image": "i", "deploy": {"resources": {"limits": {"cpus": 2, "memory": 4294967296, "pids": 100}, "reservations": {"cpus": 0.5, "memory": "536870912", "devices": [{"capabilities": ["gpu"]}]}}, "placement": {}}}"#;
+        let r = one(
+            json,
+            "services:\n  svc:\n    deploy:\n      resources:\n        reservations:\n          devices: []\n",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["deploy"],
+            serde_json::json!({
+                "endpoint_mode": "vip",
+                "resources": {
+                    "limits": {"cpus": "2", "memory": "4294967296", "pids": 100},
+                    "reservations": {"cpus": "0.5", "memory": "536870912"}
+                }
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:6: `deploy.resources.reservations.devices` of service `svc` is dropped: Swarm's stack files do not have it"
+            ]
+        );
+    }
+
+    #[test]
+    fn logging_healthcheck_and_commands_are_kept_start_interval_and_nulls_are_not() {
+        let json = r#"{"image": "i", "command": null, "entrypoint": ["tini", "--"], "logging": {"driver": "json-file", "options": {"max-size": "10m"}}, "healthcheck": {"test": ["CMD", "true"], "interval": "2s", "start_interval": "250ms"}}"#;
+        let yml = "services:\n  svc:\n    healthcheck:\n      start_interval: 250ms\n";
+        let r = one(json, yml, &options());
+        assert_eq!(
+            r.stack["services"]["svc"],
+            serde_json::json!({
+                "image": "i",
+                "entrypoint": ["tini", "--"],
+                "logging": {"driver": "json-file", "options": {"max-size": "10m"}},
+                "healthcheck": {"test": ["CMD", "true"], "interval": "2s"},
+                "deploy": {"endpoint_mode": "vip"}
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `healthcheck.start_interval` of service `svc` is dropped: stack files (3.9) do not have it"
+            ]
+        );
+    }
+
+    const PORTS_YML: &str = "services:\n  svc:\n    ports:\n      - \"127.0.0.1:${PORT:-3000}:3000\"\n      - 8080:80\n";
+    const PORTS: &str = r#"{"image": "i", "ports": [{"mode": "ingress", "host_ip": "127.0.0.1", "target": 3000, "published": "3000", "protocol": "tcp"}, {"mode": "ingress", "target": 80, "published": "8080", "protocol": "tcp"}]}"#;
+
+    #[test]
+    fn a_port_on_one_address_is_refused_until_the_publish_mode_is_given() {
+        let r = one(PORTS, PORTS_YML, &options());
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: port 3000:3000 of service `svc` is published on 127.0.0.1 only, and Swarm publishes on every interface (hint: say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env)"
+            ]
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["ports"],
+            serde_json::json!([{"target": 80, "published": 8080, "protocol": "tcp", "mode": "ingress"}])
+        );
+        for mode in [PublishMode::Ingress, PublishMode::Host] {
+            let mut o = options();
+            o.publish_mode = Some(mode);
+            let r = one(PORTS, PORTS_YML, &o);
+            let m = mode.as_str();
+            assert_eq!(
+                found(&r),
+                [format!(
+                    "warning: docker/docker-compose.yml:4: port 3000:3000 of service `svc` was published on 127.0.0.1 only; Swarm publishes it on every interface ({m} mode)"
+                )]
+            );
+            assert_eq!(
+                r.stack["services"]["svc"]["ports"],
+                serde_json::json!([
+                    {"target": 3000, "published": 3000, "protocol": "tcp", "mode": m},
+                    {"target": 80, "published": 8080, "protocol": "tcp", "mode": m}
+                ])
+            );
+        }
+    }
+
+    #[test]
+    fn dnsrr_takes_host_mode_ports_only_and_is_set_on_every_service() {
+        let mut o = options();
+        o.endpoint_mode = EndpointMode::Dnsrr;
+        o.publish_mode = Some(PublishMode::Ingress);
+        let r = one(PORTS, PORTS_YML, &o);
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: port 3000:3000 of service `svc` cannot use the routing mesh (ingress) with endpoint mode dnsrr (hint: publish in host mode (--publish host or SWARM_PUBLISH_MODE=host), or use SWARM_ENDPOINT_MODE=vip)",
+                "error: docker/docker-compose.yml:5: port 8080:80 of service `svc` cannot use the routing mesh (ingress) with endpoint mode dnsrr (hint: publish in host mode (--publish host or SWARM_PUBLISH_MODE=host), or use SWARM_ENDPOINT_MODE=vip)",
+            ]
+        );
+        o.publish_mode = Some(PublishMode::Host);
+        let r = one(PORTS, PORTS_YML, &o);
+        assert!(!r.refused());
+        assert_eq!(
+            r.stack["services"]["svc"]["deploy"]["endpoint_mode"],
+            "dnsrr"
+        );
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(
+            r.stack["services"]["redis"]["deploy"]["endpoint_mode"],
+            "dnsrr"
+        );
+        assert_eq!(
+            r.stack["services"]["timmy"]["deploy"]["endpoint_mode"],
+            "dnsrr"
+        );
+    }
+
+    #[test]
+    fn a_published_range_is_refused() {
+        let r = one(
+            r#"{"image": "i", "ports": [{"mode": "ingress", "target": 80, "published": "8000-8001", "protocol": "tcp"}]}"#,
+            "services:\n  svc:\n    ports:\n      - 8000-8001:80\n",
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: port 80 of service `svc` is published as the range `8000-8001`: a stack publishes single ports (hint: list each port of the range on its own line)"
+            ]
+        );
+    }
+
+    #[test]
+    fn bind_mounts_are_absolute_and_must_exist_on_every_node() {
+        let json = r#"{"image": "i", "volumes": [{"type": "bind", "source": "/srv/timmy/data", "target": "/app/data", "bind": {"create_host_path": true}}, {"type": "bind", "source": "logs", "target": "/app/logs", "read_only": true}, {"type": "volume", "source": "cache", "target": "/cache", "volume": {}}]}"#;
+        let yml = "services:\n  svc:\n    volumes:\n      - cache:/cache\n      - ./data:/app/data:rw\n      - ./logs:/app/logs:ro\n";
+        let r = one(json, yml, &options());
+        assert_eq!(
+            r.stack["services"]["svc"]["volumes"],
+            serde_json::json!([
+                {"type": "bind", "source": "/srv/timmy/data", "target": "/app/data"},
+                {"type": "bind", "source": "/srv/timmy/logs", "target": "/app/logs", "read_only": true},
+                {"type": "volume", "source": "cache", "target": "/cache"}
+            ])
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:5: bind mounts /srv/timmy/data, /srv/timmy/logs of service `svc` must exist on every node that runs it: Swarm does not create them"
+            ]
+        );
+    }
+
+    #[test]
+    fn networks_become_attachable_overlays_under_the_stack_name() {
+        let config = serde_json::json!({
+            "name": "timmy",
+            "services": {},
+            "networks": {
+                "back": {"name": "timmy_back", "driver": "bridge", "ipam": {}},
+                "plain": {"name": "timmy_plain", "ipam": {}},
+                "shared": {"name": "proxy", "external": true},
+                "odd": {"name": "timmy_odd", "driver": "macvlan"}
+            }
+        });
+        let yml = "services: {}\nnetworks:\n  back:\n    driver: bridge\n  plain:\n  shared:\n    external: true\n    name: proxy\n  odd:\n    driver: macvlan\n";
+        let r = render(
+            &config,
+            &[("docker/docker-compose.yml".into(), yml.into())],
+            &options(),
+        );
+        assert_eq!(
+            r.stack["networks"],
+            serde_json::json!({
+                "back": {"driver": "overlay", "attachable": true},
+                "plain": {"driver": "overlay", "attachable": true},
+                "shared": {"name": "proxy", "external": true},
+                "odd": {"driver": "overlay", "attachable": true}
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: network `back` becomes an attachable overlay network: a bridge reaches one host only",
+                "error: docker/docker-compose.yml:10: network `odd` uses the driver `macvlan`; Swarm services attach to overlay networks only (hint: use the default driver (bridge with timmy up, overlay on a Swarm))",
+                "warning: docker/docker-compose.yml:5: network `plain` becomes an attachable overlay network: a bridge reaches one host only",
+            ]
+        );
+    }
+
+    #[test]
+    fn scale_sets_replicas_of_replicated_services_it_names() {
+        let mut o = options();
+        o.publish_mode = Some(PublishMode::Host);
+        o.scale.insert("timmy".into(), 3);
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(r.stack["services"]["timmy"]["deploy"]["replicas"], 3);
+        assert!(
+            r.stack["services"]["redis"]["deploy"]
+                .get("replicas")
+                .is_none()
+        );
+        o.scale.insert("web".into(), 2);
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(
+            found(&r).last().unwrap(),
+            "error: --scale: `web` is not a service of this stack (hint: name a service of the stack (timmy config ENV lists them))"
+        );
+        let mut o = options();
+        o.scale.insert("svc".into(), 2);
+        let r = one(
+            r#"{"image": "i", "deploy": {"mode": "global"}}"#,
+            "services:\n  svc:\n    deploy:\n      mode: global\n",
+            &o,
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: --scale sets replicas of `svc`, a global service (one task per node) (hint: scale only replicated services)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_secret_value_is_a_new_secret_name_and_the_same_value_is_one_secret() {
+        let json = |token: &str| {
+            format!(
+                r#"{{"image": "i", "environment": {{"GITHUB_TOKEN": "{token}", "LOG_LEVEL": "info", "EMPTY_PASSWORD": ""}}}}"#
+            )
+        };
+        let a = one(
+            &json("ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u"),
+            "",
+            &options(),
+        );
+        let b = one(
+            &json("ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3v"),
+            "",
+            &options(),
+        );
+        let names = |r: &Rendered| {
+            r.secret_files
+                .iter()
+                .map(|f| f.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&a), ["timmy_GITHUB_TOKEN_d03680ebb084"]);
+        assert_eq!(names(&b), ["timmy_GITHUB_TOKEN_1d3ade937f7c"]);
+        assert_eq!(
+            a.stack["services"]["svc"]["environment"],
+            serde_json::json!({"GITHUB_TOKEN_FILE": "/run/secrets/GITHUB_TOKEN", "LOG_LEVEL": "info", "EMPTY_PASSWORD": ""})
+        );
+        assert_eq!(
+            a.stack["services"]["svc"]["secrets"],
+            serde_json::json!([{"source": "GITHUB_TOKEN_d03680ebb084", "target": "GITHUB_TOKEN"}])
+        );
+        assert_eq!(
+            a.stack["secrets"],
+            serde_json::json!({"GITHUB_TOKEN_d03680ebb084": {"name": "timmy_GITHUB_TOKEN_d03680ebb084", "file": "/run/user/1000/timmy/GITHUB_TOKEN_d03680ebb084"}})
+        );
+        assert!(!a.text().contains("ghp_"));
+        // Two services with the same value share one secret.
+        let svc: Value =
+            serde_json::from_str(&json("ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u")).unwrap();
+        let config = serde_json::json!({"name": "timmy", "services": {"a": svc.clone(), "b": svc}});
+        let r = render(&config, &[], &options());
+        assert_eq!(names(&r), ["timmy_GITHUB_TOKEN_d03680ebb084"]);
+        assert_eq!(
+            r.stack["services"]["b"]["secrets"],
+            r.stack["services"]["a"]["secrets"]
+        );
+    }
+
+    #[test]
+    fn secrets_mode_env_keeps_the_values_and_says_where_they_show() {
+        let mut o = options();
+        o.secrets = SecretsMode::Env;
+        let r = one(
+            r#"{"image": "i", "environment": {"GITHUB_TOKEN": "ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u"}}"#,
+            "services:\n  svc:\n    environment:\n      GITHUB_TOKEN: x\n",
+            &o,
+        );
+        assert!(r.secret_files.is_empty());
+        assert_eq!(
+            r.stack["services"]["svc"]["environment"]["GITHUB_TOKEN"],
+            "ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u"
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:3: the secret values of service `svc` stay in its environment (--secrets env): `docker service inspect` shows them"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_yaml_quotes_keys_yaml_would_read_otherwise() {
+        let stack = serde_json::json!({"version": "3.9", "services": {"a": {"labels": {"yes": "1", "on": "x", "3000": "p", "a b": "c", "x.y/z-w": "ok"}, "command": [], "x": {}, "n": null, "nested": [["a"], {"k": "v", "l": 1}]}}});
+        let r = Rendered {
+            stack,
+            secret_files: Vec::new(),
+            builds: Vec::new(),
+            findings: Vec::new(),
+        };
+        assert_eq!(
+            r.text(),
+            "version: \"3.9\"\nservices:\n  a:\n    command: []\n    labels:\n      \"3000\": \"p\"\n      \"a b\": \"c\"\n      \"on\": \"x\"\n      x.y/z-w: \"ok\"\n      \"yes\": \"1\"\n    \"n\": null\n    nested:\n      - - \"a\"\n      - k: \"v\"\n        l: 1\n    x: {}\n"
         );
     }
 }
