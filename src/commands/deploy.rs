@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use super::Ctx;
 use crate::cli;
 use crate::compose;
-use crate::exit::UserError;
+use crate::exit::{Exit, UserError};
 use crate::project::Project;
 use crate::stack::Stack;
 use crate::swarm::{self, EndpointMode, PublishMode};
@@ -31,8 +31,12 @@ impl Ctx {
         let options = options(a, &env, &stack, &secrets_dir(&stack.name))?;
         let docker = self.docker_offline()?;
         validate::compose_gate(&docker, &stack)?;
-        let out = docker.query_ok(&compose::config_json(&stack))?;
-        let config: serde_json::Value = serde_json::from_str(&out)
+        let out = docker.query(&compose::config_json(&stack))?;
+        if out.code != 0 {
+            eprint!("{}", docker.masker.text(&out.stderr));
+            return Err(Exit::Docker(out.code).into());
+        }
+        let config: serde_json::Value = serde_json::from_str(&out.stdout)
             .context("cannot read the JSON of `docker compose config`")?;
         let rendered = swarm::render(&config, &sources(&stack), &options);
         validate::report(
