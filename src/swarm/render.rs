@@ -359,14 +359,11 @@ impl Renderer<'_> {
                     }
                 }
                 "image" => {
-                    let image = self
-                        .options
-                        .images
-                        .get(name)
-                        .map_or(value, |_| &Value::Null);
-                    if !image.is_null() {
-                        out.insert(key.clone(), image.clone());
-                    }
+                    let image = self.options.images.get(name);
+                    out.insert(
+                        key.clone(),
+                        image.map_or_else(|| value.clone(), |i| Value::from(i.as_str())),
+                    );
                 }
                 "logging" => {
                     out.insert(key.clone(), keep(value, &["driver", "options"]));
@@ -393,6 +390,11 @@ impl Renderer<'_> {
                 "deploy" | "restart" => {}
                 _ => self.not_kept(name, key, value),
             }
+        }
+        if let Some(image) = self.options.images.get(name)
+            && !out.contains_key("image")
+        {
+            out.insert("image".into(), Value::from(image.clone()));
         }
         if svc.contains_key("build") && !out.contains_key("image") {
             let image = builds(
@@ -1191,6 +1193,15 @@ mod tests {
         assert_eq!(r.stack["services"]["timmy"]["image"], "timmy-timmy:3f2a9c");
         assert_eq!(r.stack["services"]["redis"]["image"], "redis:7-alpine");
         assert_eq!(r.builds[0].image, "timmy-timmy:3f2a9c");
+        // Any service's image can be given (a registry's copy, say).
+        o.images
+            .insert("redis".into(), "127.0.0.1:5000/redis:7-alpine".into());
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(
+            r.stack["services"]["redis"]["image"],
+            "127.0.0.1:5000/redis:7-alpine"
+        );
+        assert_eq!(r.builds.len(), 1);
     }
 
     #[test]
