@@ -257,3 +257,44 @@ fn deploy_needs_render_for_now() {
     assert_eq!(out.status.code(), Some(2));
     assert!(p.calls().is_empty());
 }
+
+/// The repository's own compose files, `.env.example` and a filled-in `.env` (the engine
+/// tests' fixture) in the fake project.
+fn repository_project(extra_env: &str) -> Project {
+    let p = Project::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "docker/docker-compose.yml",
+        "docker/docker-compose.dev.yml",
+        "docker/docker-compose.prod.yml",
+        "docker/docker-compose.test.yml",
+        "docker/swarm.compose.yml",
+        ".env.example",
+    ] {
+        p.write(file, &std::fs::read_to_string(repo.join(file)).unwrap());
+    }
+    let env = std::fs::read_to_string(repo.join("tests/fixtures/stack.env")).unwrap();
+    p.write(
+        ".env",
+        &format!("{env}TIMMY_PORT=3000\nTIMMY_DEBUG_PORT=9229\nNODE_IMAGE=node:20-slim\nREDIS_IMAGE=redis:7-alpine\n{extra_env}"),
+    );
+    p
+}
+
+#[test]
+fn the_swarm_settings_of_env_example_keep_check_quiet_set_or_not() {
+    for extra in ["", "SWARM_ENDPOINT_MODE=dnsrr\nSWARM_PUBLISH_MODE=host\n"] {
+        let p = repository_project(extra);
+        for env in ["dev", "prod"] {
+            let out = p.timmy().args(["check", env]).output().unwrap();
+            assert_eq!(
+                stderr_of(&out),
+                format!(
+                    "timmy: .env is valid for the {env} stack (docker/docker-compose.yml + docker/docker-compose.{env}.yml)\n"
+                ),
+                "{extra:?}"
+            );
+            assert_eq!(out.status.code(), Some(0));
+        }
+    }
+}
