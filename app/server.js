@@ -8,14 +8,12 @@
 //   Successful health probes are logged at debug level once a minute (with how many there
 //   were), failed ones every time at warn: a probe every 3 s would bury the app's own lines.
 // Environment: PORT (3000), REDIS_HOST (redis), REDIS_PORT (6379), LOG_LEVEL (info), NODE_ENV,
-// and the integrations' tokens (see integrations.js), each also as KEY_FILE naming a file that
-// holds it (Swarm secrets, see secret_files.js).
+// and the integrations' tokens (see integrations.js).
 
 const http = require('node:http');
 const { createLogger } = require('./log');
 const { ping } = require('./redis');
 const { integrations } = require('./integrations');
-const { loadSecretFiles } = require('./secret_files');
 const { version } = require('./package.json');
 
 const PROBE_LOG_EVERY_MS = 60_000;
@@ -95,11 +93,6 @@ function createApp({
 
 function main() {
   const log = createLogger(process.env.LOG_LEVEL);
-  const secrets = loadSecretFiles(process.env);
-  if (secrets.loaded.length > 0) log.info('secrets read from files', { keys: secrets.loaded });
-  for (const { key, error } of secrets.failed) {
-    log.warn('secret file unreadable', { key, file_key: `${key}_FILE`, error });
-  }
   const port = Number(process.env.PORT || 3000);
   const server = createApp({ log });
 
