@@ -214,7 +214,8 @@ pub fn render(config: &Value, files: &[(String, String)], options: &Options) -> 
                 stack.insert(key.clone(), Value::Object(volumes));
             }
             "secrets" | "configs" => {
-                stack.insert(key.clone(), value.clone());
+                let kept = r.files_of(key, object(value));
+                stack.insert(key.clone(), Value::Object(kept));
             }
             other => r.refuse(
                 &[other],
@@ -647,20 +648,24 @@ impl Renderer<'_> {
                 out.insert(key.clone(), value.clone());
                 continue;
             };
-            let hash = content_hash(text);
+            // Compose prints a `$` of a value as `$$` (the stack file's loader reads it back as
+            // one `$`); the secret file holds the value itself.
+            let text = text.replace("$$", "$");
+            let hash = content_hash(&text);
             let source = format!("{key}_{hash}");
             let secret_name = format!("{}_{source}", self.options.namespace);
             let path = self.options.secrets_dir.join(&source);
             if !self.secrets.contains_key(&source) {
                 let mut top = Map::new();
                 top.insert("name".into(), Value::from(secret_name.clone()));
-                top.insert("file".into(), Value::from(path.display().to_string()));
+                let file = path.display().to_string().replace('$', "$$");
+                top.insert("file".into(), Value::from(file));
                 self.secrets.insert(source.clone(), Value::Object(top));
                 self.secret_files.push(SecretFile {
                     key: key.clone(),
                     name: secret_name,
                     path,
-                    value: text.to_owned(),
+                    value: text,
                 });
             }
             out.insert(
@@ -904,6 +909,34 @@ impl Renderer<'_> {
             n.insert("driver".into(), Value::from("overlay"));
             n.insert("attachable".into(), Value::Bool(true));
             out.insert(name.clone(), Value::Object(n));
+        }
+        out
+    }
+
+    /// Top-level `secrets` or `configs` (`kind`) of the compose files: Swarm reads them from a
+    /// file or takes existing ones (`external`), never from `environment` or `content`.
+    fn files_of(&mut self, kind: &str, entries: &Map<String, Value>) -> Map<String, Value> {
+        const KEYS: &[&str] = &[
+            "name",
+            "file",
+            "external",
+            "labels",
+            "driver",
+            "driver_opts",
+            "template_driver",
+        ];
+        let mut out = Map::new();
+        for (name, entry) in entries {
+            for key in object(entry).keys() {
+                if !KEYS.contains(&key.as_str()) {
+                    self.refuse(
+                        &[kind, name, key],
+                        format!("`{kind}.{name}.{key}`: Swarm reads {kind} from a file, or takes existing ones (external)"),
+                        "write the value to a file and name it with `file:`",
+                    );
+                }
+            }
+            out.insert(name.clone(), keep(entry, KEYS));
         }
         out
     }
@@ -1691,6 +1724,52 @@ mod tests {
             r.stack["services"]["b"]["secrets"],
             r.stack["services"]["a"]["secrets"]
         );
+    }
+
+    #[test]
+    fn top_level_secrets_come_from_files_or_are_external() {
+        let config = serde_json::json!({
+            "name": "timmy",
+            "services": {},
+            "secrets": {
+                "cert": {"name": "timmy_cert", "file": "/srv/timmy/cert.pem"},
+                "shared": {"name": "shared", "external": true},
+                "token": {"name": "timmy_token", "environment": "GITHUB_TOKEN"}
+            }
+        });
+        let yml = "services: {}\nsecrets:\n  cert:\n    file: ./cert.pem\n  shared:\n    external: true\n  token:\n    environment: GITHUB_TOKEN\n";
+        let r = render(
+            &config,
+            &[("docker/docker-compose.yml".into(), yml.into())],
+            &options(),
+        );
+        assert_eq!(
+            r.stack["secrets"],
+            serde_json::json!({
+                "cert": {"name": "timmy_cert", "file": "/srv/timmy/cert.pem"},
+                "shared": {"name": "shared", "external": true},
+                "token": {"name": "timmy_token"}
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:8: `secrets.token.environment`: Swarm reads secrets from a file, or takes existing ones (external) (hint: write the value to a file and name it with `file:`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_secret_file_holds_the_value_compose_escaped_as_double_dollars() {
+        // `.env`: DB_PASSWORD='pa$word'; `docker compose config` prints "pa$$word" (measured).
+        let r = one(
+            r#"{"image": "i", "environment": {"DB_PASSWORD": "pa$$word"}}"#,
+            "",
+            &options(),
+        );
+        assert_eq!(r.secret_files[0].value, "pa$word");
+        // sha256sum of `pa$word`.
+        assert_eq!(r.secret_files[0].name, "timmy_DB_PASSWORD_31215ff0f8bb");
     }
 
     #[test]
