@@ -348,11 +348,14 @@ impl Renderer<'_> {
             match key.as_str() {
                 // Kept as they are: docker/cli's v3 schema takes Compose's form of these.
                 "cap_add" | "cap_drop" | "credential_spec" | "dns" | "dns_search"
-                | "domainname" | "expose" | "extra_hosts" | "hostname" | "init" | "isolation"
-                | "labels" | "mac_address" | "read_only" | "stdin_open" | "stop_grace_period"
+                | "domainname" | "expose" | "hostname" | "init" | "isolation" | "labels"
+                | "mac_address" | "read_only" | "stdin_open" | "stop_grace_period"
                 | "stop_signal" | "sysctls" | "tmpfs" | "tty" | "ulimits" | "user"
                 | "working_dir" | "secrets" | "configs" => {
                     out.insert(key.clone(), value.clone());
+                }
+                "extra_hosts" => {
+                    out.insert(key.clone(), Value::Array(extra_hosts(value)));
                 }
                 "command" | "entrypoint" => {
                     if !value.is_null() {
@@ -995,6 +998,25 @@ fn value_text(value: Option<&Value>) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
         None => "?".to_owned(),
+    }
+}
+
+/// `extra_hosts` as docker/cli's v3 loader reads them, `host:ip`. Compose prints `host=ip`
+/// (measured on 2.26.1), which that loader splits on `:` and silently drops.
+fn extra_hosts(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Object(m) => m
+            .iter()
+            .map(|(host, ip)| Value::from(format!("{host}:{}", value_text(Some(ip)))))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item.as_str().and_then(|e| e.split_once('=')) {
+                Some((host, ip)) => Value::from(format!("{host}:{ip}")),
+                None => item.clone(),
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -1724,6 +1746,29 @@ mod tests {
             r.stack["services"]["b"]["secrets"],
             r.stack["services"]["a"]["secrets"]
         );
+    }
+
+    #[test]
+    fn extra_hosts_are_written_the_way_the_stack_loader_reads_them() {
+        let r = one(
+            r#"{"image": "i", "extra_hosts": ["db=10.0.0.1", "v6=::1", "old:10.0.0.2"]}"#,
+            "",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["extra_hosts"],
+            serde_json::json!(["db:10.0.0.1", "v6:::1", "old:10.0.0.2"])
+        );
+        let r = one(
+            r#"{"image": "i", "extra_hosts": {"db": "10.0.0.1"}}"#,
+            "",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["extra_hosts"],
+            serde_json::json!(["db:10.0.0.1"])
+        );
+        assert!(r.findings.is_empty());
     }
 
     #[test]
