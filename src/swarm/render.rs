@@ -6,7 +6,7 @@
 //! schema 3.9, the newest CLI 20.10 reads): a key it does not know is refused here, so a
 //! deploy never starts with a file Swarm reads differently from what the user wrote.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -806,14 +806,24 @@ impl Renderer<'_> {
                     "type" | "source" | "target" | "read_only" | "consistency" => {
                         m.insert(key.clone(), value.clone());
                     }
-                    "bind" => {
-                        m.insert(key.clone(), keep(value, &["propagation"]));
-                    }
-                    "volume" => {
-                        m.insert(key.clone(), keep(value, &["nocopy"]));
-                    }
-                    "tmpfs" => {
-                        m.insert(key.clone(), keep(value, &["size"]));
+                    "bind" | "volume" | "tmpfs" => {
+                        let allowed = match key.as_str() {
+                            "bind" => "propagation",
+                            "volume" => "nocopy",
+                            _ => "size",
+                        };
+                        // Swarm never creates a bind source: the warning below says so.
+                        for option in object(value).keys() {
+                            if option != allowed && option != "create_host_path" {
+                                self.add_at(
+                                    Level::Warning,
+                                    at.clone(),
+                                    format!("`{key}.{option}` of mount {target} of service `{name}` is dropped: Swarm's stack files do not have it"),
+                                    None,
+                                );
+                            }
+                        }
+                        m.insert(key.clone(), keep(value, &[allowed]));
                     }
                     _ => self.add_at(
                         Level::Warning,
@@ -888,9 +898,9 @@ impl Renderer<'_> {
                         }
                     }
                     "ipam" => {
-                        let ipam = keep(value, &["driver", "config"]);
-                        if !object(&ipam).is_empty() {
-                            n.insert(key.clone(), ipam);
+                        let ipam = self.ipam(name, object(value));
+                        if !ipam.is_empty() {
+                            n.insert(key.clone(), Value::Object(ipam));
                         }
                     }
                     "labels" | "internal" => {
@@ -912,6 +922,46 @@ impl Renderer<'_> {
             n.insert("driver".into(), Value::from("overlay"));
             n.insert("attachable".into(), Value::Bool(true));
             out.insert(name.clone(), Value::Object(n));
+        }
+        out
+    }
+
+    /// A network's `ipam`: its driver and each pool's `subnet` (all the v3 schema takes).
+    fn ipam(&mut self, network: &str, ipam: &Map<String, Value>) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (key, value) in ipam {
+            let path = ["networks", network, "ipam", key.as_str()];
+            match key.as_str() {
+                "driver" => {
+                    out.insert(key.clone(), value.clone());
+                }
+                "config" => {
+                    let pools: Vec<Value> = value
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice)
+                        .iter()
+                        .map(|pool| keep(pool, &["subnet"]))
+                        .collect();
+                    let dropped: BTreeSet<&String> = value
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice)
+                        .iter()
+                        .flat_map(|pool| object(pool).keys())
+                        .filter(|k| *k != "subnet")
+                        .collect();
+                    for option in dropped {
+                        self.warn(
+                            &path,
+                            format!("`ipam.config[].{option}` of network `{network}` is dropped: Swarm's stack files take `subnet` only"),
+                        );
+                    }
+                    out.insert(key.clone(), Value::Array(pools));
+                }
+                _ => self.warn(
+                    &path,
+                    format!("`ipam.{key}` of network `{network}` is dropped: Swarm's stack files do not have it"),
+                ),
+            }
         }
         out
     }
@@ -1745,6 +1795,50 @@ mod tests {
         assert_eq!(
             r.stack["services"]["b"]["secrets"],
             r.stack["services"]["a"]["secrets"]
+        );
+    }
+
+    #[test]
+    fn mount_and_ipam_options_swarm_lacks_are_dropped_with_a_warning() {
+        let json = r#"{"image": "i", "volumes": [{"type": "bind", "source": "/d", "target": "/d", "bind": {"create_host_path": true, "selinux": "z", "propagation": "rslave"}}, {"type": "volume", "source": "v", "target": "/v", "volume": {"nocopy": true, "subpath": "s"}}]}"#;
+        let yml = "services:\n  svc:\n    volumes:\n      - /d:/d:z\n      - v:/v\n";
+        let r = one(json, yml, &options());
+        assert_eq!(
+            r.stack["services"]["svc"]["volumes"],
+            serde_json::json!([
+                {"type": "bind", "source": "/d", "target": "/d", "bind": {"propagation": "rslave"}},
+                {"type": "volume", "source": "v", "target": "/v", "volume": {"nocopy": true}}
+            ])
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `bind.selinux` of mount /d of service `svc` is dropped: Swarm's stack files do not have it",
+                "warning: docker/docker-compose.yml:5: `volume.subpath` of mount /v of service `svc` is dropped: Swarm's stack files do not have it",
+                "warning: docker/docker-compose.yml:4: bind mount /d of service `svc` must exist on every node that runs it: Swarm does not create it",
+            ]
+        );
+        let config = serde_json::json!({
+            "name": "timmy",
+            "services": {},
+            "networks": {"back": {"driver": "overlay", "ipam": {"driver": "default", "config": [{"subnet": "10.9.0.0/24", "gateway": "10.9.0.1"}], "options": {"a": "b"}}}}
+        });
+        let yml = "services: {}\nnetworks:\n  back:\n    driver: overlay\n    ipam:\n      config:\n        - subnet: 10.9.0.0/24\n          gateway: 10.9.0.1\n      options:\n        a: b\n";
+        let r = render(
+            &config,
+            &[("docker/docker-compose.yml".into(), yml.into())],
+            &options(),
+        );
+        assert_eq!(
+            r.stack["networks"]["back"],
+            serde_json::json!({"driver": "overlay", "attachable": true, "ipam": {"driver": "default", "config": [{"subnet": "10.9.0.0/24"}]}})
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:6: `ipam.config[].gateway` of network `back` is dropped: Swarm's stack files take `subnet` only",
+                "warning: docker/docker-compose.yml:9: `ipam.options` of network `back` is dropped: Swarm's stack files do not have it",
+            ]
         );
     }
 
