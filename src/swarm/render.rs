@@ -1290,6 +1290,57 @@ mod tests {
     }
 
     #[test]
+    fn dev_renders_with_its_two_local_ports_its_terminal_and_its_source_mount() {
+        let config: Value = serde_json::from_str(include_str!("testdata/dev.json")).unwrap();
+        let files: Vec<(String, String)> =
+            ["docker/docker-compose.yml", "docker/docker-compose.dev.yml"]
+                .iter()
+                .map(|f| {
+                    let text =
+                        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f));
+                    ((*f).to_owned(), text.unwrap())
+                })
+                .collect();
+        let mut o = Options::new("timmy-dev", Path::new("/srv/timmy"), Path::new("/run/s"));
+        let r = render(&config, &files, &o);
+        assert_eq!(
+            found(&r)
+                .iter()
+                .filter(|f| f.starts_with("error"))
+                .collect::<Vec<_>>(),
+            [
+                "error: docker/docker-compose.dev.yml:18: port 3000:3000 of service `timmy` is published on 127.0.0.1 only, and Swarm publishes on every interface (hint: say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env)",
+                "error: docker/docker-compose.dev.yml:19: port 9229:9229 of service `timmy` is published on 127.0.0.1 only, and Swarm publishes on every interface (hint: say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env)",
+            ]
+        );
+        o.publish_mode = Some(PublishMode::Host);
+        let r = render(&config, &files, &o);
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:67: network `timmy-network` becomes an attachable overlay network: a bridge reaches one host only",
+                "warning: docker/docker-compose.dev.yml:8: `build` of service `timmy` is dropped: Swarm runs images only, so the image is built and tagged before the deploy",
+                "warning: docker/docker-compose.yml:51: `depends_on` of service `timmy` is dropped: Swarm starts services in no order and waits for no health (hint: `timmy` must retry until `redis` answers)",
+                "warning: docker/docker-compose.dev.yml:18: port 3000:3000 of service `timmy` was published on 127.0.0.1 only; Swarm publishes it on every interface (host mode)",
+                "warning: docker/docker-compose.dev.yml:19: port 9229:9229 of service `timmy` was published on 127.0.0.1 only; Swarm publishes it on every interface (host mode)",
+                "warning: docker/docker-compose.yml:47: bind mounts /srv/timmy/workspace, /srv/timmy/data, /srv/timmy/config, /srv/timmy/logs, /srv/timmy/app of service `timmy` must exist on every node that runs it: Swarm does not create them",
+            ]
+        );
+        let timmy = &r.stack["services"]["timmy"];
+        assert_eq!(
+            (&timmy["tty"], &timmy["stdin_open"]),
+            (&Value::Bool(true), &Value::Bool(true))
+        );
+        assert_eq!(timmy["image"], "timmy-dev-timmy:dev");
+        assert_eq!(timmy["environment"]["NODE_ENV"], "development");
+        assert_eq!(r.secret_files.len(), 4);
+        assert_eq!(
+            r.stack["volumes"]["redis-data"]["name"],
+            "timmy-dev_redis-data"
+        );
+    }
+
+    #[test]
     fn a_built_service_runs_the_image_it_is_given() {
         let mut o = options();
         o.publish_mode = Some(PublishMode::Host);
