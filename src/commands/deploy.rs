@@ -65,9 +65,22 @@ impl Ctx {
     }
 }
 
-/// Where the secret files of a stack are written for `docker stack deploy` to read.
+/// Where the secret files of a stack are written for `docker stack deploy` to read: the
+/// user's own runtime directory (`XDG_RUNTIME_DIR`, mode 0700, in memory) when there is one,
+/// else the temp directory.
 fn secrets_dir(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("timmy-{name}-secrets"))
+    secrets_dir_in(
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        &std::env::temp_dir(),
+        name,
+    )
+}
+
+fn secrets_dir_in(runtime: Option<PathBuf>, temp: &Path, name: &str) -> PathBuf {
+    runtime
+        .filter(|dir| dir.is_absolute())
+        .unwrap_or_else(|| temp.to_owned())
+        .join(format!("timmy-{name}-secrets"))
 }
 
 /// The stack's compose files as (display name, text), to name where a key was written.
@@ -194,6 +207,23 @@ mod tests {
             &[],
             &[("SWARM_ENDPOINT_MODE", "VIP")],
             Err(".env: SWARM_ENDPOINT_MODE must be vip or dnsrr"),
+        );
+    }
+
+    #[test]
+    fn secret_files_go_to_the_users_runtime_dir_when_there_is_one() {
+        let temp = Path::new("/tmp");
+        assert_eq!(
+            secrets_dir_in(Some("/run/user/1000".into()), temp, "timmy"),
+            Path::new("/run/user/1000/timmy-timmy-secrets")
+        );
+        assert_eq!(
+            secrets_dir_in(None, temp, "timmy"),
+            Path::new("/tmp/timmy-timmy-secrets")
+        );
+        assert_eq!(
+            secrets_dir_in(Some("relative".into()), temp, "timmy"),
+            Path::new("/tmp/timmy-timmy-secrets")
         );
     }
 
