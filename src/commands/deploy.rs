@@ -211,6 +211,20 @@ mod tests {
     }
 
     #[test]
+    fn render_is_required_until_deploy_runs_stacks_and_secrets_default_to_swarm() {
+        assert!(cli::Cli::try_parse_from(["timmy", "deploy"]).is_err());
+        assert_eq!(args(&[]).secrets, swarm::SecretsMode::Swarm);
+        assert_eq!(args(&[]).env, "prod");
+        let o = options(
+            &args(&["--secrets", "env"]),
+            &[],
+            &stack(),
+            Path::new("/tmp/s"),
+        );
+        assert_eq!(o.map(|o| o.secrets), Ok(swarm::SecretsMode::Env));
+    }
+
+    #[test]
     fn secret_files_go_to_the_users_runtime_dir_when_there_is_one() {
         let temp = Path::new("/tmp");
         assert_eq!(
@@ -225,19 +239,5 @@ mod tests {
             secrets_dir_in(Some("relative".into()), temp, "timmy"),
             Path::new("/tmp/timmy-timmy-secrets")
         );
-    }
-
-    #[test]
-    fn render_is_required_until_deploy_runs_stacks_and_secrets_default_to_swarm() {
-        assert!(cli::Cli::try_parse_from(["timmy", "deploy"]).is_err());
-        assert_eq!(args(&[]).secrets, swarm::SecretsMode::Swarm);
-        assert_eq!(args(&[]).env, "prod");
-        let o = options(
-            &args(&["--secrets", "env"]),
-            &[],
-            &stack(),
-            Path::new("/tmp/s"),
-        );
-        assert_eq!(o.map(|o| o.secrets), Ok(swarm::SecretsMode::Env));
     }
 }
