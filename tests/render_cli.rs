@@ -250,14 +250,6 @@ fn compose_failing_passes_its_code_through_masked() {
     assert_eq!(stderr_of(&out), "bad token ghp_****\n");
 }
 
-#[test]
-fn deploy_needs_render_for_now() {
-    let p = Project::new();
-    let out = p.timmy().args(["deploy"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(p.calls().is_empty());
-}
-
 /// The repository's own compose files, `.env.example` and a filled-in `.env` (the engine
 /// tests' fixture) in the fake project.
 fn repository_project(extra_env: &str) -> Project {
