@@ -447,7 +447,11 @@ impl Renderer<'_> {
                     Level::Warning,
                     &path,
                     format!("`depends_on` of service `{name}` is dropped: Swarm starts services in no order and waits for no health"),
-                    Some(format!("`{name}` must retry until {} answers", quoted(&deps))),
+                    Some(format!(
+                        "`{name}` must retry until {} {}",
+                        quoted(&deps),
+                        if deps.len() > 1 { "answer" } else { "answers" }
+                    )),
                 );
             }
             "container_name" => self.warn(
@@ -1486,7 +1490,7 @@ mod tests {
         assert_eq!(
             found(&r),
             [
-                "warning: docker/docker-compose.yml:4: `depends_on` of service `svc` is dropped: Swarm starts services in no order and waits for no health (hint: `svc` must retry until `db` and `redis` answers)"
+                "warning: docker/docker-compose.yml:4: `depends_on` of service `svc` is dropped: Swarm starts services in no order and waits for no health (hint: `svc` must retry until `db` and `redis` answer)"
             ]
         );
     }
