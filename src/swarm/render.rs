@@ -347,11 +347,10 @@ impl Renderer<'_> {
         for (key, value) in svc {
             match key.as_str() {
                 // Kept as they are: docker/cli's v3 schema takes Compose's form of these.
-                "cap_add" | "cap_drop" | "credential_spec" | "dns" | "dns_search"
-                | "domainname" | "expose" | "hostname" | "init" | "isolation" | "labels"
-                | "mac_address" | "read_only" | "stdin_open" | "stop_grace_period"
-                | "stop_signal" | "sysctls" | "tmpfs" | "tty" | "ulimits" | "user"
-                | "working_dir" | "secrets" | "configs" => {
+                "cap_add" | "cap_drop" | "credential_spec" | "dns" | "dns_search" | "hostname"
+                | "init" | "isolation" | "labels" | "read_only" | "stdin_open"
+                | "stop_grace_period" | "stop_signal" | "sysctls" | "tmpfs" | "tty" | "ulimits"
+                | "user" | "working_dir" | "secrets" | "configs" => {
                     out.insert(key.clone(), value.clone());
                 }
                 "extra_hosts" => {
@@ -466,9 +465,23 @@ impl Renderer<'_> {
             | "pid" | "ipc" | "shm_size" | "userns_mode" | "cgroup_parent"
             | "cgroupns_mode" | "pull_policy" | "group_add" | "oom_score_adj" | "runtime"
             | "storage_opt" | "platform" | "scale" | "env_file" | "label_file"
-            | "annotations" | "attach" | "develop" => self.warn(
+            | "annotations" | "attach" | "develop" | "domainname" | "mac_address" => self.warn(
                 &path,
                 format!("`{key}` of service `{name}` is dropped: Swarm services cannot set it"),
+            ),
+            "expose" => self.warn(
+                &path,
+                format!("`expose` of service `{name}` is dropped: on a stack's network every port of a service is reachable"),
+            ),
+            "network_mode" => self.refuse(
+                &path,
+                format!("`network_mode` of service `{name}` is refused: Swarm ignores it and would attach the service to the stack's network instead"),
+                "attach the service to a network of the stack, or run it with timmy up",
+            ),
+            "volumes_from" | "volume_driver" | "extends" => self.refuse(
+                &path,
+                format!("`{key}` of service `{name}` is refused by Swarm"),
+                "share a named volume of the top-level `volumes` between the services instead",
             ),
             "cpus" | "cpu_count" | "cpu_percent" | "cpu_shares" | "cpu_quota"
             | "cpu_period" | "cpu_rt_runtime" | "cpu_rt_period" | "cpuset" | "mem_limit"
@@ -1497,9 +1510,9 @@ mod tests {
 
     #[test]
     fn keys_swarm_ignores_are_dropped_with_a_warning_naming_file_line_and_key() {
-        let yml = "services:\n  svc:\n    image: i\n    container_name: c\n    security_opt:\n      - no-new-privileges:true\n    profiles: [tools]\n    privileged: true\n";
+        let yml = "services:\n  svc:\n    image: i\n    container_name: c\n    security_opt:\n      - no-new-privileges:true\n    profiles: [tools]\n    privileged: true\n    expose: [80]\n    mac_address: 02:42:ac:11:00:02\n";
         let r = one(
-            r#"{"image": "i", "container_name": "c", "security_opt": ["no-new-privileges:true"], "profiles": ["tools"], "privileged": true, "tty": true}"#,
+            r#"{"image": "i", "container_name": "c", "security_opt": ["no-new-privileges:true"], "profiles": ["tools"], "privileged": true, "tty": true, "expose": ["80"], "mac_address": "02:42:ac:11:00:02"}"#,
             yml,
             &options(),
         );
@@ -1507,6 +1520,8 @@ mod tests {
             found(&r),
             [
                 "warning: docker/docker-compose.yml:4: `container_name` of service `svc` is dropped: Swarm names the tasks",
+                "warning: docker/docker-compose.yml:9: `expose` of service `svc` is dropped: on a stack's network every port of a service is reachable",
+                "warning: docker/docker-compose.yml:10: `mac_address` of service `svc` is dropped: Swarm services cannot set it",
                 "warning: docker/docker-compose.yml:8: `privileged` of service `svc` is dropped: Swarm services cannot set it",
                 "warning: docker/docker-compose.yml:7: `profiles` of service `svc` is dropped: a stack runs every service it lists",
                 "warning: docker/docker-compose.yml:5: `security_opt` of service `svc` is dropped: Swarm services cannot set it",
@@ -1521,9 +1536,9 @@ mod tests {
 
     #[test]
     fn keys_swarm_refuses_stop_the_deploy_with_a_hint() {
-        let yml = "services:\n  svc:\n    image: i\n    mem_limit: 1g\n    restartt: always\n";
+        let yml = "services:\n  svc:\n    image: i\n    mem_limit: 1g\n    restartt: always\n    network_mode: host\n    volumes_from: [other]\n";
         let r = one(
-            r#"{"image": "i", "mem_limit": "1073741824", "restartt": "always"}"#,
+            r#"{"image": "i", "mem_limit": "1073741824", "restartt": "always", "network_mode": "host", "volumes_from": ["other"]}"#,
             yml,
             &options(),
         );
@@ -1531,7 +1546,9 @@ mod tests {
             found(&r),
             [
                 "error: docker/docker-compose.yml:4: `mem_limit` of service `svc` is refused by Swarm (hint: set the limit under deploy.resources (limits: cpus, memory, pids; reservations: cpus, memory))",
+                "error: docker/docker-compose.yml:6: `network_mode` of service `svc` is refused: Swarm ignores it and would attach the service to the stack's network instead (hint: attach the service to a network of the stack, or run it with timmy up)",
                 "error: docker/docker-compose.yml:5: `restartt` of service `svc` is not a key Swarm's stack files have (hint: remove it from the files of this environment, or deploy it with timmy up)",
+                "error: docker/docker-compose.yml:7: `volumes_from` of service `svc` is refused by Swarm (hint: share a named volume of the top-level `volumes` between the services instead)",
             ]
         );
         assert!(r.refused());
