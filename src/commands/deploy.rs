@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use super::{Ctx, swarm_run};
 use crate::cli;
 use crate::compose;
-use crate::exit::UserError;
+use crate::exit::{Exit, UserError};
 use crate::project::Project;
 use crate::stack::Stack;
 use crate::swarm::{self, EndpointMode, PublishMode};
@@ -32,8 +32,12 @@ impl Ctx {
         options.scale = swarm_run::parse_scale(&a.scale)?;
         let docker = self.docker_offline()?;
         validate::compose_gate(&docker, &stack)?;
-        let out = docker.query_ok(&compose::config_json(&stack))?;
-        let config: serde_json::Value = serde_json::from_str(&out)
+        let out = docker.query(&compose::config_json(&stack))?;
+        if out.code != 0 {
+            eprint!("{}", docker.masker.text(&out.stderr));
+            return Err(Exit::Docker(out.code).into());
+        }
+        let config: serde_json::Value = serde_json::from_str(&out.stdout)
             .context("cannot read the JSON of `docker compose config`")?;
         let sources = sources(&stack);
         let rendered = swarm::render(&config, &sources, &options);
@@ -72,9 +76,22 @@ impl Ctx {
     }
 }
 
-/// Where the secret files of a stack are written for `docker stack deploy` to read.
+/// Where the secret files of a stack are written for `docker stack deploy` to read: the
+/// user's own runtime directory (`XDG_RUNTIME_DIR`, mode 0700, in memory) when there is one,
+/// else the temp directory.
 fn secrets_dir(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("timmy-{name}-secrets"))
+    secrets_dir_in(
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        &std::env::temp_dir(),
+        name,
+    )
+}
+
+fn secrets_dir_in(runtime: Option<PathBuf>, temp: &Path, name: &str) -> PathBuf {
+    runtime
+        .filter(|dir| dir.is_absolute())
+        .unwrap_or_else(|| temp.to_owned())
+        .join(format!("timmy-{name}-secrets"))
 }
 
 /// The stack's compose files as (display name, text), to name where a key was written.
@@ -217,5 +234,22 @@ mod tests {
             Path::new("/tmp/s"),
         );
         assert_eq!(o.map(|o| o.secrets), Ok(swarm::SecretsMode::Env));
+    }
+
+    #[test]
+    fn secret_files_go_to_the_users_runtime_dir_when_there_is_one() {
+        let temp = Path::new("/tmp");
+        assert_eq!(
+            secrets_dir_in(Some("/run/user/1000".into()), temp, "timmy"),
+            Path::new("/run/user/1000/timmy-timmy-secrets")
+        );
+        assert_eq!(
+            secrets_dir_in(None, temp, "timmy"),
+            Path::new("/tmp/timmy-timmy-secrets")
+        );
+        assert_eq!(
+            secrets_dir_in(Some("relative".into()), temp, "timmy"),
+            Path::new("/tmp/timmy-timmy-secrets")
+        );
     }
 }

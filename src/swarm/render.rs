@@ -6,7 +6,7 @@
 //! schema 3.9, the newest CLI 20.10 reads): a key it does not know is refused here, so a
 //! deploy never starts with a file Swarm reads differently from what the user wrote.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -214,7 +214,8 @@ pub fn render(config: &Value, files: &[(String, String)], options: &Options) -> 
                 stack.insert(key.clone(), Value::Object(volumes));
             }
             "secrets" | "configs" => {
-                stack.insert(key.clone(), value.clone());
+                let kept = r.files_of(key, object(value));
+                stack.insert(key.clone(), Value::Object(kept));
             }
             other => r.refuse(
                 &[other],
@@ -225,10 +226,11 @@ pub fn render(config: &Value, files: &[(String, String)], options: &Options) -> 
     }
     for service in options.scale.keys() {
         if !object(top.get("services").unwrap_or(&Value::Null)).contains_key(service) {
-            r.refuse(
-                &["services"],
-                format!("--scale names `{service}`, which is not a service of this stack"),
-                "name a service of the stack (timmy config ENV lists them)",
+            r.add_at(
+                Level::Error,
+                ("--scale".to_owned(), None),
+                format!("`{service}` is not a service of this stack"),
+                Some("name a service of the stack (timmy config ENV lists them)".to_owned()),
             );
         }
     }
@@ -345,12 +347,14 @@ impl Renderer<'_> {
         for (key, value) in svc {
             match key.as_str() {
                 // Kept as they are: docker/cli's v3 schema takes Compose's form of these.
-                "cap_add" | "cap_drop" | "credential_spec" | "dns" | "dns_search"
-                | "domainname" | "expose" | "extra_hosts" | "hostname" | "init" | "isolation"
-                | "labels" | "mac_address" | "read_only" | "stdin_open" | "stop_grace_period"
-                | "stop_signal" | "sysctls" | "tmpfs" | "tty" | "ulimits" | "user"
-                | "working_dir" | "secrets" | "configs" => {
+                "cap_add" | "cap_drop" | "credential_spec" | "dns" | "dns_search" | "hostname"
+                | "init" | "isolation" | "labels" | "read_only" | "stdin_open"
+                | "stop_grace_period" | "stop_signal" | "sysctls" | "tmpfs" | "tty" | "ulimits"
+                | "user" | "working_dir" | "secrets" | "configs" => {
                     out.insert(key.clone(), value.clone());
+                }
+                "extra_hosts" => {
+                    out.insert(key.clone(), Value::Array(extra_hosts(value)));
                 }
                 "command" | "entrypoint" => {
                     if !value.is_null() {
@@ -358,14 +362,11 @@ impl Renderer<'_> {
                     }
                 }
                 "image" => {
-                    let image = self
-                        .options
-                        .images
-                        .get(name)
-                        .map_or(value, |_| &Value::Null);
-                    if !image.is_null() {
-                        out.insert(key.clone(), image.clone());
-                    }
+                    let image = self.options.images.get(name);
+                    out.insert(
+                        key.clone(),
+                        image.map_or_else(|| value.clone(), |i| Value::from(i.as_str())),
+                    );
                 }
                 "logging" => {
                     out.insert(key.clone(), keep(value, &["driver", "options"]));
@@ -392,6 +393,11 @@ impl Renderer<'_> {
                 "deploy" | "restart" => {}
                 _ => self.not_kept(name, key, value),
             }
+        }
+        if let Some(image) = self.options.images.get(name)
+            && !out.contains_key("image")
+        {
+            out.insert("image".into(), Value::from(image.clone()));
         }
         if svc.contains_key("build") && !out.contains_key("image") {
             let image = builds(
@@ -440,7 +446,11 @@ impl Renderer<'_> {
                     Level::Warning,
                     &path,
                     format!("`depends_on` of service `{name}` is dropped: Swarm starts services in no order and waits for no health"),
-                    Some(format!("`{name}` must retry until {} answers", quoted(&deps))),
+                    Some(format!(
+                        "`{name}` must retry until {} {}",
+                        quoted(&deps),
+                        if deps.len() > 1 { "answer" } else { "answers" }
+                    )),
                 );
             }
             "container_name" => self.warn(
@@ -455,9 +465,23 @@ impl Renderer<'_> {
             | "pid" | "ipc" | "shm_size" | "userns_mode" | "cgroup_parent"
             | "cgroupns_mode" | "pull_policy" | "group_add" | "oom_score_adj" | "runtime"
             | "storage_opt" | "platform" | "scale" | "env_file" | "label_file"
-            | "annotations" | "attach" | "develop" => self.warn(
+            | "annotations" | "attach" | "develop" | "domainname" | "mac_address" => self.warn(
                 &path,
                 format!("`{key}` of service `{name}` is dropped: Swarm services cannot set it"),
+            ),
+            "expose" => self.warn(
+                &path,
+                format!("`expose` of service `{name}` is dropped: on a stack's network every port of a service is reachable"),
+            ),
+            "network_mode" => self.refuse(
+                &path,
+                format!("`network_mode` of service `{name}` is refused: Swarm ignores it and would attach the service to the stack's network instead"),
+                "attach the service to a network of the stack, or run it with timmy up",
+            ),
+            "volumes_from" | "volume_driver" | "extends" => self.refuse(
+                &path,
+                format!("`{key}` of service `{name}` is refused by Swarm"),
+                "share a named volume of the top-level `volumes` between the services instead",
             ),
             "cpus" | "cpu_count" | "cpu_percent" | "cpu_shares" | "cpu_quota"
             | "cpu_period" | "cpu_rt_runtime" | "cpu_rt_period" | "cpuset" | "mem_limit"
@@ -644,20 +668,24 @@ impl Renderer<'_> {
                 out.insert(key.clone(), value.clone());
                 continue;
             };
-            let hash = content_hash(text);
+            // Compose prints a `$` of a value as `$$` (the stack file's loader reads it back as
+            // one `$`); the secret file holds the value itself.
+            let text = text.replace("$$", "$");
+            let hash = content_hash(&text);
             let source = format!("{key}_{hash}");
             let secret_name = format!("{}_{source}", self.options.namespace);
             let path = self.options.secrets_dir.join(&source);
             if !self.secrets.contains_key(&source) {
                 let mut top = Map::new();
                 top.insert("name".into(), Value::from(secret_name.clone()));
-                top.insert("file".into(), Value::from(path.display().to_string()));
+                let file = path.display().to_string().replace('$', "$$");
+                top.insert("file".into(), Value::from(file));
                 self.secrets.insert(source.clone(), Value::Object(top));
                 self.secret_files.push(SecretFile {
                     key: key.clone(),
                     name: secret_name,
                     path,
-                    value: text.to_owned(),
+                    value: text,
                 });
             }
             out.insert(
@@ -795,14 +823,24 @@ impl Renderer<'_> {
                     "type" | "source" | "target" | "read_only" | "consistency" => {
                         m.insert(key.clone(), value.clone());
                     }
-                    "bind" => {
-                        m.insert(key.clone(), keep(value, &["propagation"]));
-                    }
-                    "volume" => {
-                        m.insert(key.clone(), keep(value, &["nocopy"]));
-                    }
-                    "tmpfs" => {
-                        m.insert(key.clone(), keep(value, &["size"]));
+                    "bind" | "volume" | "tmpfs" => {
+                        let allowed = match key.as_str() {
+                            "bind" => "propagation",
+                            "volume" => "nocopy",
+                            _ => "size",
+                        };
+                        // Swarm never creates a bind source: the warning below says so.
+                        for option in object(value).keys() {
+                            if option != allowed && option != "create_host_path" {
+                                self.add_at(
+                                    Level::Warning,
+                                    at.clone(),
+                                    format!("`{key}.{option}` of mount {target} of service `{name}` is dropped: Swarm's stack files do not have it"),
+                                    None,
+                                );
+                            }
+                        }
+                        m.insert(key.clone(), keep(value, &[allowed]));
                     }
                     _ => self.add_at(
                         Level::Warning,
@@ -877,9 +915,9 @@ impl Renderer<'_> {
                         }
                     }
                     "ipam" => {
-                        let ipam = keep(value, &["driver", "config"]);
-                        if !object(&ipam).is_empty() {
-                            n.insert(key.clone(), ipam);
+                        let ipam = self.ipam(name, object(value));
+                        if !ipam.is_empty() {
+                            n.insert(key.clone(), Value::Object(ipam));
                         }
                     }
                     "labels" | "internal" => {
@@ -901,6 +939,74 @@ impl Renderer<'_> {
             n.insert("driver".into(), Value::from("overlay"));
             n.insert("attachable".into(), Value::Bool(true));
             out.insert(name.clone(), Value::Object(n));
+        }
+        out
+    }
+
+    /// A network's `ipam`: its driver and each pool's `subnet` (all the v3 schema takes).
+    fn ipam(&mut self, network: &str, ipam: &Map<String, Value>) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (key, value) in ipam {
+            let path = ["networks", network, "ipam", key.as_str()];
+            match key.as_str() {
+                "driver" => {
+                    out.insert(key.clone(), value.clone());
+                }
+                "config" => {
+                    let pools: Vec<Value> = value
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice)
+                        .iter()
+                        .map(|pool| keep(pool, &["subnet"]))
+                        .collect();
+                    let dropped: BTreeSet<&String> = value
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice)
+                        .iter()
+                        .flat_map(|pool| object(pool).keys())
+                        .filter(|k| *k != "subnet")
+                        .collect();
+                    for option in dropped {
+                        self.warn(
+                            &path,
+                            format!("`ipam.config[].{option}` of network `{network}` is dropped: Swarm's stack files take `subnet` only"),
+                        );
+                    }
+                    out.insert(key.clone(), Value::Array(pools));
+                }
+                _ => self.warn(
+                    &path,
+                    format!("`ipam.{key}` of network `{network}` is dropped: Swarm's stack files do not have it"),
+                ),
+            }
+        }
+        out
+    }
+
+    /// Top-level `secrets` or `configs` (`kind`) of the compose files: Swarm reads them from a
+    /// file or takes existing ones (`external`), never from `environment` or `content`.
+    fn files_of(&mut self, kind: &str, entries: &Map<String, Value>) -> Map<String, Value> {
+        const KEYS: &[&str] = &[
+            "name",
+            "file",
+            "external",
+            "labels",
+            "driver",
+            "driver_opts",
+            "template_driver",
+        ];
+        let mut out = Map::new();
+        for (name, entry) in entries {
+            for key in object(entry).keys() {
+                if !KEYS.contains(&key.as_str()) {
+                    self.refuse(
+                        &[kind, name, key],
+                        format!("`{kind}.{name}.{key}`: Swarm reads {kind} from a file, or takes existing ones (external)"),
+                        "write the value to a file and name it with `file:`",
+                    );
+                }
+            }
+            out.insert(name.clone(), keep(entry, KEYS));
         }
         out
     }
@@ -959,6 +1065,25 @@ fn value_text(value: Option<&Value>) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
         None => "?".to_owned(),
+    }
+}
+
+/// `extra_hosts` as docker/cli's v3 loader reads them, `host:ip`. Compose prints `host=ip`
+/// (measured on 2.26.1), which that loader splits on `:` and silently drops.
+fn extra_hosts(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Object(m) => m
+            .iter()
+            .map(|(host, ip)| Value::from(format!("{host}:{}", value_text(Some(ip)))))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item.as_str().and_then(|e| e.split_once('=')) {
+                Some((host, ip)) => Value::from(format!("{host}:{ip}")),
+                None => item.clone(),
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -1182,6 +1307,57 @@ mod tests {
     }
 
     #[test]
+    fn dev_renders_with_its_two_local_ports_its_terminal_and_its_source_mount() {
+        let config: Value = serde_json::from_str(include_str!("testdata/dev.json")).unwrap();
+        let files: Vec<(String, String)> =
+            ["docker/docker-compose.yml", "docker/docker-compose.dev.yml"]
+                .iter()
+                .map(|f| {
+                    let text =
+                        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f));
+                    ((*f).to_owned(), text.unwrap())
+                })
+                .collect();
+        let mut o = Options::new("timmy-dev", Path::new("/srv/timmy"), Path::new("/run/s"));
+        let r = render(&config, &files, &o);
+        assert_eq!(
+            found(&r)
+                .iter()
+                .filter(|f| f.starts_with("error"))
+                .collect::<Vec<_>>(),
+            [
+                "error: docker/docker-compose.dev.yml:18: port 3000:3000 of service `timmy` is published on 127.0.0.1 only, and Swarm publishes on every interface (hint: say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env)",
+                "error: docker/docker-compose.dev.yml:19: port 9229:9229 of service `timmy` is published on 127.0.0.1 only, and Swarm publishes on every interface (hint: say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env)",
+            ]
+        );
+        o.publish_mode = Some(PublishMode::Host);
+        let r = render(&config, &files, &o);
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:67: network `timmy-network` becomes an attachable overlay network: a bridge reaches one host only",
+                "warning: docker/docker-compose.dev.yml:8: `build` of service `timmy` is dropped: Swarm runs images only, so the image is built and tagged before the deploy",
+                "warning: docker/docker-compose.yml:51: `depends_on` of service `timmy` is dropped: Swarm starts services in no order and waits for no health (hint: `timmy` must retry until `redis` answers)",
+                "warning: docker/docker-compose.dev.yml:18: port 3000:3000 of service `timmy` was published on 127.0.0.1 only; Swarm publishes it on every interface (host mode)",
+                "warning: docker/docker-compose.dev.yml:19: port 9229:9229 of service `timmy` was published on 127.0.0.1 only; Swarm publishes it on every interface (host mode)",
+                "warning: docker/docker-compose.yml:47: bind mounts /srv/timmy/workspace, /srv/timmy/data, /srv/timmy/config, /srv/timmy/logs, /srv/timmy/app of service `timmy` must exist on every node that runs it: Swarm does not create them",
+            ]
+        );
+        let timmy = &r.stack["services"]["timmy"];
+        assert_eq!(
+            (&timmy["tty"], &timmy["stdin_open"]),
+            (&Value::Bool(true), &Value::Bool(true))
+        );
+        assert_eq!(timmy["image"], "timmy-dev-timmy:dev");
+        assert_eq!(timmy["environment"]["NODE_ENV"], "development");
+        assert_eq!(r.secret_files.len(), 4);
+        assert_eq!(
+            r.stack["volumes"]["redis-data"]["name"],
+            "timmy-dev_redis-data"
+        );
+    }
+
+    #[test]
     fn a_built_service_runs_the_image_it_is_given() {
         let mut o = options();
         o.publish_mode = Some(PublishMode::Host);
@@ -1190,6 +1366,15 @@ mod tests {
         assert_eq!(r.stack["services"]["timmy"]["image"], "timmy-timmy:3f2a9c");
         assert_eq!(r.stack["services"]["redis"]["image"], "redis:7-alpine");
         assert_eq!(r.builds[0].image, "timmy-timmy:3f2a9c");
+        // Any service's image can be given (a registry's copy, say).
+        o.images
+            .insert("redis".into(), "127.0.0.1:5000/redis:7-alpine".into());
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(
+            r.stack["services"]["redis"]["image"],
+            "127.0.0.1:5000/redis:7-alpine"
+        );
+        assert_eq!(r.builds.len(), 1);
     }
 
     #[test]
@@ -1233,6 +1418,605 @@ mod tests {
         assert_eq!(
             format!("{:?}", r.secret_files[0]),
             "SecretFile { key: \"ANTHROPIC_API_KEY\", name: \"timmy_ANTHROPIC_API_KEY_7aab4a478b27\", path: \"/run/user/1000/timmy/ANTHROPIC_API_KEY_7aab4a478b27\", value: \"sk-ant-****\" }"
+        );
+    }
+
+    /// One service `svc` from `json`, written in a one-file stack `yml` for the locations.
+    fn one(json: &str, yml: &str, o: &Options) -> Rendered {
+        let svc: Value = serde_json::from_str(json).unwrap();
+        let config = serde_json::json!({"name": "timmy", "services": {"svc": svc}});
+        let files = [("docker/docker-compose.yml".to_owned(), yml.to_owned())];
+        render(&config, &files, o)
+    }
+
+    fn found(r: &Rendered) -> Vec<String> {
+        r.findings
+            .iter()
+            .map(|f| {
+                let level = if f.level == Level::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
+                match &f.hint {
+                    Some(h) => format!("{level}: {f} (hint: {h})"),
+                    None => format!("{level}: {f}"),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn restart_becomes_the_restart_policy() {
+        for (restart, policy) in [
+            ("no", serde_json::json!({"condition": "none"})),
+            ("always", serde_json::json!({"condition": "any"})),
+            ("unless-stopped", serde_json::json!({"condition": "any"})),
+            ("on-failure", serde_json::json!({"condition": "on-failure"})),
+            (
+                "on-failure:3",
+                serde_json::json!({"condition": "on-failure", "max_attempts": 3}),
+            ),
+        ] {
+            let json = format!(r#"{{"image": "i", "restart": "{restart}"}}"#);
+            let yml = format!("services:\n  svc:\n    image: i\n    restart: {restart}\n");
+            let r = one(&json, &yml, &options());
+            assert_eq!(
+                r.stack["services"]["svc"]["deploy"]["restart_policy"],
+                policy
+            );
+            let condition = policy["condition"].as_str().unwrap();
+            assert_eq!(
+                found(&r),
+                [format!(
+                    "warning: docker/docker-compose.yml:4: `restart: {restart}` of service `svc` becomes deploy.restart_policy.condition: {condition}"
+                )]
+            );
+            assert!(r.stack["services"]["svc"].get("restart").is_none());
+        }
+        let r = one(
+            r#"{"image": "i", "restart": "always", "deploy": {"restart_policy": {"condition": "on-failure"}}}"#,
+            "services:\n  svc:\n    restart: always\n",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["deploy"]["restart_policy"],
+            serde_json::json!({"condition": "on-failure"})
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:3: `restart: always` of service `svc` is dropped: its deploy.restart_policy decides"
+            ]
+        );
+    }
+
+    #[test]
+    fn depends_on_is_dropped_and_the_service_must_retry() {
+        let yml = "services:\n  svc:\n    image: i\n    depends_on:\n      redis:\n        condition: service_healthy\n";
+        let r = one(
+            r#"{"image": "i", "depends_on": {"redis": {"condition": "service_healthy", "required": true}, "db": {"condition": "service_started"}}}"#,
+            yml,
+            &options(),
+        );
+        assert!(r.stack["services"]["svc"].get("depends_on").is_none());
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `depends_on` of service `svc` is dropped: Swarm starts services in no order and waits for no health (hint: `svc` must retry until `db` and `redis` answer)"
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_swarm_ignores_are_dropped_with_a_warning_naming_file_line_and_key() {
+        let yml = "services:\n  svc:\n    image: i\n    container_name: c\n    security_opt:\n      - no-new-privileges:true\n    profiles: [tools]\n    privileged: true\n    expose: [80]\n    mac_address: 02:42:ac:11:00:02\n";
+        let r = one(
+            r#"{"image": "i", "container_name": "c", "security_opt": ["no-new-privileges:true"], "profiles": ["tools"], "privileged": true, "tty": true, "expose": ["80"], "mac_address": "02:42:ac:11:00:02"}"#,
+            yml,
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `container_name` of service `svc` is dropped: Swarm names the tasks",
+                "warning: docker/docker-compose.yml:9: `expose` of service `svc` is dropped: on a stack's network every port of a service is reachable",
+                "warning: docker/docker-compose.yml:10: `mac_address` of service `svc` is dropped: Swarm services cannot set it",
+                "warning: docker/docker-compose.yml:8: `privileged` of service `svc` is dropped: Swarm services cannot set it",
+                "warning: docker/docker-compose.yml:7: `profiles` of service `svc` is dropped: a stack runs every service it lists",
+                "warning: docker/docker-compose.yml:5: `security_opt` of service `svc` is dropped: Swarm services cannot set it",
+            ]
+        );
+        assert_eq!(
+            r.stack["services"]["svc"],
+            serde_json::json!({"image": "i", "tty": true, "deploy": {"endpoint_mode": "vip"}})
+        );
+        assert!(!r.refused());
+    }
+
+    #[test]
+    fn keys_swarm_refuses_stop_the_deploy_with_a_hint() {
+        let yml = "services:\n  svc:\n    image: i\n    mem_limit: 1g\n    restartt: always\n    network_mode: host\n    volumes_from: [other]\n";
+        let r = one(
+            r#"{"image": "i", "mem_limit": "1073741824", "restartt": "always", "network_mode": "host", "volumes_from": ["other"]}"#,
+            yml,
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: `mem_limit` of service `svc` is refused by Swarm (hint: set the limit under deploy.resources (limits: cpus, memory, pids; reservations: cpus, memory))",
+                "error: docker/docker-compose.yml:6: `network_mode` of service `svc` is refused: Swarm ignores it and would attach the service to the stack's network instead (hint: attach the service to a network of the stack, or run it with timmy up)",
+                "error: docker/docker-compose.yml:5: `restartt` of service `svc` is not a key Swarm's stack files have (hint: remove it from the files of this environment, or deploy it with timmy up)",
+                "error: docker/docker-compose.yml:7: `volumes_from` of service `svc` is refused by Swarm (hint: share a named volume of the top-level `volumes` between the services instead)",
+            ]
+        );
+        assert!(r.refused());
+        let config =
+            serde_json::json!({"name": "timmy", "services": {}, "include": [{"path": "x.yml"}]});
+        let r = render(
+            &config,
+            &[(
+                "docker/docker-compose.yml".into(),
+                "include:\n  - x.yml\nservices: {}\n".into(),
+            )],
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:1: `include` is not a key Swarm's stack files have (hint: remove it from the files of this environment, or deploy it with timmy up)"
+            ]
+        );
+    }
+
+    #[test]
+    fn build_is_dropped_and_listed_with_the_image_to_tag() {
+        let yml = "services:\n  svc:\n    build:\n      context: .\n";
+        let json = r#"{"build": {"context": "/srv/timmy", "dockerfile": "Dockerfile"}}"#;
+        let r = one(json, yml, &options());
+        assert_eq!(r.stack["services"]["svc"]["image"], "timmy-svc");
+        assert_eq!(
+            r.builds,
+            [Build {
+                service: "svc".into(),
+                image: "timmy-svc".into(),
+                build: serde_json::json!({"context": "/srv/timmy", "dockerfile": "Dockerfile"}),
+            }]
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:3: `build` of service `svc` is dropped: Swarm runs images only, so the image is built and tagged before the deploy"
+            ]
+        );
+        let mut o = options();
+        o.images.insert("svc".into(), "timmy-svc:0123abcd".into());
+        let r = one(json, yml, &o);
+        assert_eq!(r.stack["services"]["svc"]["image"], "timmy-svc:0123abcd");
+        assert_eq!(builds(&serde_json::json!({"name": "timmy", "services": {"svc": serde_json::from_str::<Value>(json).unwrap()}}), &o)[0].image, "timmy-svc:0123abcd");
+    }
+
+    #[test]
+    fn cpus_and_memory_become_strings_and_limits_are_kept() {
+        let json = r#"{"image": "i", "deploy": {"resources": {"limits": {"cpus": 2, "memory": 4294967296, "pids": 100}, "reservations": {"cpus": 0.5, "memory": "536870912", "devices": [{"capabilities": ["gpu"]}]}}, "placement": {}}}"#;
+        let r = one(
+            json,
+            "services:\n  svc:\n    deploy:\n      resources:\n        reservations:\n          devices: []\n",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["deploy"],
+            serde_json::json!({
+                "endpoint_mode": "vip",
+                "resources": {
+                    "limits": {"cpus": "2", "memory": "4294967296", "pids": 100},
+                    "reservations": {"cpus": "0.5", "memory": "536870912"}
+                }
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:6: `deploy.resources.reservations.devices` of service `svc` is dropped: Swarm's stack files do not have it"
+            ]
+        );
+    }
+
+    #[test]
+    fn logging_healthcheck_and_commands_are_kept_start_interval_and_nulls_are_not() {
+        let json = r#"{"image": "i", "command": null, "entrypoint": ["tini", "--"], "logging": {"driver": "json-file", "options": {"max-size": "10m"}}, "healthcheck": {"test": ["CMD", "true"], "interval": "2s", "start_interval": "250ms"}}"#;
+        let yml = "services:\n  svc:\n    healthcheck:\n      start_interval: 250ms\n";
+        let r = one(json, yml, &options());
+        assert_eq!(
+            r.stack["services"]["svc"],
+            serde_json::json!({
+                "image": "i",
+                "entrypoint": ["tini", "--"],
+                "logging": {"driver": "json-file", "options": {"max-size": "10m"}},
+                "healthcheck": {"test": ["CMD", "true"], "interval": "2s"},
+                "deploy": {"endpoint_mode": "vip"}
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `healthcheck.start_interval` of service `svc` is dropped: stack files (3.9) do not have it"
+            ]
+        );
+    }
+
+    const PORTS_YML: &str = "services:\n  svc:\n    ports:\n      - \"127.0.0.1:${PORT:-3000}:3000\"\n      - 8080:80\n";
+    const PORTS: &str = r#"{"image": "i", "ports": [{"mode": "ingress", "host_ip": "127.0.0.1", "target": 3000, "published": "3000", "protocol": "tcp"}, {"mode": "ingress", "target": 80, "published": "8080", "protocol": "tcp"}]}"#;
+
+    #[test]
+    fn a_port_on_one_address_is_refused_until_the_publish_mode_is_given() {
+        let r = one(PORTS, PORTS_YML, &options());
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: port 3000:3000 of service `svc` is published on 127.0.0.1 only, and Swarm publishes on every interface (hint: say how to publish: timmy deploy --publish ingress (every node) or --publish host (the node running the task), or SWARM_PUBLISH_MODE in .env)"
+            ]
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["ports"],
+            serde_json::json!([{"target": 80, "published": 8080, "protocol": "tcp", "mode": "ingress"}])
+        );
+        for mode in [PublishMode::Ingress, PublishMode::Host] {
+            let mut o = options();
+            o.publish_mode = Some(mode);
+            let r = one(PORTS, PORTS_YML, &o);
+            let m = mode.as_str();
+            assert_eq!(
+                found(&r),
+                [format!(
+                    "warning: docker/docker-compose.yml:4: port 3000:3000 of service `svc` was published on 127.0.0.1 only; Swarm publishes it on every interface ({m} mode)"
+                )]
+            );
+            assert_eq!(
+                r.stack["services"]["svc"]["ports"],
+                serde_json::json!([
+                    {"target": 3000, "published": 3000, "protocol": "tcp", "mode": m},
+                    {"target": 80, "published": 8080, "protocol": "tcp", "mode": m}
+                ])
+            );
+        }
+    }
+
+    #[test]
+    fn dnsrr_takes_host_mode_ports_only_and_is_set_on_every_service() {
+        let mut o = options();
+        o.endpoint_mode = EndpointMode::Dnsrr;
+        o.publish_mode = Some(PublishMode::Ingress);
+        let r = one(PORTS, PORTS_YML, &o);
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: port 3000:3000 of service `svc` cannot use the routing mesh (ingress) with endpoint mode dnsrr (hint: publish in host mode (--publish host or SWARM_PUBLISH_MODE=host), or use SWARM_ENDPOINT_MODE=vip)",
+                "error: docker/docker-compose.yml:5: port 8080:80 of service `svc` cannot use the routing mesh (ingress) with endpoint mode dnsrr (hint: publish in host mode (--publish host or SWARM_PUBLISH_MODE=host), or use SWARM_ENDPOINT_MODE=vip)",
+            ]
+        );
+        o.publish_mode = Some(PublishMode::Host);
+        let r = one(PORTS, PORTS_YML, &o);
+        assert!(!r.refused());
+        assert_eq!(
+            r.stack["services"]["svc"]["deploy"]["endpoint_mode"],
+            "dnsrr"
+        );
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(
+            r.stack["services"]["redis"]["deploy"]["endpoint_mode"],
+            "dnsrr"
+        );
+        assert_eq!(
+            r.stack["services"]["timmy"]["deploy"]["endpoint_mode"],
+            "dnsrr"
+        );
+    }
+
+    #[test]
+    fn a_published_range_is_refused() {
+        let r = one(
+            r#"{"image": "i", "ports": [{"mode": "ingress", "target": 80, "published": "8000-8001", "protocol": "tcp"}]}"#,
+            "services:\n  svc:\n    ports:\n      - 8000-8001:80\n",
+            &options(),
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: port 80 of service `svc` is published as the range `8000-8001`: a stack publishes single ports (hint: list each port of the range on its own line)"
+            ]
+        );
+    }
+
+    #[test]
+    fn bind_mounts_are_absolute_and_must_exist_on_every_node() {
+        let json = r#"{"image": "i", "volumes": [{"type": "bind", "source": "/srv/timmy/data", "target": "/app/data", "bind": {"create_host_path": true}}, {"type": "bind", "source": "logs", "target": "/app/logs", "read_only": true}, {"type": "volume", "source": "cache", "target": "/cache", "volume": {}}]}"#;
+        let yml = "services:\n  svc:\n    volumes:\n      - cache:/cache\n      - ./data:/app/data:rw\n      - ./logs:/app/logs:ro\n";
+        let r = one(json, yml, &options());
+        assert_eq!(
+            r.stack["services"]["svc"]["volumes"],
+            serde_json::json!([
+                {"type": "bind", "source": "/srv/timmy/data", "target": "/app/data"},
+                {"type": "bind", "source": "/srv/timmy/logs", "target": "/app/logs", "read_only": true},
+                {"type": "volume", "source": "cache", "target": "/cache"}
+            ])
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:5: bind mounts /srv/timmy/data, /srv/timmy/logs of service `svc` must exist on every node that runs it: Swarm does not create them"
+            ]
+        );
+    }
+
+    #[test]
+    fn networks_become_attachable_overlays_under_the_stack_name() {
+        let config = serde_json::json!({
+            "name": "timmy",
+            "services": {},
+            "networks": {
+                "back": {"name": "timmy_back", "driver": "bridge", "ipam": {}},
+                "plain": {"name": "timmy_plain", "ipam": {}},
+                "shared": {"name": "proxy", "external": true},
+                "odd": {"name": "timmy_odd", "driver": "macvlan"}
+            }
+        });
+        let yml = "services: {}\nnetworks:\n  back:\n    driver: bridge\n  plain:\n  shared:\n    external: true\n    name: proxy\n  odd:\n    driver: macvlan\n";
+        let r = render(
+            &config,
+            &[("docker/docker-compose.yml".into(), yml.into())],
+            &options(),
+        );
+        assert_eq!(
+            r.stack["networks"],
+            serde_json::json!({
+                "back": {"driver": "overlay", "attachable": true},
+                "plain": {"driver": "overlay", "attachable": true},
+                "shared": {"name": "proxy", "external": true},
+                "odd": {"driver": "overlay", "attachable": true}
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: network `back` becomes an attachable overlay network: a bridge reaches one host only",
+                "error: docker/docker-compose.yml:10: network `odd` uses the driver `macvlan`; Swarm services attach to overlay networks only (hint: use the default driver (bridge with timmy up, overlay on a Swarm))",
+                "warning: docker/docker-compose.yml:5: network `plain` becomes an attachable overlay network: a bridge reaches one host only",
+            ]
+        );
+    }
+
+    #[test]
+    fn scale_sets_replicas_of_replicated_services_it_names() {
+        let mut o = options();
+        o.publish_mode = Some(PublishMode::Host);
+        o.scale.insert("timmy".into(), 3);
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(r.stack["services"]["timmy"]["deploy"]["replicas"], 3);
+        assert!(
+            r.stack["services"]["redis"]["deploy"]
+                .get("replicas")
+                .is_none()
+        );
+        o.scale.insert("web".into(), 2);
+        let r = render(&prod(), &files(), &o);
+        assert_eq!(
+            found(&r).last().unwrap(),
+            "error: --scale: `web` is not a service of this stack (hint: name a service of the stack (timmy config ENV lists them))"
+        );
+        let mut o = options();
+        o.scale.insert("svc".into(), 2);
+        let r = one(
+            r#"{"image": "i", "deploy": {"mode": "global"}}"#,
+            "services:\n  svc:\n    deploy:\n      mode: global\n",
+            &o,
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:4: --scale sets replicas of `svc`, a global service (one task per node) (hint: scale only replicated services)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_secret_value_is_a_new_secret_name_and_the_same_value_is_one_secret() {
+        let json = |token: &str| {
+            format!(
+                r#"{{"image": "i", "environment": {{"GITHUB_TOKEN": "{token}", "LOG_LEVEL": "info", "EMPTY_PASSWORD": ""}}}}"#
+            )
+        };
+        let a = one(
+            &json("ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u"),
+            "",
+            &options(),
+        );
+        let b = one(
+            &json("ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3v"),
+            "",
+            &options(),
+        );
+        let names = |r: &Rendered| {
+            r.secret_files
+                .iter()
+                .map(|f| f.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&a), ["timmy_GITHUB_TOKEN_d03680ebb084"]);
+        assert_eq!(names(&b), ["timmy_GITHUB_TOKEN_1d3ade937f7c"]);
+        assert_eq!(
+            a.stack["services"]["svc"]["environment"],
+            serde_json::json!({"GITHUB_TOKEN_FILE": "/run/secrets/GITHUB_TOKEN", "LOG_LEVEL": "info", "EMPTY_PASSWORD": ""})
+        );
+        assert_eq!(
+            a.stack["services"]["svc"]["secrets"],
+            serde_json::json!([{"source": "GITHUB_TOKEN_d03680ebb084", "target": "GITHUB_TOKEN"}])
+        );
+        assert_eq!(
+            a.stack["secrets"],
+            serde_json::json!({"GITHUB_TOKEN_d03680ebb084": {"name": "timmy_GITHUB_TOKEN_d03680ebb084", "file": "/run/user/1000/timmy/GITHUB_TOKEN_d03680ebb084"}})
+        );
+        assert!(!a.text().contains("ghp_"));
+        // Two services with the same value share one secret.
+        let svc: Value =
+            serde_json::from_str(&json("ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u")).unwrap();
+        let config = serde_json::json!({"name": "timmy", "services": {"a": svc.clone(), "b": svc}});
+        let r = render(&config, &[], &options());
+        assert_eq!(names(&r), ["timmy_GITHUB_TOKEN_d03680ebb084"]);
+        assert_eq!(
+            r.stack["services"]["b"]["secrets"],
+            r.stack["services"]["a"]["secrets"]
+        );
+    }
+
+    #[test]
+    fn mount_and_ipam_options_swarm_lacks_are_dropped_with_a_warning() {
+        let json = r#"{"image": "i", "volumes": [{"type": "bind", "source": "/d", "target": "/d", "bind": {"create_host_path": true, "selinux": "z", "propagation": "rslave"}}, {"type": "volume", "source": "v", "target": "/v", "volume": {"nocopy": true, "subpath": "s"}}]}"#;
+        let yml = "services:\n  svc:\n    volumes:\n      - /d:/d:z\n      - v:/v\n";
+        let r = one(json, yml, &options());
+        assert_eq!(
+            r.stack["services"]["svc"]["volumes"],
+            serde_json::json!([
+                {"type": "bind", "source": "/d", "target": "/d", "bind": {"propagation": "rslave"}},
+                {"type": "volume", "source": "v", "target": "/v", "volume": {"nocopy": true}}
+            ])
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:4: `bind.selinux` of mount /d of service `svc` is dropped: Swarm's stack files do not have it",
+                "warning: docker/docker-compose.yml:5: `volume.subpath` of mount /v of service `svc` is dropped: Swarm's stack files do not have it",
+                "warning: docker/docker-compose.yml:4: bind mount /d of service `svc` must exist on every node that runs it: Swarm does not create it",
+            ]
+        );
+        let config = serde_json::json!({
+            "name": "timmy",
+            "services": {},
+            "networks": {"back": {"driver": "overlay", "ipam": {"driver": "default", "config": [{"subnet": "10.9.0.0/24", "gateway": "10.9.0.1"}], "options": {"a": "b"}}}}
+        });
+        let yml = "services: {}\nnetworks:\n  back:\n    driver: overlay\n    ipam:\n      config:\n        - subnet: 10.9.0.0/24\n          gateway: 10.9.0.1\n      options:\n        a: b\n";
+        let r = render(
+            &config,
+            &[("docker/docker-compose.yml".into(), yml.into())],
+            &options(),
+        );
+        assert_eq!(
+            r.stack["networks"]["back"],
+            serde_json::json!({"driver": "overlay", "attachable": true, "ipam": {"driver": "default", "config": [{"subnet": "10.9.0.0/24"}]}})
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:6: `ipam.config[].gateway` of network `back` is dropped: Swarm's stack files take `subnet` only",
+                "warning: docker/docker-compose.yml:9: `ipam.options` of network `back` is dropped: Swarm's stack files do not have it",
+            ]
+        );
+    }
+
+    #[test]
+    fn extra_hosts_are_written_the_way_the_stack_loader_reads_them() {
+        let r = one(
+            r#"{"image": "i", "extra_hosts": ["db=10.0.0.1", "v6=::1", "old:10.0.0.2"]}"#,
+            "",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["extra_hosts"],
+            serde_json::json!(["db:10.0.0.1", "v6:::1", "old:10.0.0.2"])
+        );
+        let r = one(
+            r#"{"image": "i", "extra_hosts": {"db": "10.0.0.1"}}"#,
+            "",
+            &options(),
+        );
+        assert_eq!(
+            r.stack["services"]["svc"]["extra_hosts"],
+            serde_json::json!(["db:10.0.0.1"])
+        );
+        assert!(r.findings.is_empty());
+    }
+
+    #[test]
+    fn top_level_secrets_come_from_files_or_are_external() {
+        let config = serde_json::json!({
+            "name": "timmy",
+            "services": {},
+            "secrets": {
+                "cert": {"name": "timmy_cert", "file": "/srv/timmy/cert.pem"},
+                "shared": {"name": "shared", "external": true},
+                "token": {"name": "timmy_token", "environment": "GITHUB_TOKEN"}
+            }
+        });
+        let yml = "services: {}\nsecrets:\n  cert:\n    file: ./cert.pem\n  shared:\n    external: true\n  token:\n    environment: GITHUB_TOKEN\n";
+        let r = render(
+            &config,
+            &[("docker/docker-compose.yml".into(), yml.into())],
+            &options(),
+        );
+        assert_eq!(
+            r.stack["secrets"],
+            serde_json::json!({
+                "cert": {"name": "timmy_cert", "file": "/srv/timmy/cert.pem"},
+                "shared": {"name": "shared", "external": true},
+                "token": {"name": "timmy_token"}
+            })
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "error: docker/docker-compose.yml:8: `secrets.token.environment`: Swarm reads secrets from a file, or takes existing ones (external) (hint: write the value to a file and name it with `file:`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_secret_file_holds_the_value_compose_escaped_as_double_dollars() {
+        // `.env`: DB_PASSWORD='pa$word'; `docker compose config` prints "pa$$word" (measured).
+        let r = one(
+            r#"{"image": "i", "environment": {"DB_PASSWORD": "pa$$word"}}"#,
+            "",
+            &options(),
+        );
+        assert_eq!(r.secret_files[0].value, "pa$word");
+        // sha256sum of `pa$word`.
+        assert_eq!(r.secret_files[0].name, "timmy_DB_PASSWORD_31215ff0f8bb");
+    }
+
+    #[test]
+    fn secrets_mode_env_keeps_the_values_and_says_where_they_show() {
+        let mut o = options();
+        o.secrets = SecretsMode::Env;
+        let r = one(
+            r#"{"image": "i", "environment": {"GITHUB_TOKEN": "ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u"}}"#,
+            "services:\n  svc:\n    environment:\n      GITHUB_TOKEN: x\n",
+            &o,
+        );
+        assert!(r.secret_files.is_empty());
+        assert_eq!(
+            r.stack["services"]["svc"]["environment"]["GITHUB_TOKEN"],
+            "ghp_Z8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3u"
+        );
+        assert_eq!(
+            found(&r),
+            [
+                "warning: docker/docker-compose.yml:3: the secret values of service `svc` stay in its environment (--secrets env): `docker service inspect` shows them"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_yaml_quotes_keys_yaml_would_read_otherwise() {
+        let stack = serde_json::json!({"version": "3.9", "services": {"a": {"labels": {"yes": "1", "on": "x", "3000": "p", "a b": "c", "x.y/z-w": "ok"}, "command": [], "x": {}, "n": null, "nested": [["a"], {"k": "v", "l": 1}]}}});
+        let r = Rendered {
+            stack,
+            secret_files: Vec::new(),
+            builds: Vec::new(),
+            findings: Vec::new(),
+        };
+        assert_eq!(
+            r.text(),
+            "version: \"3.9\"\nservices:\n  a:\n    command: []\n    labels:\n      \"3000\": \"p\"\n      \"a b\": \"c\"\n      \"on\": \"x\"\n      x.y/z-w: \"ok\"\n      \"yes\": \"1\"\n    \"n\": null\n    nested:\n      - - \"a\"\n      - k: \"v\"\n        l: 1\n    x: {}\n"
         );
     }
 }
