@@ -16,6 +16,9 @@
 # (a timmy binary to use instead of building), BENCH_CRITERION=1 (also run `cargo bench --bench
 # check`, the in-process split of `check`; about 2 more minutes, most of it compiling).
 #
+# Swarm (a manager engine; the doc is not rewritten): BENCH_ONLY=swarm scripts/bench.sh, see
+# swarm_bench below.
+#
 # Time to healthy, on either engine (DOCKER_HOST picks it; the doc is not rewritten):
 #   BENCH_ONLY=healthy [BENCH_HEALTHY_RUNS=7] [BENCH_HEALTHY_OUT=file.md] scripts/bench.sh
 # times `timmy up -d` until every service is healthy against the bare compose call (and, on
@@ -87,6 +90,12 @@ cleanup() {
     cd /
     say "tearing down $name"
     local project ids
+    if [ "${BENCH_ONLY:-}" = swarm ]; then
+        docker stack rm "$name" >/dev/null 2>&1
+        sleep 2
+        docker image ls --format '{{.Repository}}:{{.Tag}}' --filter "reference=$name-*" |
+            xargs -r docker image rm -f >/dev/null 2>&1
+    fi
     for project in "$name" "$dev_name"; do
         docker compose -p "$project" down --volumes --remove-orphans --timeout 2 >/dev/null 2>&1 || true
         mapfile -t ids < <(docker ps -aq --filter "label=com.docker.compose.project=$project" 2>/dev/null)
@@ -288,7 +297,60 @@ bench() { # result-name hyperfine-args...
     hyperfine -N --style basic --export-json "$work/results/$result.json" "$@"
 }
 
-if [ "${BENCH_ONLY:-}" = healthy ]; then
+# --- Swarm: `timmy deploy` against the bare `docker stack deploy` of the same file ----------
+# BENCH_ONLY=swarm [BENCH_SWARM_RUNS=5] scripts/bench.sh, on an engine that is a swarm manager
+# (the bench never changes that: `docker swarm init --advertise-addr 127.0.0.1` first). The
+# prod env with SWARM_ENDPOINT_MODE=dnsrr, SWARM_PUBLISH_MODE=host and --secrets env (the bare
+# command then needs no secret files). Measures:
+#   1. a redeploy of the unchanged, converged stack: `timmy deploy --detach` (.env checks,
+#      Compose's config, render, build and tag, stack deploy) against the bare
+#      `docker stack deploy -c FILE` of the file `timmy deploy --render` printed; processes each;
+#   2. time to converge from nothing: `timmy deploy` (build, deploy, wait until healthy) against
+#      the bare deploy followed by a poll of `docker service ls` until every service is n/n.
+swarm_bench() {
+    local runs=${BENCH_SWARM_RUNS:-5} file=$work/results/stack.yml
+    [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] ||
+        die "this engine is not a swarm manager" "docker swarm init --advertise-addr 127.0.0.1 (and docker swarm leave --force afterwards)"
+    printf 'SWARM_ENDPOINT_MODE=dnsrr\nSWARM_PUBLISH_MODE=host\n' >>"$proj/.env"
+    local deploy=("$bin" deploy prod --secrets env --timeout 180)
+    say "swarm: first deploy of $name (build and converge)"
+    "${deploy[@]}" >/dev/null 2>&1 || die "timmy deploy failed" "run it by hand in a copy of the project"
+    "$bin" deploy prod --secrets env --render --show-secrets >"$file" 2>/dev/null
+    local bare="docker stack deploy --compose-file $file --resolve-image never --prune $name"
+    # The rendered file runs the content-tagged image timmy deployed: both sides are no-ops.
+    say "swarm: redeploy of the converged stack, timmy vs bare ($runs runs each)"
+    bench swarm-redeploy --warmup 1 --runs "$runs" \
+        -n "timmy deploy --detach (unchanged)" "${deploy[*]} --detach" \
+        -n "docker stack deploy -c FILE (unchanged)" "$bare"
+    counted swarm-deploy deploy prod --secrets env --detach >/dev/null
+    cat >"$work/bin/stack-rm" <<EOS
+#!/usr/bin/env bash
+docker stack rm $name >/dev/null 2>&1
+while [ -n "\$(docker ps -aq --filter label=com.docker.stack.namespace=$name)\$(docker network ls -q --filter label=com.docker.stack.namespace=$name)" ]; do sleep 0.2; done
+EOS
+    cat >"$work/bin/bare-converge" <<EOS
+#!/usr/bin/env bash
+$bare >/dev/null 2>&1 || exit 1
+until [ -n "\$(docker service ls -q --filter label=com.docker.stack.namespace=$name)" ] &&
+    ! docker service ls --filter label=com.docker.stack.namespace=$name --format '{{.Replicas}}' | awk -F/ '\$1 != \$2 { bad = 1 } END { exit !bad }'; do
+    sleep 0.2
+done
+EOS
+    chmod +x "$work/bin/stack-rm" "$work/bin/bare-converge"
+    say "swarm: time to converge from nothing ($runs runs each, stack removed before every run)"
+    bench swarm-converge --runs "$runs" --prepare "$work/bin/stack-rm" \
+        -n "timmy deploy (to all healthy)" "${deploy[*]}" \
+        -n "docker stack deploy + poll service ls until n/n" "$work/bin/bare-converge"
+    "$work/bin/stack-rm"
+    {
+        printf '### Swarm on Engine %s\n\n' "$(docker version --format '{{.Server.Version}}')"
+        table swarm-redeploy "docker stack deploy -c FILE (unchanged)"
+        printf '\n`timmy deploy --detach` started %s docker processes.\n\n' "$(wc -l <"$work/results/calls-swarm-deploy.log" | tr -d ' ')"
+        table swarm-converge "docker stack deploy + poll service ls until n/n"
+    } >&2
+}
+
+if [ "${BENCH_ONLY:-}" = healthy ] || [ "${BENCH_ONLY:-}" = swarm ]; then
     # The table helpers are defined with the results below; this mode needs only these two.
     table() { # result ref-name
         jq -r --arg ref "$2" '
@@ -301,7 +363,11 @@ if [ "${BENCH_ONLY:-}" = healthy ]; then
     shown() {
         sed -e "s#$proj#\$PROJ#g" -e "s#$work/bin/#\$BENCH/#g" -e "s#$bin#timmy#g" -e "s#$name#\$NAME#g" "$@"
     }
-    healthy_table
+    if [ "$BENCH_ONLY" = swarm ]; then
+        swarm_bench
+    else
+        healthy_table
+    fi
     exit 0
 fi
 

@@ -61,9 +61,12 @@ while [ $# -gt 0 ]; do
     cargo_args+=("$1")
     shift
 done
-# End-to-end tests (ignored by default) run only with TIMMY_E2E=1.
+# End-to-end tests (ignored by default) run only with TIMMY_E2E=1. The Swarm tests
+# (tests/swarm.rs) put the engine into swarm mode for their run and leave it afterwards;
+# TIMMY_E2E_SWARM=0 refuses that (they then fail with the reason, never pass).
 if [ "${TIMMY_E2E:-}" = 1 ]; then
     test_args+=(--include-ignored)
+    export TIMMY_E2E_SWARM=${TIMMY_E2E_SWARM:-1}
 fi
 # End-to-end tests share one engine; TIMMY_TEST_THREADS limits how many run at once.
 # --no-fail-fast: a failing test binary must not hide the results of the ones after it.

@@ -25,7 +25,7 @@ use crate::swarm::{self, invoke};
 use crate::ui;
 
 /// How often the wait asks docker, and how many log lines of a failed task it shows.
-const POLL: Duration = Duration::from_secs(1);
+const POLL: Duration = Duration::from_millis(500);
 const FAILED_LOG_LINES: u32 = 20;
 
 /// What the run path takes beyond the render's inputs.
