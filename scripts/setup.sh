@@ -26,6 +26,14 @@ fi
 
 "$here/build-offline-images.sh"
 
+# Debian's docker-registry: the Swarm tests start one on a loopback port for `timmy deploy
+# --registry` (nothing runs it otherwise; the package's own service is not started here).
+if [ "$(id -u)" -eq 0 ] && ! command -v docker-registry >/dev/null 2>&1; then
+    echo "setup: installing docker-registry (Debian's package, for the Swarm tests)" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+fi
+
 # A fresh clone gets a .env to fill in: .env.example, mode 600, owned by whoever ran sudo,
 # and the offline images when the official ones are not on this machine (no registry here).
 # An existing .env is never touched.

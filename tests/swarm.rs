@@ -382,3 +382,108 @@ fn a_bad_env_deploys_nothing() {
         "nothing built"
     );
 }
+
+/// Debian's `docker-registry` (scripts/setup.sh installs it), serving a temp dir on a free
+/// loopback port for one test; stopped when dropped. Docker pushes to a 127.0.0.0/8 registry
+/// over plain HTTP without configuration.
+struct Registry {
+    child: std::process::Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = format!("127.0.0.1:{}", engine::free_port());
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("docker-registry not runnable ({e}): scripts/setup.sh installs it")
+            });
+        let registry = Self {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let start = Instant::now();
+        while registry.get("/v2/").is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the registry never answered"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        registry
+    }
+
+    fn get(&self, path: &str) -> Option<String> {
+        let mut conn = std::net::TcpStream::connect(&self.addr).ok()?;
+        conn.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(conn, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr).ok()?;
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).ok()?;
+        answer.starts_with("HTTP/1.0 200").then_some(answer)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs a Docker engine in swarm mode (TIMMY_E2E=1 runs it)"]
+fn registry_deploys_the_pushed_content_tag() {
+    let _swarm = SwarmGuard::join();
+    let registry = Registry::start();
+    let s = Stack::start("swreg", SWARM_ENV);
+    let n = s.name.clone();
+    let _stack = Deployed::new(&n);
+
+    let out = s.timmy(&["deploy", "--registry", &registry.addr, "--timeout", "120"]);
+    ok(&out);
+    // The service runs the registry's image, pinned by digest (`--resolve-image always`).
+    let image = docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+        &format!("{n}_timmy"),
+    ]);
+    let rest = image
+        .trim()
+        .strip_prefix(&format!("{}/{n}-timmy:", registry.addr))
+        .unwrap_or_else(|| panic!("{image}"));
+    let (tag, digest) = rest.split_once("@sha256:").unwrap();
+    assert_eq!(tag.len(), 12, "{image}");
+    assert_eq!(digest.len(), 64, "{image}");
+    let catalog = registry.get("/v2/_catalog").unwrap();
+    assert!(
+        catalog.contains(&format!("{{\"repositories\":[\"{n}-timmy\"]}}")),
+        "{catalog}"
+    );
+    let tags = registry.get(&format!("/v2/{n}-timmy/tags/list")).unwrap();
+    assert!(tags.contains(&format!("\"tags\":[\"{tag}\"]")), "{tags}");
+    assert_eq!(
+        replicas(&n),
+        [format!("{n}_redis 1/1"), format!("{n}_timmy 1/1")]
+    );
+    // The pushed tag is removed with the stack's images by the guard.
+    let _ = registry;
+}

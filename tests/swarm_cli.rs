@@ -387,3 +387,36 @@ fn logs_of_a_deployed_stack_are_docker_service_logs_one_service_followed_at_a_ti
          hint: name one: timmy logs prod redis -f (services: redis, timmy)\n"
     );
 }
+
+#[test]
+fn registry_tags_pushes_and_deploys_the_registry_image() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    let out = p
+        .timmy()
+        .args([
+            "deploy",
+            "--publish",
+            "host",
+            "--registry",
+            "127.0.0.1:5000",
+            "--detach",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let calls = p.calls();
+    assert_eq!(
+        calls[calls.len() - 3..],
+        [
+            "tag proj-timmy:prod 127.0.0.1:5000/proj-timmy:0123456789ab",
+            "push 127.0.0.1:5000/proj-timmy:0123456789ab",
+            "stack deploy --compose-file - --resolve-image always --prune proj",
+        ]
+    );
+    let stack = std::fs::read_to_string(p.fake.join("stack.yml")).unwrap();
+    assert!(
+        stack.contains("    image: \"127.0.0.1:5000/proj-timmy:0123456789ab\"\n"),
+        "{stack}"
+    );
+}

@@ -205,5 +205,16 @@ impl Drop for Deployed {
                 .args(["image", "rm", "-f", &image])
                 .output();
         }
+        // Tags pushed to a test registry: `HOST:PORT/<name>-<service>:<hash>`.
+        for image in lines(&["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]) {
+            if image
+                .split_once('/')
+                .is_some_and(|(_, rest)| rest.starts_with(&format!("{}-", self.name)))
+            {
+                let _ = Command::new("docker")
+                    .args(["image", "rm", "-f", &image])
+                    .output();
+            }
+        }
     }
 }
