@@ -420,3 +420,33 @@ fn registry_tags_pushes_and_deploys_the_registry_image() {
         "{stack}"
     );
 }
+
+#[test]
+fn dry_run_prints_what_would_change_and_changes_nothing() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    let out = p
+        .timmy()
+        .args(["--dry-run", "deploy", "--publish", "host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let root = p.root().display().to_string();
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "docker compose --project-directory {root} --env-file {root}/.env -p proj -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.prod.yml build\n\
+             docker tag proj-timmy:prod proj-timmy:0123456789ab\n\
+             docker stack deploy --compose-file - --resolve-image never --prune proj\n"
+        )
+    );
+    // Only queries reached docker.
+    let calls = p.calls();
+    assert!(
+        calls.iter().all(|c| c.contains(" config --format json")
+            || c.starts_with("info ")
+            || c.starts_with("image inspect ")),
+        "{calls:?}"
+    );
+    assert!(!p.fake.join("stack.yml").exists());
+}
