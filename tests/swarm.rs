@@ -330,10 +330,10 @@ fn a_redeploy_with_a_changed_app_rolls_while_health_keeps_answering() {
 #[ignore = "needs a Docker engine in swarm mode (TIMMY_E2E=1 runs it)"]
 fn a_crash_looping_service_fails_the_deploy_fast_naming_it_with_its_logs() {
     let _swarm = SwarmGuard::join();
-    // The app exits 1 at once: a *_FILE it cannot read (as a wrong secret path would).
+    // The app exits 1 at once: a secret file it cannot read (as a wrong secret name would).
     let s = Stack::start(
         "swcrash",
-        &format!("{SWARM_ENV}REDIS_PORT_FILE=/nonexistent\n"),
+        &format!("{SWARM_ENV}REDIS_PORT_FILE=/run/secrets/nonexistent\n"),
     );
     add_portless_env(&s, "swarm");
     let n = format!("{}-swarm", s.name);
@@ -349,7 +349,7 @@ fn a_crash_looping_service_fails_the_deploy_fast_naming_it_with_its_logs() {
         "{err}"
     );
     assert!(
-        err.contains("\"msg\":\"cannot read a secret file\",\"error\":\"REDIS_PORT_FILE: cannot read /nonexistent: ENOENT\""),
+        err.contains("\"msg\":\"cannot read a secret file\",\"error\":\"REDIS_PORT_FILE: cannot read /run/secrets/nonexistent: ENOENT\""),
         "{err}"
     );
     assert!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Project, label_query, stack_query, stderr_of, stdout_of};
+use common::{Project, container_line, label_query, stack_query, stderr_of, stdout_of};
 
 const ID: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -133,6 +133,7 @@ fn deploy_builds_tags_by_content_deploys_from_stdin_and_waits_until_healthy() {
     let mut expected = vec![
         format!("{files} config --format json"),
         "info --format {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}".to_string(),
+        label_query("proj"),
         format!("{files} build"),
         "image inspect --format {{.Id}} proj-timmy:prod".to_string(),
         "tag proj-timmy:prod proj-timmy:0123456789ab".to_string(),
@@ -445,8 +446,51 @@ fn dry_run_prints_what_would_change_and_changes_nothing() {
     assert!(
         calls.iter().all(|c| c.contains(" config --format json")
             || c.starts_with("info ")
+            || *c == label_query("proj")
             || c.starts_with("image inspect ")),
         "{calls:?}"
     );
     assert!(!p.fake.join("stack.yml").exists());
+}
+
+#[test]
+fn deploy_refuses_a_name_that_runs_under_compose() {
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    let root = p.root().display().to_string();
+    p.answer_labels("proj", &container_line("c1", "proj", "prod", &root));
+    let out = p
+        .timmy()
+        .args(["deploy", "--publish", "host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out).strip_prefix(WARNINGS).unwrap(),
+        "error: `proj` runs under Compose on this engine (timmy up prod)\n  \
+         hint: timmy down prod first (without --volumes: the stack keeps the named volumes); docs/SWARM.md has the move\n"
+    );
+    assert!(
+        !p.calls()
+            .iter()
+            .any(|c| c.contains(" build") || c.starts_with("stack ")),
+        "{:?}",
+        p.calls()
+    );
+}
+
+#[test]
+fn up_refuses_a_name_a_deployed_stack_uses() {
+    let p = Project::new();
+    // A task container: Compose's project label (inherited from the image), no working dir.
+    p.answer_labels("proj", "t1\tproj_timmy.1.abc\trunning\ttimmy\t\t\tproj\t\n");
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0);
+    let out = p.timmy().args(["up", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: `proj` is deployed as a Swarm stack on this engine\n  \
+         hint: timmy down prod removes the stack first (its named volumes stay); timmy ps prod shows it\n"
+    );
+    assert_eq!(p.calls(), [label_query("proj"), stack_query("proj")]);
 }

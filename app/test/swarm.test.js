@@ -32,6 +32,7 @@ function captured() {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timmy-secrets-'));
+const SECRETS_DIR = dir;
 const secretFile = (name, content) => {
   const file = path.join(dir, name);
   fs.writeFileSync(file, content);
@@ -40,7 +41,7 @@ const secretFile = (name, content) => {
 
 test('KEY_FILE sets KEY to the file content without its trailing newline', () => {
   const file = secretFile('github', 'ghp_from_file\n');
-  const { env, shadowed } = withFileSecrets({ GITHUB_TOKEN_FILE: file, OTHER: 'x' });
+  const { env, shadowed } = withFileSecrets({ SECRETS_DIR, GITHUB_TOKEN_FILE: file, OTHER: 'x' });
   assert.equal(env.GITHUB_TOKEN, 'ghp_from_file');
   assert.equal(env.OTHER, 'x');
   assert.deepEqual(shadowed, []);
@@ -48,12 +49,16 @@ test('KEY_FILE sets KEY to the file content without its trailing newline', () =>
 
 test('KEY_FILE keeps inner newlines and drops one CRLF', () => {
   const file = secretFile('multi', 'line1\nline2\r\n');
-  assert.equal(withFileSecrets({ K_FILE: file }).env.K, 'line1\nline2');
+  assert.equal(withFileSecrets({ SECRETS_DIR, K_FILE: file }).env.K, 'line1\nline2');
 });
 
 test('KEY_FILE wins over KEY and names the key, never the value', () => {
   const file = secretFile('openai', 'sk-file');
-  const { env, shadowed } = withFileSecrets({ OPENAI_API_KEY: 'sk-env', OPENAI_API_KEY_FILE: file });
+  const { env, shadowed } = withFileSecrets({
+    SECRETS_DIR,
+    OPENAI_API_KEY: 'sk-env',
+    OPENAI_API_KEY_FILE: file,
+  });
   assert.equal(env.OPENAI_API_KEY, 'sk-file');
   assert.deepEqual(shadowed, ['OPENAI_API_KEY']);
 });
@@ -61,14 +66,26 @@ test('KEY_FILE wins over KEY and names the key, never the value', () => {
 test('an unreadable KEY_FILE is an error naming the key and path', () => {
   const missing = path.join(dir, 'absent');
   assert.throws(
-    () => withFileSecrets({ ANTHROPIC_API_KEY_FILE: missing }),
+    () => withFileSecrets({ SECRETS_DIR, ANTHROPIC_API_KEY_FILE: missing }),
     { message: `ANTHROPIC_API_KEY_FILE: cannot read ${missing}: ENOENT` },
   );
 });
 
 test('an empty KEY_FILE or a bare _FILE is left alone', () => {
-  const { env } = withFileSecrets({ A_FILE: '', _FILE: '/nope' });
-  assert.deepEqual(env, { A_FILE: '', _FILE: '/nope' });
+  const { env } = withFileSecrets({ SECRETS_DIR, A_FILE: '', _FILE: `${dir}/nope` });
+  assert.deepEqual(env, { SECRETS_DIR, A_FILE: '', _FILE: `${dir}/nope` });
+});
+
+test('a KEY_FILE outside the secrets directory is an ordinary setting', () => {
+  // LOG_MAX_FILE=3 reached the app through env_file: .env and crashed it before this rule.
+  const env = { LOG_MAX_FILE: '3', LOG_FILE: '/app/logs/app.log', LOG_MAX_SIZE: '10m' };
+  assert.deepEqual(withFileSecrets(env), { env, shadowed: [] });
+  const secret = secretFile('sentry', 'https://k@sentry.example/1\n');
+  assert.equal(withFileSecrets({ SENTRY_DSN_FILE: secret }).env.SENTRY_DSN, undefined);
+  assert.equal(
+    withFileSecrets({ SECRETS_DIR: `${dir}/`, SENTRY_DSN_FILE: secret }).env.SENTRY_DSN,
+    'https://k@sentry.example/1',
+  );
 });
 
 test('waitForRedis retries until redis answers, logging the first failure', async () => {
@@ -121,6 +138,8 @@ test('server.js reads *_FILE secrets and turns healthy once a late redis answers
   const redisPort = await freePort();
   const env = {
     PATH: process.env.PATH,
+    SECRETS_DIR,
+    LOG_MAX_FILE: '3',
     PORT: String(port),
     REDIS_HOST: '127.0.0.1',
     REDIS_PORT: String(redisPort),
@@ -173,7 +192,12 @@ test('server.js reads *_FILE secrets and turns healthy once a late redis answers
 });
 
 test('server.js exits 1 naming the key when a secret file is missing', async () => {
-  const env = { PATH: process.env.PATH, PORT: '0', GITHUB_TOKEN_FILE: path.join(dir, 'nope') };
+  const env = {
+    PATH: process.env.PATH,
+    SECRETS_DIR,
+    PORT: '0',
+    GITHUB_TOKEN_FILE: path.join(dir, 'nope'),
+  };
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'server.js')], { env });
   children.push(child);
   let out = '';

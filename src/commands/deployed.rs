@@ -53,6 +53,31 @@ impl Ctx {
         self.deployed(docker, root, name)
     }
 
+    /// For `up`: the name is a deployed stack's (its task containers, which Compose did not
+    /// create, show under the project label): refuse rather than start a second copy beside
+    /// it under the same network name.
+    pub(super) fn refuse_deployed_stack(
+        &self,
+        docker: &Docker,
+        stack: &crate::stack::Stack,
+        ours: &[crate::status::Container],
+    ) -> Result<()> {
+        if ours.iter().any(|c| c.working_dir.is_empty())
+            && self.deployed(docker, &stack.root, &stack.name)?.is_some()
+        {
+            return Err(UserError::new(format!(
+                "`{}` is deployed as a Swarm stack on this engine",
+                stack.name
+            ))
+            .hint(format!(
+                "timmy down {env} removes the stack first (its named volumes stay); timmy ps {env} shows it",
+                env = stack.env
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// The ids of the services of stack `name`; `None` when there are none, or when the engine
     /// is not a swarm manager (`docker service ls` refuses: no stack can be deployed there).
     /// Asked of the engine's socket (no process: `ps` of a Compose stack stays process-free),

@@ -131,6 +131,21 @@ impl Ctx {
         if let Some(refusal) = manager_refusal(&state.stdout) {
             return Err(refusal.into());
         }
+        let compose_made = self
+            .containers(&docker, &stack.root, &stack.name, false)?
+            .into_iter()
+            .any(|c| !c.working_dir.is_empty());
+        if compose_made {
+            return Err(UserError::new(format!(
+                "`{}` runs under Compose on this engine (timmy up {})",
+                stack.name, stack.env
+            ))
+            .hint(format!(
+                "timmy down {} first (without --volumes: the stack keeps the named volumes); docs/SWARM.md has the move",
+                stack.env
+            ))
+            .into());
+        }
         let _lock = self.lock(&stack.root, &stack.name, "deploy")?;
         let builds = render(&options).builds;
         if !builds.is_empty() {

@@ -30,6 +30,7 @@ impl Ctx {
         validate::compose_gate(&docker, &stack)?;
         let command = format!("up {}", stack.env);
         let split = self.refuse_other_checkout(&docker, &project, &stack.name, &command)?;
+        self.refuse_deployed_stack(&docker, &stack, &split.ours)?;
         let base = self.name(&project, stack::PROD)?;
         let under_base = if stack.name == base {
             split.ours
