@@ -209,16 +209,25 @@ fn deploy_prod_converges_healthy_ps_shows_it_and_down_leaves_nothing() {
     assert_eq!(cells(&rows[2]), "timmy 1/1 healthy -");
     assert_eq!(rows.len(), 3);
 
-    let down = s.timmy(&["down", "prod"]);
+    // redis's named volume carries the stack's label; `--volumes --yes` removes it too.
+    assert_eq!(
+        lines(&["volume", "ls", "-q", "--filter", &ns(&n)]),
+        [format!("{n}_redis-data")]
+    );
+    let down = s.timmy(&["down", "prod", "--volumes", "--yes"]);
     ok(&down);
     assert!(
         stderr(&down).ends_with(&format!(
-            "timmy: removed stack `{n}` from the swarm: no service, container, network, secret or config of it is left\n"
+            "timmy: removed stack `{n}` from the swarm: no service, container, network, secret, config or volume of it is left\n"
         )),
         "{}",
         stderr(&down)
     );
     assert_eq!(leftovers(&n), Vec::<String>::new());
+    assert_eq!(
+        lines(&["volume", "ls", "-q", "--filter", &ns(&n)]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
