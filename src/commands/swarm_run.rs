@@ -225,6 +225,9 @@ impl Ctx {
                 Verdict::Failed(failures) => {
                     for f in &failures {
                         ui::error(&format!("{}: {}", f.service, f.reason));
+                        if let Some(hint) = failure_hint(&f.reason) {
+                            ui::hint(hint);
+                        }
                         if f.task_id.is_empty() {
                             continue;
                         }
@@ -276,6 +279,22 @@ impl Ctx {
             std::thread::sleep(POLL);
         }
     }
+}
+
+/// What to do about a failure docker names in a way that has one usual cause.
+pub(super) fn failure_hint(reason: &str) -> Option<&'static str> {
+    if reason.starts_with("No such image") {
+        // Measured with two nodes: the worker's task is rejected, the manager's runs.
+        return Some(
+            "a node without the image rejects its task: with more than one node, deploy with --registry HOST:PORT (or load the image on every node)",
+        );
+    }
+    if reason.contains("Pool overlaps with other one on this address space") {
+        return Some(
+            "the node still held the network of a stack removed just before; run timmy deploy again in a few seconds",
+        );
+    }
+    None
 }
 
 /// The content tag of a built image; under `--dry-run` an image not built yet shows as
@@ -347,6 +366,25 @@ mod tests {
             manager_refusal("").unwrap().message,
             "this Docker engine is not part of a swarm (node state: unknown)"
         );
+    }
+
+    #[test]
+    fn failures_with_one_usual_cause_get_a_hint() {
+        assert_eq!(
+            failure_hint("No such image: p-timmy:0123456789ab"),
+            Some(
+                "a node without the image rejects its task: with more than one node, deploy with --registry HOST:PORT (or load the image on every node)"
+            )
+        );
+        assert_eq!(
+            failure_hint(
+                "invalid pool request: Pool overlaps with other one on this address space"
+            ),
+            Some(
+                "the node still held the network of a stack removed just before; run timmy deploy again in a few seconds"
+            )
+        );
+        assert_eq!(failure_hint("task: non-zero exit (1)"), None);
     }
 
     #[test]
