@@ -302,10 +302,10 @@ pub fn swarm_table(rows: &[crate::swarm::converge::Row]) -> String {
         .iter()
         .map(|r| {
             let replicas = format!("{}/{}", r.running, r.desired);
-            let health = if r.health.is_empty() {
-                "-".into()
-            } else {
-                health_word(&r.health)
+            let health = match r.health.as_str() {
+                "" => "-".to_string(),
+                "healthy" => style(&r.health).green().to_string(),
+                other => style(other).yellow().to_string(),
             };
             vec![
                 r.service.clone(),
@@ -314,7 +314,7 @@ pub fn swarm_table(rows: &[crate::swarm::converge::Row]) -> String {
                 if r.update.is_empty() {
                     "-".into()
                 } else {
-                    state_word(&r.update)
+                    style(&r.update).yellow().to_string()
                 },
                 if r.ports.is_empty() {
                     "-".into()

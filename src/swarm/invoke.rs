@@ -8,15 +8,16 @@ use crate::compose::Invocation;
 
 use super::converge::LABEL_NAMESPACE;
 
+// `.into()` for each argument: the builders do not depend on how `Invocation` stores them.
 fn inv(root: &Path, args: &[&str]) -> Invocation {
     Invocation {
-        args: args.iter().map(|a| (*a).to_string()).collect(),
+        args: args.iter().map(|a| (*a).into()).collect(),
         cwd: root.to_path_buf(),
     }
 }
 
 fn with(mut inv: Invocation, more: &[String]) -> Invocation {
-    inv.args.extend(more.iter().cloned());
+    inv.args.extend(more.iter().map(|m| m.as_str().into()));
     inv
 }
 
@@ -153,7 +154,7 @@ pub fn service_logs(
     }
     args.push(service.to_string());
     Invocation {
-        args,
+        args: args.into_iter().map(Into::into).collect(),
         cwd: root.to_path_buf(),
     }
 }
