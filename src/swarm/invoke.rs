@@ -153,10 +153,8 @@ pub fn service_logs(
         args.extend(["--since".into(), t.to_string()]);
     }
     args.push(service.to_string());
-    Invocation {
-        args: args.into_iter().map(Into::into).collect(),
-        cwd: root.to_path_buf(),
-    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    inv(root, &args)
 }
 
 /// What `docker stack rm` may leave behind, one id a line: the stack's tasks' containers
