@@ -249,6 +249,33 @@ pub fn mixed(name: &str, other: &str) -> UserError {
     .hint("stop the stack in the other checkout (timmy down there), then give each checkout its own name with -p")
 }
 
+/// The environment whose files started this checkout's containers `ours` (one project name),
+/// when it is not `env`: an `up`, `run` or `test` of `env` under that name would recreate them
+/// with `env`'s files and hand it their volumes (`-p app-dev up prod`, then `-p app up dev`).
+pub fn other_env(ours: &[Container], env: &str) -> Option<String> {
+    status::env_of_files(&status::running_files(ours)).filter(|e| e != env)
+}
+
+/// `up`, `run`, `test`: the name holds this checkout's stack of another environment.
+pub fn other_env_under(name: &str, other: &str, env: &str, command: &str) -> UserError {
+    let base = if other == stack::PROD {
+        Some(name)
+    } else {
+        name.strip_suffix(&format!("-{other}"))
+    };
+    let stop = base.map_or_else(
+        || format!("docker compose -p {name} down"),
+        |base| format!("timmy -p {base} down {other}"),
+    );
+    UserError::new(format!(
+        "the project name `{name}` holds this checkout's {other} stack (started with another -p); \
+         `{command}` would recreate its containers as {env} and take over its volumes"
+    ))
+    .hint(format!(
+        "give {env} a name of its own (timmy -p NAME {command}), or stop {other} first: {stop}"
+    ))
+}
+
 /// A dev stack that an earlier timmy started under the plain name, which is prod's now.
 pub fn is_legacy_dev(ours_under_base: &[Container]) -> bool {
     status::env_of_files(&status::running_files(ours_under_base)).as_deref() == Some("dev")
@@ -397,6 +424,46 @@ mod tests {
         );
         assert_eq!(suggest_name(Path::new("/app"), "app"), "app-2");
         assert_eq!(suggest_name(Path::new("/app/app"), "app"), "app-2");
+    }
+
+    #[test]
+    fn another_envs_containers_under_the_name_are_named() {
+        assert_eq!(
+            other_env(&[c("app-dev", "/p", "prod", "exited")], "dev").as_deref(),
+            Some("prod")
+        );
+        assert_eq!(
+            other_env(&[c("app-dev", "/p", "dev", "running")], "dev"),
+            None
+        );
+        assert_eq!(other_env(&[c("app-dev", "/p", "", "running")], "dev"), None);
+        assert_eq!(other_env(&[], "dev"), None);
+        let err = other_env_under("app-dev", "prod", "dev", "up dev");
+        assert_eq!(
+            err.message,
+            "the project name `app-dev` holds this checkout's prod stack (started with another -p); \
+             `up dev` would recreate its containers as dev and take over its volumes"
+        );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some(
+                "give dev a name of its own (timmy -p NAME up dev), or stop prod first: timmy -p app-dev down prod"
+            )
+        );
+        let err = other_env_under("app-test-dev", "test-dev", "dev", "up dev");
+        assert_eq!(
+            err.hint.as_deref(),
+            Some(
+                "give dev a name of its own (timmy -p NAME up dev), or stop test-dev first: timmy -p app down test-dev"
+            )
+        );
+        let err = other_env_under("app", "dev", "prod", "up prod");
+        assert_eq!(
+            err.hint.as_deref(),
+            Some(
+                "give prod a name of its own (timmy -p NAME up prod), or stop dev first: docker compose -p app down"
+            )
+        );
     }
 
     #[test]

@@ -1023,6 +1023,45 @@ fn up_refuses_while_an_earlier_dev_stack_runs_under_the_plain_name() {
     }
 }
 
+/// Two `-p` values can give two environments of one checkout the same project name
+/// (`-p proj-dev up prod`, then `up dev`): `up`, `run` and `test` refuse to recreate the other
+/// environment's containers (and take over its volumes) instead of replacing prod with dev.
+#[test]
+fn up_run_and_test_refuse_a_name_that_holds_another_environments_stack() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    for (args, name, env, command) in [
+        (&["up", "dev", "-d"][..], "proj-dev", "dev", "up dev"),
+        (
+            &["run", "dev", "timmy", "--", "ls"],
+            "proj-dev",
+            "dev",
+            "run dev timmy",
+        ),
+        (&["test"], "proj-test", "test", "test"),
+    ] {
+        p.forget_calls();
+        p.forget_answers();
+        p.answer_labels(name, &container_line("p", name, "prod", &root));
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "error: the project name `{name}` holds this checkout's prod stack (started with another -p); \
+                 `{command}` would recreate its containers as {env} and take over its volumes\n  \
+                 hint: give {env} a name of its own (timmy -p NAME {command}), or stop prod first: timmy -p {name} down prod\n"
+            ),
+            "{args:?}"
+        );
+        assert!(
+            p.calls().iter().all(|c| c.starts_with("ps ")),
+            "{args:?}: only label queries, nothing started: {:?}",
+            p.calls()
+        );
+    }
+}
+
 /// `down --volumes` on a stopped stack removes its volumes, found by label; prod's need the
 /// confirmation, and without a terminal they are refused before anything is removed.
 #[test]

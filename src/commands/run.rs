@@ -67,6 +67,10 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
         )
         .into());
     }
+    if let Some(other) = checkout::other_env(&split.ours, &stack.env) {
+        let command = format!("run {} {service}", stack.env);
+        return Err(checkout::other_env_under(&stack.name, &other, &stack.env, &command).into());
+    }
     let tty = super::is_interactive();
     let before = running(&split.ours);
     let outcome = docker.run(&compose::run(&stack, &service, &a.command, tty));

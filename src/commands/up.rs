@@ -32,12 +32,17 @@ impl Ctx {
         let split = self.refuse_other_checkout(&docker, &project, &stack.name, &command)?;
         let base = self.name(&project, stack::PROD)?;
         let under_base = if stack.name == base {
-            split.ours
+            split.ours.clone()
         } else {
             self.split(&docker, &project, &base)?.ours
         };
         if checkout::is_legacy_dev(&under_base) {
             return Err(checkout::legacy_dev(&base).into());
+        }
+        if let Some(other) = checkout::other_env(&split.ours, &stack.env) {
+            return Err(
+                checkout::other_env_under(&stack.name, &other, &stack.env, &command).into(),
+            );
         }
         let lock = self.lock(&project.root, &stack.name, "up")?;
         if !docker.dry_run {
