@@ -206,9 +206,19 @@ pub fn logs(
 
 /// The same compose command with `--ansi never`: no colours, no cursor movement (`ESC[2K`),
 /// for output that goes to a pipe, a file or a terminal with colours off.
-pub fn ansi_never(mut inv: Invocation) -> Invocation {
+pub fn ansi_never(inv: Invocation) -> Invocation {
+    with_ansi(inv, "never")
+}
+
+/// The same compose command with `--ansi always`: Compose's colours, for a terminal that
+/// timmy relays docker's stdout to through a pipe (to mask it), where Compose would drop them.
+pub fn ansi_always(inv: Invocation) -> Invocation {
+    with_ansi(inv, "always")
+}
+
+fn with_ansi(mut inv: Invocation, mode: &str) -> Invocation {
     if inv.args.first().is_some_and(|a| a == "compose") {
-        inv.args.splice(1..1, [s("--ansi"), s("never")]);
+        inv.args.splice(1..1, [s("--ansi"), s(mode)]);
     }
     inv
 }
@@ -445,6 +455,10 @@ mod tests {
         case(
             &ansi_never(remove_containers(Path::new("/p"), &[s("abc")])),
             "docker rm --force --volumes abc",
+        );
+        case(
+            &ansi_always(logs(Path::new("/p"), "timmy", &[], false, None, None)),
+            "docker compose --ansi always --env-file /dev/null -p timmy logs",
         );
     }
 

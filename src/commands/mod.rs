@@ -278,12 +278,13 @@ pub fn for_engine(stack: Stack, env: &preflight::Env, global: &cli::Global) -> S
     stack
 }
 
-/// `--ansi never` when stdout is not a terminal or colours are off (see [`ui::plain_output`]).
+/// `--ansi never` when stdout is not a terminal or colours are off (see [`ui::plain_output`]);
+/// else `--ansi always`, since [`Docker::run_relayed`] masks docker's stdout through a pipe.
 pub(super) fn plain(inv: compose::Invocation) -> compose::Invocation {
     if ui::plain_output() {
         compose::ansi_never(inv)
     } else {
-        inv
+        compose::ansi_always(inv)
     }
 }
 
