@@ -93,7 +93,11 @@ impl Ctx {
         if let Some(warning) = warning {
             ui::warning(&warning);
         }
-        let Outcome::Ran(_) = docker.run_ok(&down)? else {
+        // After Ctrl-C Compose gives up half-way: say what still runs, as `up` does.
+        let outcome = docker
+            .run_ok(&down)
+            .map_err(|e| Self::after_interrupt(&docker, &project.root, &name, e))?;
+        let Outcome::Ran(_) = outcome else {
             return Ok(());
         };
         let left = self.containers(&docker, &project.root, &name, false)?;
