@@ -258,15 +258,7 @@ pub fn other_env(ours: &[Container], env: &str) -> Option<String> {
 
 /// `up`, `run`, `test`: the name holds this checkout's stack of another environment.
 pub fn other_env_under(name: &str, other: &str, env: &str, command: &str) -> UserError {
-    let base = if other == stack::PROD {
-        Some(name)
-    } else {
-        name.strip_suffix(&format!("-{other}"))
-    };
-    let stop = base.map_or_else(
-        || format!("docker compose -p {name} down"),
-        |base| format!("timmy -p {base} down {other}"),
-    );
+    let stop = stop_command(name, other);
     UserError::new(format!(
         "the project name `{name}` holds this checkout's {other} stack (started with another -p); \
          `{command}` would recreate its containers as {env} and take over its volumes"
@@ -274,6 +266,28 @@ pub fn other_env_under(name: &str, other: &str, env: &str, command: &str) -> Use
     .hint(format!(
         "give {env} a name of its own (timmy -p NAME {command}), or stop {other} first: {stop}"
     ))
+}
+
+/// `down ENV`: the name holds this checkout's stack of another environment, not ENV's.
+pub fn other_env_down(name: &str, other: &str, env: &str) -> UserError {
+    UserError::new(format!(
+        "the project name `{name}` holds this checkout's {other} stack (started with another -p), \
+         not a {env} stack; not stopping it"
+    ))
+    .hint(format!("to stop it: {}", stop_command(name, other)))
+}
+
+/// The command that stops `other`'s stack under `name`.
+fn stop_command(name: &str, other: &str) -> String {
+    let base = if other == stack::PROD {
+        Some(name)
+    } else {
+        name.strip_suffix(&format!("-{other}"))
+    };
+    base.map_or_else(
+        || format!("docker compose -p {name} down"),
+        |base| format!("timmy -p {base} down {other}"),
+    )
 }
 
 /// A dev stack that an earlier timmy started under the plain name, which is prod's now.
@@ -449,6 +463,16 @@ mod tests {
             Some(
                 "give dev a name of its own (timmy -p NAME up dev), or stop prod first: timmy -p app-dev down prod"
             )
+        );
+        let err = other_env_down("app-dev", "prod", "dev");
+        assert_eq!(
+            err.message,
+            "the project name `app-dev` holds this checkout's prod stack (started with another -p), \
+             not a dev stack; not stopping it"
+        );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("to stop it: timmy -p app-dev down prod")
         );
         let err = other_env_under("app-test-dev", "test-dev", "dev", "up dev");
         assert_eq!(

@@ -1062,6 +1062,43 @@ fn up_run_and_test_refuse_a_name_that_holds_another_environments_stack() {
     }
 }
 
+/// `down dev` under a name that holds this checkout's prod stack (two `-p` values) does not
+/// stop prod; `down prod` still stops a dev stack an earlier timmy started under prod's name.
+#[test]
+fn down_env_refuses_a_name_that_holds_another_environments_stack() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer_labels("proj-dev", &container_line("p", "proj-dev", "prod", &root));
+    let out = p.timmy().args(["down", "dev"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: the project name `proj-dev` holds this checkout's prod stack (started with another -p), \
+         not a dev stack; not stopping it\n  \
+         hint: to stop it: timmy -p proj-dev down prod\n"
+    );
+    assert_eq!(p.calls(), [label_query("proj-dev")]);
+
+    p.forget_calls();
+    p.forget_answers();
+    p.answer_labels("proj", &container_line("l", "proj", "dev", &root));
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert!(
+        stderr_of(&out).starts_with(
+            "warning: this dev stack was started by an earlier timmy under `proj`, prod's project name now"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        p.calls()
+            .iter()
+            .any(|c| c.ends_with(" down --remove-orphans")),
+        "{:?}",
+        p.calls()
+    );
+}
+
 /// `down --volumes` on a stopped stack removes its volumes, found by label; prod's need the
 /// confirmation, and without a terminal they are refused before anything is removed.
 #[test]
