@@ -137,12 +137,18 @@ fn failed_up_names_the_service_and_shows_its_logs() {
     assert!(err.contains("exit code 1: HTTP 503"), "{err}");
     assert!(!err.contains("service `redis`"), "{err}");
     let calls = p.calls();
+    // calls[4]: `up` asks whether the failure is an untouched service recovering (it is not:
+    // no uptime), then `explain_failure` asks again.
     assert_eq!(
-        calls[5],
-        "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
+        calls[4..6],
+        ["compose --env-file /dev/null -p proj-dev ps --all --format json"; 2]
     );
     assert_eq!(
         calls[6],
+        "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
+    );
+    assert_eq!(
+        calls[7],
         "inspect --format {{.Name}}\t{{json .State.Health}} proj-timmy-1"
     );
 }

@@ -20,6 +20,10 @@ use crate::validate;
 const FAILURE_LOG_LINES: u32 = 20;
 /// More `ps` looks, 250 ms apart, when `up` failed but no service looks failed yet.
 const FAILURE_LOOKS: usize = 4;
+/// How long a failed `up` waits for services that were already unhealthy before it (Compose
+/// left them running) to recover: one passing probe makes a container healthy again, and the
+/// stack's probes run every 2–3 s with a 3 s timeout.
+const RECOVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 impl Ctx {
     pub(super) fn up(&self, a: &cli::UpArgs) -> Result<()> {
@@ -48,12 +52,13 @@ impl Ctx {
         if !docker.dry_run {
             crate::ports::preflight(&docker, &stack)?;
         }
+        let started = std::time::Instant::now();
         let code = match docker.run_masked(&compose::up(&stack, a.timeout)) {
             Ok(Outcome::Ran(code)) => code,
             Ok(Outcome::DryRun) => return Ok(()),
             Err(e) => return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e)),
         };
-        if code != 0 {
+        if code != 0 && !self.recovered(&docker, &stack.root, &stack.name, started)? {
             Self::explain_failure(&docker, &stack.root, &stack.name)?;
             return Err(Exit::Docker(code).into());
         }
@@ -79,6 +84,47 @@ impl Ctx {
             }
         }
         Ok(())
+    }
+
+    /// Compose's `up --wait` gives up at once on an unhealthy container, also one it left
+    /// running untouched: `timmy up prod` after redis was stopped starts redis, but the app that
+    /// lost it stays unhealthy until its next probe passes. When every failed service is such a
+    /// container (up since before this `up` began), wait up to [`RECOVERY_WAIT`] for the stack
+    /// to become healthy; true when it did.
+    fn recovered(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        started: std::time::Instant,
+    ) -> Result<bool> {
+        let before = started.elapsed().as_secs() + 1;
+        let mut services = self.service_list(docker, root, name)?;
+        let waiting = recovering(&services, before);
+        if waiting.is_empty() {
+            return Ok(false);
+        }
+        ui::info(&format!(
+            "{} was unhealthy before this up and Compose left it running; waiting up to {} s for it to recover",
+            waiting.join(", "),
+            RECOVERY_WAIT.as_secs()
+        ));
+        let deadline = std::time::Instant::now() + RECOVERY_WAIT;
+        while std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            services = self.service_list(docker, root, name)?;
+            if services.iter().all(is_ready) {
+                ui::info(&format!("{} recovered", waiting.join(", ")));
+                return Ok(true);
+            }
+            if services
+                .iter()
+                .any(|s| s.is_failed() && s.health != "unhealthy")
+            {
+                break;
+            }
+        }
+        Ok(false)
     }
 
     /// After Ctrl-C/SIGTERM: say what is still running, then keep the signal's exit code.
@@ -162,5 +208,103 @@ impl Ctx {
             .query(&compose::inspect_health(root, &[container.to_string()]))
             .ok()?;
         status::last_health_check(&out.stdout)
+    }
+}
+
+/// Running (healthy, or without a health check), or a one-shot that exited 0.
+fn is_ready(s: &Service) -> bool {
+    match s.state.as_str() {
+        "running" => s.health.is_empty() || s.health == "healthy",
+        "exited" => s.exit_code == 0,
+        _ => false,
+    }
+}
+
+/// The services a failed `up` may wait for: each failed service is running and unhealthy and
+/// has been up longer than the `up` took (`up_secs`), so Compose did not start it; empty when
+/// any failure is of another kind or none is there.
+fn recovering(services: &[Service], up_secs: u64) -> Vec<String> {
+    let failed: Vec<&Service> = services.iter().filter(|s| s.is_failed()).collect();
+    let untouched = |s: &&Service| {
+        s.state == "running"
+            && s.health == "unhealthy"
+            && s.uptime()
+                .and_then(uptime_secs)
+                .is_some_and(|up| up > up_secs)
+    };
+    if failed.is_empty() || !failed.iter().all(untouched) {
+        return Vec::new();
+    }
+    failed.iter().map(|s| s.service.clone()).collect()
+}
+
+/// The least number of seconds Docker's uptime words mean (`Less than a second`, `5 seconds`,
+/// `About a minute`, `3 minutes`, `About an hour`, `2 hours`, `4 days`, …).
+fn uptime_secs(words: &str) -> Option<u64> {
+    let (count, unit) = words.split_once(' ')?;
+    let count = match count {
+        "Less" => return Some(0),
+        "About" | "a" | "an" => 1,
+        n => n.parse().ok()?,
+    };
+    let unit = unit.trim_start_matches("a ").trim_start_matches("an ");
+    let per = match unit.trim_end_matches('s') {
+        "second" => 1,
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        "week" => 604_800,
+        "month" => 2_592_000,
+        "year" => 31_536_000,
+        _ => return None,
+    };
+    Some(count * per)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_words_read_as_their_least_seconds() {
+        for (words, secs) in [
+            ("Less than a second", Some(0)),
+            ("1 second", Some(1)),
+            ("42 seconds", Some(42)),
+            ("About a minute", Some(60)),
+            ("3 minutes", Some(180)),
+            ("About an hour", Some(3600)),
+            ("2 hours", Some(7200)),
+            ("4 days", Some(345_600)),
+            ("soon", None),
+            ("3 fortnights", None),
+        ] {
+            assert_eq!(uptime_secs(words), secs, "{words}");
+        }
+    }
+
+    fn svc(service: &str, state: &str, health: &str, status: &str) -> Service {
+        Service {
+            service: service.into(),
+            name: format!("p-{service}-1"),
+            state: state.into(),
+            health: health.into(),
+            exit_code: i64::from(state == "exited"),
+            ports: Vec::new(),
+            image: String::new(),
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn only_services_compose_left_running_unhealthy_are_waited_for() {
+        let redis = svc("redis", "running", "healthy", "Up 6 seconds (healthy)");
+        let old_sick = svc("timmy", "running", "unhealthy", "Up 2 minutes (unhealthy)");
+        let new_sick = svc("timmy", "running", "unhealthy", "Up 9 seconds (unhealthy)");
+        let crashed = svc("worker", "exited", "", "Exited (1) 2 seconds ago");
+        assert_eq!(recovering(&[redis.clone(), old_sick.clone()], 8), ["timmy"]);
+        assert!(recovering(&[redis.clone(), new_sick], 12).is_empty());
+        assert!(recovering(&[redis.clone(), old_sick, crashed], 8).is_empty());
+        assert!(recovering(&[redis], 8).is_empty());
     }
 }
