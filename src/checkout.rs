@@ -278,7 +278,7 @@ pub fn other_env_down(name: &str, other: &str, env: &str) -> UserError {
 }
 
 /// The command that stops `other`'s stack under `name`.
-fn stop_command(name: &str, other: &str) -> String {
+pub fn stop_command(name: &str, other: &str) -> String {
     let base = if other == stack::PROD {
         Some(name)
     } else {
