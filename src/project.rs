@@ -21,11 +21,7 @@ impl Project {
     pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Self, UserError> {
         let root = match explicit {
             Some(dir) => {
-                let dir = if dir.is_absolute() {
-                    dir.to_path_buf()
-                } else {
-                    cwd.join(dir)
-                };
+                let dir = absolute(cwd, dir);
                 if !dir.is_dir() {
                     let problem = if dir.exists() {
                         "is a file, not a directory"
@@ -213,9 +209,49 @@ pub fn service_names(yaml: &str) -> Vec<String> {
     }
 }
 
+/// `dir` made absolute against `cwd` and cleaned as Compose cleans `--project-directory` (Go's
+/// `filepath.Abs`): no `.`, and `..` drops the folder before it. So `--project-dir ..` from
+/// `docker/` is the root itself, with the root folder's name as the project name (not
+/// `timmy`, the name for a root without one) and the working-dir label of every other run.
+fn absolute(cwd: &Path, dir: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in cwd.join(dir).components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relative_project_dir_is_cleaned_like_composes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("app");
+        fs::create_dir_all(root.join("docker")).unwrap();
+        fs::write(root.join(BASE_FILE), "services: {}\n").unwrap();
+        for (given, from) in [
+            ("..", root.join("docker")),
+            (".", root.clone()),
+            ("./docker/../", root.clone()),
+            ("../app", root.clone()),
+        ] {
+            let project = Project::locate(Some(Path::new(given)), &from).unwrap();
+            assert_eq!(project.root, root, "{given} from {}", from.display());
+            assert_eq!(
+                crate::stack::project_name(&project.root, "prod", None).as_deref(),
+                Ok("app"),
+                "{given}"
+            );
+        }
+    }
 
     #[test]
     fn service_names_come_from_the_yaml_reading() {
