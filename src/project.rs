@@ -3,7 +3,7 @@
 //! and the service names the compose files declare. Reads the disk, starts no process.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::exit::UserError;
 
@@ -142,9 +142,42 @@ impl Project {
     }
 }
 
+/// The current directory as the shell and Compose see it: `$PWD` when it is a clean absolute
+/// path to the same folder as the physical one (a path through a symlink, such as a deploy's
+/// `current` link), as Go's `os.Getwd`, and so Compose, takes it; else the physical path. The
+/// root's folder name is the project name, so `cd current && timmy up prod` must name the
+/// project as `timmy --project-dir current` and plain Compose do.
+pub fn current_dir() -> std::io::Result<PathBuf> {
+    let physical = std::env::current_dir()?;
+    Ok(logical_dir(
+        physical,
+        std::env::var_os("PWD").map(PathBuf::from),
+    ))
+}
+
+fn logical_dir(physical: PathBuf, pwd: Option<PathBuf>) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let same = |a: &Path, b: &Path| match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    };
+    match pwd {
+        Some(pwd)
+            if pwd.is_absolute()
+                && pwd
+                    .components()
+                    .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+                && same(&pwd, &physical) =>
+        {
+            pwd
+        }
+        _ => physical,
+    }
+}
+
 /// The project seen from the shell's current directory, for completion candidates only.
 fn completing_project() -> Option<Project> {
-    let cwd = std::env::current_dir().ok()?;
+    let cwd = current_dir().ok()?;
     let explicit = std::env::var_os("TIMMY_PROJECT_DIR").map(PathBuf::from);
     Project::locate(explicit.as_deref(), &cwd).ok()
 }
@@ -217,8 +250,8 @@ fn absolute(cwd: &Path, dir: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in cwd.join(dir).components() {
         match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
+            Component::CurDir => {}
+            Component::ParentDir => {
                 out.pop();
             }
             other => out.push(other),
@@ -230,6 +263,24 @@ fn absolute(cwd: &Path, dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_current_dir_is_the_shells_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let release = dir.path().join("release-42");
+        let other = dir.path().join("other");
+        fs::create_dir_all(&release).unwrap();
+        fs::create_dir_all(&other).unwrap();
+        let link = dir.path().join("current");
+        std::os::unix::fs::symlink(&release, &link).unwrap();
+        let through = |pwd: Option<PathBuf>| logical_dir(release.clone(), pwd);
+        assert_eq!(through(Some(link.clone())), link);
+        assert_eq!(through(Some(release.clone())), release);
+        assert_eq!(through(None), release, "no PWD");
+        assert_eq!(through(Some(other)), release, "a PWD of another folder");
+        assert_eq!(through(Some(PathBuf::from("current"))), release, "relative");
+        assert_eq!(through(Some(link.join("../current"))), release, "not clean");
+    }
 
     #[test]
     fn a_relative_project_dir_is_cleaned_like_composes() {

@@ -1205,3 +1205,32 @@ fn the_lock_is_per_project_name() {
         )
     );
 }
+
+/// Through a symlink (a deploy's `current` link to a release folder), the root is the path the
+/// shell shows (`$PWD`), as for Compose and `--project-dir current`: the project name stays
+/// `current` from one release to the next. Was a bug: `cd current && timmy up prod` named the
+/// project after the release folder, a new prod stack with empty volumes on every release.
+#[test]
+fn through_a_symlinked_folder_the_project_is_named_as_the_shell_sees_it() {
+    let p = Project::new();
+    let link = p.dir.path().join("current");
+    std::os::unix::fs::symlink(p.root(), &link).unwrap();
+    let out = p
+        .timmy()
+        .current_dir(&link)
+        .env("PWD", &link)
+        .args(["config", "prod", "--export"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let link = link.display();
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "export COMPOSE_FILE={link}/docker/docker-compose.yml:{link}/docker/docker-compose.prod.yml\n\
+             export COMPOSE_PROJECT_NAME=current\n\
+             # Compose takes the project directory only as a flag: use `dc` like `docker compose`\n\
+             alias dc='docker compose --project-directory {link} --env-file {link}/.env'\n"
+        )
+    );
+}

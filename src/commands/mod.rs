@@ -41,7 +41,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(global: cli::Global) -> Result<Self> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let cwd = crate::project::current_dir().context("cannot read the current directory")?;
         let env = preflight::Env::from_process(&cwd);
         Ok(Self { global, cwd, env })
     }
