@@ -321,3 +321,29 @@ fn logs_in_a_terminal_are_masked_and_keep_their_colours() {
         Some("compose --ansi always --env-file /dev/null -p proj-dev logs")
     );
 }
+
+/// `run` and `test` relay Docker's errors through the masker, as `up` does: the daemon quotes
+/// an `extra_hosts` value it refuses (`invalid IP address in add-host: "<value>"`). Was a bug:
+/// `timmy run` printed the token in full where `timmy up` masked it (measured on Engine 20.10).
+#[test]
+fn run_and_test_relay_dockers_errors_masked() {
+    let p = project();
+    p.answer_to(&["compose", "run"], "", 1).stderr(&format!(
+        "Error response from daemon: invalid IP address in add-host: \"{GH_CLI}\"\n"
+    ));
+    for args in [&["run", "prod", "timmy", "--", "true"][..], &["test"]] {
+        let out = run(&p, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        leaks_nothing(&out);
+        let err = stderr_of(&out);
+        let docker_said: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("Error response from daemon"))
+            .collect();
+        assert_eq!(
+            docker_said,
+            ["Error response from daemon: invalid IP address in add-host: \"ghp_****\""],
+            "{args:?}: {err}"
+        );
+    }
+}

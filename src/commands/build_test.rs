@@ -45,7 +45,8 @@ impl Ctx {
             return Err(checkout::other_env_under(&stack.name, &other, &stack.env, "test").into());
         }
         let _lock = self.lock(&project.root, &stack.name, "test")?;
-        let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
+        let run = compose::run(&stack, "tests", &a.command, is_interactive());
+        let outcome = docker.run_masked(&run);
         let cleaned = self.remove_test_stack(&docker, &stack);
         let outcome = outcome?;
         if let Err(e) = cleaned {

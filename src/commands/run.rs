@@ -73,7 +73,8 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
     }
     let tty = super::is_interactive();
     let before = running(&split.ours);
-    let outcome = docker.run(&compose::run(&stack, &service, &a.command, tty));
+    // stderr through the masker: the daemon quotes values it refuses, as on `up`.
+    let outcome = docker.run_masked(&compose::run(&stack, &service, &a.command, tty));
     if !matches!(outcome, Ok(Outcome::DryRun))
         && let Err(e) = stop_started(env, &docker, &stack, &label, &before)
     {
