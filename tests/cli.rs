@@ -767,6 +767,44 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
     drop(listener);
 }
 
+/// With a remote engine (`DOCKER_HOST=tcp://…`, `ssh://…`, another context) the ports Docker
+/// publishes are the remote host's, not this machine's: `up` does not bind them here, so a
+/// local process on the same port does not refuse a remote prod deploy (Docker still
+/// reports a real conflict on the remote host). Was a bug: "port … is in use by another
+/// process" for the laptop's own dev stack, and nothing started on the server.
+#[test]
+fn up_on_a_remote_engine_does_not_check_this_machines_ports() {
+    let p = Project::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    ports:\n      - \"127.0.0.1:${TIMMY_PORT:-3000}:3000\"\n",
+    );
+    p.write(".env", &format!("{}TIMMY_PORT={port}\n", common::GOOD_ENV));
+    p.answer_to(&["config", "--format", "json"], &config_publishing(port), 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
+    let out = p
+        .timmy()
+        .env("DOCKER_HOST", "tcp://prod.example:2376")
+        .args(["up", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        [
+            label_query("proj"),
+            format!(
+                "{} up --detach --wait --wait-timeout 120 --remove-orphans --build",
+                stack(&p, "prod")
+            ),
+            "compose --env-file /dev/null -p proj ps --all --format json".to_string(),
+        ]
+    );
+    drop(listener);
+}
+
 /// A port held by the stack being started is its own: `up` on a running stack goes ahead.
 #[test]
 fn up_on_a_running_stack_is_not_refused_for_its_own_ports() {

@@ -49,7 +49,8 @@ impl Ctx {
             );
         }
         let lock = self.lock(&project.root, &stack.name, "up")?;
-        if !docker.dry_run {
+        // Ports are bound on the engine's host: this machine's only with a local socket.
+        if !docker.dry_run && crate::preflight::daemon_socket(&self.env).is_some() {
             crate::ports::preflight(&docker, &stack)?;
         }
         let started = std::time::Instant::now();
