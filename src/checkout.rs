@@ -76,7 +76,12 @@ pub fn stacks_here(
         .into_iter()
         .filter(|c| is_ours(c, &project.root))
         .collect();
-    Ok(stacks(&ours, &names))
+    let mut found = stacks(&ours, &names);
+    // With -p, only that base's stacks: `timmy -p a down` must not stop what `-p b` started.
+    if name_override.is_some() {
+        found.retain(|f| names.iter().any(|(_, n)| *n == f.name));
+    }
+    Ok(found)
 }
 
 /// The label filter for the containers of project `name`.

@@ -252,6 +252,54 @@ fn down_with_nothing_running_says_so() {
     assert_eq!(p.calls(), [label_query("proj")]);
 }
 
+/// `-p NAME` without an environment acts on NAME's stacks only: another stack of this checkout,
+/// started under another `-p`, is neither stopped by `down` nor shown by `ps`. Was a bug:
+/// `timmy -p mine down` stopped the stack `-p other` had started, and `ps` listed it.
+#[test]
+fn with_p_and_no_env_only_that_names_stacks_are_picked() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer_here(&container_line("o", "other", "prod", &root));
+    // Answered once: after the `down` of the last part, nothing is left.
+    p.answer_labels("other", &container_line("o", "other", "prod", &root))
+        .once();
+    let out = p.timmy().args(["-p", "mine", "down"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: no stack of this checkout is running under `mine` (-p)\n"
+    );
+    assert_eq!(p.calls(), [here_query(&p)]);
+
+    p.forget_calls();
+    let out = p
+        .timmy()
+        .args(["-p", "mine", "ps", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "[]\n");
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            label_query("mine-dev"),
+            "compose --env-file /dev/null -p mine-dev ps --all --format json".to_string(),
+        ]
+    );
+
+    p.forget_calls();
+    let out = p.timmy().arg("down").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        p.calls()
+            .iter()
+            .any(|c| c.contains(" -p other ") && c.ends_with(" down --remove-orphans")),
+        "without -p, the stack of this checkout that runs: {:?}",
+        p.calls()
+    );
+}
+
 #[test]
 fn down_volumes_in_prod_needs_yes_when_not_interactive() {
     let p = Project::new();

@@ -44,7 +44,7 @@ impl Ctx {
                     (found.env, found.name)
                 }
                 None => {
-                    ui::info("no stack of this checkout is running");
+                    ui::info(&nothing_runs(self.global.project_name.as_deref()));
                     return Ok(());
                 }
             },
@@ -250,6 +250,14 @@ pub(super) fn config_problem(
             .iter()
             .find(|f| f.level == crate::check::Level::Error)
             .map(|f| format!("{} has errors (see timmy check)", f.file)),
+    }
+}
+
+/// `down` without an environment when no stack of this checkout (of `-p`'s, when given) runs.
+fn nothing_runs(base: Option<&str>) -> String {
+    match base {
+        Some(base) => format!("no stack of this checkout is running under `{base}` (-p)"),
+        None => "no stack of this checkout is running".to_string(),
     }
 }
 
