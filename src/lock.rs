@@ -3,7 +3,9 @@
 //! with the first one's pid instead of half-starting the same containers. The lock is per
 //! project name, so `timmy test` (`<name>-test`) never waits for the dev stack, and it covers
 //! changing a stack only: `up` releases it before it follows the logs. The OS releases the lock
-//! when the process ends, however it ends, so a crash never leaves a stale lock behind.
+//! when the process ends, however it ends, so a crash never leaves a stale lock behind. The
+//! docker processes started while it is held inherit it: when timmy is killed (`kill -9`), the
+//! `docker compose up` it started goes on changing the stack, and holds the lock until it ends.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -59,6 +61,8 @@ pub fn acquire(root: &Path, name: &str, what: &str) -> Result<ProjectLock, UserE
         }
         Err(TryLockError::Error(e)) => return Err(cannot(&e)),
     }
+    // Inherited by the docker children (no close-on-exec): they hold it while they run.
+    let _ = rustix::io::fcntl_setfd(&file, rustix::io::FdFlags::empty());
     let _ = file.set_len(0);
     let _ = file.seek(SeekFrom::Start(0));
     let _ = write!(file, "pid {}, timmy {what}", std::process::id());
@@ -88,6 +92,27 @@ mod tests {
         );
         drop(first);
         assert!(acquire(dir.path(), "app-dev", "down").is_ok());
+    }
+
+    /// Measured before: after `kill -9` of timmy during `up`, its `docker compose up` went on
+    /// and a second `timmy up` took the lock at once and ran beside it.
+    #[test]
+    fn a_child_started_while_the_lock_is_held_keeps_it_until_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = acquire(dir.path(), "app", "up").unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("1")
+            .spawn()
+            .unwrap();
+        drop(lock);
+        let err = acquire(dir.path(), "app", "up").unwrap_err();
+        assert!(
+            err.message.starts_with("another timmy (pid "),
+            "{}",
+            err.message
+        );
+        child.wait().unwrap();
+        assert!(acquire(dir.path(), "app", "up").is_ok());
     }
 
     #[test]
