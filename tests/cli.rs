@@ -1277,7 +1277,7 @@ fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
 #[test]
 fn the_lock_is_per_project_name() {
     let p = Project::new();
-    let _dev = timmy::lock::acquire(&p.root(), "proj-dev", "up").unwrap();
+    let _dev = timmy::lock::acquire_in(&p.root(), None, "proj-dev", "up").unwrap();
     let out = p.timmy().args(["test"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let out = p.timmy().args(["down", "dev"]).output().unwrap();

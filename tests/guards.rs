@@ -63,7 +63,7 @@ fn up_and_down_refuse_while_another_timmy_holds_the_stack() {
     let p = Project::new();
     p.answer_labels("proj", &prod_running(&p));
     p.answer_to(&["config", "--format", "json"], "{}", 0);
-    let _held = timmy::lock::acquire(&p.root(), "proj", "up").unwrap();
+    let _held = timmy::lock::acquire_in(&p.root(), None, "proj", "up").unwrap();
     // `up` asks who uses the name first (read-only); `down prod` asks nothing before the lock.
     for (cmd, queries) in [("up", vec![label_query("proj")]), ("down", vec![])] {
         p.forget_calls();

@@ -385,6 +385,9 @@ impl Project {
             .env_clear()
             .env("PATH", self.fake.join("bin"))
             .env("HOME", self.dir.path())
+            // The machine-wide project lock (`$TMPDIR/timmy-<uid>/`) per test: tests running
+            // at once all name their project `proj`.
+            .env("TMPDIR", self.dir.path())
             .env("FAKE_DOCKER_DIR", &self.fake)
             .env("TIMMY_DOCKER", self.fake.join("bin/docker"))
             .env("DOCKER_CONFIG", self.fake.join("config"))
