@@ -273,11 +273,32 @@ pub fn other_env_under(name: &str, other: &str, env: &str, command: &str) -> Use
     ))
 }
 
-/// `down ENV`: the name holds this checkout's stack of another environment, not ENV's.
-pub fn other_env_down(name: &str, other: &str, env: &str) -> UserError {
+/// `down`, `exec`, `shell`, `restart` with ENV named (`asked`): the containers under ENV's
+/// name (`ours`) are another environment's stack (two `-p` values); `doing` is what is not done
+/// (`stopping`, `entering`, `restarting`). A dev stack an earlier timmy started under prod's
+/// name is still reached as prod.
+///
+/// # Errors
+/// The name holds another environment's stack.
+pub fn refuse_other_env(
+    asked: Option<&str>,
+    ours: &[Container],
+    name: &str,
+    prod_name: &str,
+    doing: &str,
+) -> Result<(), UserError> {
+    match asked.and_then(|env| Some((env, other_env(ours, env)?))) {
+        Some((_, other)) if name == prod_name && other == "dev" => Ok(()),
+        Some((env, other)) => Err(other_env_not(name, &other, env, doing)),
+        None => Ok(()),
+    }
+}
+
+/// The name holds this checkout's stack of another environment, not ENV's.
+pub fn other_env_not(name: &str, other: &str, env: &str, doing: &str) -> UserError {
     UserError::new(format!(
         "the project name `{name}` holds this checkout's {other} stack (started with another -p), \
-         not a {env} stack; not stopping it"
+         not a {env} stack; not {doing} it"
     ))
     .hint(format!("to stop it: {}", stop_command(name, other)))
 }
@@ -469,7 +490,7 @@ mod tests {
                 "give dev a name of its own (timmy -p NAME up dev), or stop prod first: timmy -p app-dev down prod"
             )
         );
-        let err = other_env_down("app-dev", "prod", "dev");
+        let err = other_env_not("app-dev", "prod", "dev", "stopping");
         assert_eq!(
             err.message,
             "the project name `app-dev` holds this checkout's prod stack (started with another -p), \

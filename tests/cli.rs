@@ -1191,6 +1191,35 @@ fn down_env_refuses_a_name_that_holds_another_environments_stack() {
     );
 }
 
+/// `exec`, `shell` and `restart` with an environment do not enter or restart another
+/// environment's stack that runs under its name (two `-p` values): `timmy exec dev` does not
+/// land in prod.
+#[test]
+fn exec_shell_and_restart_refuse_a_name_that_holds_another_environments_stack() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer_labels("proj-dev", &container_line("p", "proj-dev", "prod", &root));
+    for (args, doing) in [
+        (&["exec", "dev", "timmy", "--", "ls"][..], "entering"),
+        (&["shell", "dev"], "entering"),
+        (&["restart", "dev"], "restarting"),
+    ] {
+        p.forget_calls();
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "error: the project name `proj-dev` holds this checkout's prod stack (started with another -p), \
+                 not a dev stack; not {doing} it\n  \
+                 hint: to stop it: timmy -p proj-dev down prod\n"
+            ),
+            "{args:?}"
+        );
+        assert_eq!(p.calls(), [label_query("proj-dev")], "{args:?}");
+    }
+}
+
 /// `down --volumes` on a stopped stack removes its volumes, found by label; prod's need the
 /// confirmation, and without a terminal they are refused before anything is removed.
 #[test]

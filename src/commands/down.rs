@@ -65,7 +65,7 @@ impl Ctx {
             return Ok(());
         }
         let asked = a.env.as_ref().and(env.as_deref());
-        refuse_other_env(asked, &before, &name, &prod_name)?;
+        checkout::refuse_other_env(asked, &before, &name, &prod_name, "stopping")?;
         let files: Vec<PathBuf> = status::running_files(&before)
             .into_iter()
             .filter(|f| f.is_file())
@@ -258,22 +258,6 @@ fn nothing_runs(base: Option<&str>) -> String {
     match base {
         Some(base) => format!("no stack of this checkout is running under `{base}` (-p)"),
         None => "no stack of this checkout is running".to_string(),
-    }
-}
-
-/// `down ENV` (`asked`, when the user named it) does not stop another environment's stack that
-/// runs under ENV's name (two `-p` values); `down prod` still stops a dev stack an earlier
-/// timmy started under prod's name.
-fn refuse_other_env(
-    asked: Option<&str>,
-    before: &[Container],
-    name: &str,
-    prod_name: &str,
-) -> Result<(), UserError> {
-    match asked.and_then(|env| Some((env, checkout::other_env(before, env)?))) {
-        Some((_, other)) if name == prod_name && other == "dev" => Ok(()),
-        Some((env, other)) => Err(checkout::other_env_down(name, &other, env)),
-        None => Ok(()),
     }
 }
 

@@ -139,8 +139,11 @@ impl Ctx {
     ) -> Result<()> {
         project.require_services(&[service.to_string()])?;
         let docker = self.docker()?;
+        let asked = env.clone();
         let (_, name) = self.target(&docker, project, env, what)?;
-        self.ours_only(&docker, project, &name)?;
+        let split = self.ours_only(&docker, project, &name)?;
+        let prod_name = self.name(project, crate::stack::PROD)?;
+        checkout::refuse_other_env(asked.as_deref(), &split.ours, &name, &prod_name, "entering")?;
         let inv = compose::exec(&project.root, &name, service, command, is_interactive());
         docker.run_ok(&inv).map(drop)
     }
@@ -151,8 +154,17 @@ impl Ctx {
             project.split_env(&a.services, 0, None, "restart [ENV] [SERVICE]...")?;
         project.require_services(&services)?;
         let docker = self.docker()?;
+        let asked = env.clone();
         let (_, name) = self.target(&docker, &project, env, "restart")?;
         let split = self.ours_only(&docker, &project, &name)?;
+        let prod_name = self.name(&project, crate::stack::PROD)?;
+        checkout::refuse_other_env(
+            asked.as_deref(),
+            &split.ours,
+            &name,
+            &prod_name,
+            "restarting",
+        )?;
         if !docker.dry_run {
             require_running(&split, &name, "nothing to restart")?;
         }
