@@ -16,7 +16,7 @@ use crate::exit::UserError;
 use crate::preflight;
 use crate::project::Project;
 use crate::stack;
-use crate::status::{self, Container};
+use crate::status::{self, Container, State};
 use crate::ui;
 
 /// Every container carrying `label` (`KEY=VALUE`): asked of the engine's socket directly (no
@@ -160,7 +160,7 @@ pub fn stacks(containers: &[Container], names: &[(String, String)]) -> Vec<Found
             Found {
                 name: name.to_string(),
                 env,
-                running: group.iter().any(|c| c.state == "running"),
+                running: group.iter().any(|c| c.state == State::Running),
             }
         })
         .collect()
@@ -272,7 +272,7 @@ mod tests {
         Container {
             id: format!("{project}-{env}"),
             name: format!("{project}-timmy-1"),
-            state: state.into(),
+            state: State::parse(state),
             service: "timmy".into(),
             oneoff: false,
             config_files: if env.is_empty() {

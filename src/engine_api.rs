@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::compose::{
     LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR,
 };
-use crate::status::{Container, Service};
+use crate::status::{Container, Health, Service, State};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// `GET /version` answers at once; a daemon that does not is stuck, and the version not worth
@@ -168,7 +168,7 @@ fn parse_containers(body: &[u8]) -> io::Result<Vec<Container>> {
                     .map(|n| n.trim_start_matches('/').to_string())
                     .unwrap_or_default(),
                 id: c.id,
-                state: c.state,
+                state: State::parse(&c.state),
                 service: label(LABEL_SERVICE),
                 oneoff: label(LABEL_ONEOFF).eq_ignore_ascii_case("true"),
                 config_files: label(LABEL_CONFIG_FILES)
@@ -225,13 +225,13 @@ fn parse_services(body: &[u8]) -> io::Result<Vec<Service>> {
         .map(|c| {
             let labels = c.labels.unwrap_or_default();
             let health = if c.status.ends_with("(healthy)") {
-                "healthy"
+                Health::Healthy
             } else if c.status.ends_with("(unhealthy)") {
-                "unhealthy"
+                Health::Unhealthy
             } else if c.status.ends_with("(health: starting)") {
-                "starting"
+                Health::Starting
             } else {
-                ""
+                Health::None
             };
             let exit_code = c
                 .status
@@ -262,8 +262,8 @@ fn parse_services(body: &[u8]) -> io::Result<Vec<Service>> {
                     .first()
                     .map(|n| n.trim_start_matches('/').to_string())
                     .unwrap_or_default(),
-                state: c.state,
-                health: health.to_owned(),
+                state: State::parse(&c.state),
+                health,
                 exit_code,
                 ports,
                 image: c.image,

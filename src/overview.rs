@@ -18,7 +18,7 @@ use crate::exit::UserError;
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status::{self, Service};
+use crate::status::{self, Health, Service, State};
 use crate::ui;
 use crate::validate;
 
@@ -179,7 +179,7 @@ pub fn next_steps(env_state: &EnvState, running: &Running) -> Vec<(String, Strin
         }
         Running::Stack { services, .. } => {
             let failed: Vec<&Service> = services.iter().filter(|s| s.is_failed()).collect();
-            let any_running = services.iter().any(|s| s.state == "running");
+            let any_running = services.iter().any(|s| s.state == State::Running);
             if let Some(first) = failed.first() {
                 push(&format!("timmy logs {}", first.service), "why it failed");
             }
@@ -222,14 +222,12 @@ fn env_line(state: &EnvState) -> String {
 }
 
 fn service_word(s: &Service) -> String {
-    let word = if s.state == "exited" {
-        format!("exited ({})", s.exit_code)
-    } else if s.state == "running" && !s.health.is_empty() {
-        s.health.clone()
+    let word = if s.state == State::Running && s.health != Health::None {
+        ui::health_word(&s.health)
     } else {
-        s.state.clone()
+        ui::state_word(&s.state, s.exit_code)
     };
-    format!("{} {}", s.service, ui::state_word(&word))
+    format!("{} {word}", s.service)
 }
 
 fn running_line(name: &str, running: &Running) -> String {
@@ -240,7 +238,7 @@ fn running_line(name: &str, running: &Running) -> String {
             let which = env
                 .as_deref()
                 .map_or_else(|| "stack".to_string(), |e| format!("{e} stack"));
-            let up = services.iter().any(|s| s.state == "running");
+            let up = services.iter().any(|s| s.state == State::Running);
             let list: Vec<String> = services.iter().map(service_word).collect();
             format!(
                 "{which} `{name}` {}: {}",
@@ -327,8 +325,8 @@ mod tests {
         Service {
             service: service.into(),
             name: format!("p-{service}-1"),
-            state: state.into(),
-            health: health.into(),
+            state: State::parse(state),
+            health: Health::parse(health),
             exit_code,
             ports: Vec::new(),
             image: String::new(),

@@ -488,6 +488,37 @@ fn colours_only_when_asked_or_on_a_terminal() {
 }
 
 #[test]
+fn coloured_table_colours_each_state_and_health() {
+    let p = Project::new();
+    let ps = r#"{"Name":"proj-a-1","Service":"a","State":"running","Health":"healthy","ExitCode":0,"Status":"Up 2 minutes (healthy)"}
+{"Name":"proj-b-1","Service":"b","State":"running","Health":"unhealthy","ExitCode":0,"Status":"Up 1 minute (unhealthy)"}
+{"Name":"proj-c-1","Service":"c","State":"running","Health":"starting","ExitCode":0,"Status":"Up 3 seconds (health: starting)"}
+{"Name":"proj-d-1","Service":"d","State":"exited","Health":"","ExitCode":0,"Status":"Exited (0) 1 minute ago"}
+{"Name":"proj-e-1","Service":"e","State":"exited","Health":"","ExitCode":3,"Status":"Exited (3) 1 minute ago"}
+{"Name":"proj-f-1","Service":"f","State":"created","Health":"","ExitCode":0,"Status":"Created"}
+{"Name":"proj-g-1","Service":"g","State":"frozen","Health":"odd","ExitCode":0,"Status":"Frozen"}
+"#;
+    p.answer_to(&["compose", "ps"], ps, 0);
+    let out = p
+        .timmy()
+        .env_remove("NO_COLOR")
+        .args(["--color", "always", "ps", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE       HEALTH       UPTIME     PORTS  IMAGE\n\
+         a        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[32m\u{25cf}\u{1b}[0m \u{1b}[32mhealthy\u{1b}[0m    2 minutes  -      -\n\
+         b        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[31m\u{25cf}\u{1b}[0m \u{1b}[31munhealthy\u{1b}[0m  1 minute   -      -\n\
+         c        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[33m\u{25cf}\u{1b}[0m \u{1b}[33mstarting\u{1b}[0m   3 seconds  -      -\n\
+         d        \u{1b}[32mexited (0)\u{1b}[0m  -            -          -      -\n\
+         e        \u{1b}[31mexited (3)\u{1b}[0m  -            -          -      -\n\
+         f        \u{1b}[33mcreated\u{1b}[0m     -            -          -      -\n\
+         g        frozen      \u{1b}[33m\u{25cf}\u{1b}[0m odd        -          -      -\n"
+    );
+}
+
+#[test]
 fn dynamic_completion_offers_the_projects_envs_and_services() {
     let p = Project::new();
     let complete = |words: &[&str]| {

@@ -28,7 +28,7 @@ use crate::preflight;
 use crate::project::Project;
 use crate::secrets;
 use crate::stack::{self, Stack};
-use crate::status::{self, Container, Service};
+use crate::status::{self, Container, Service, State};
 use crate::ui;
 
 /// What every command runs with: the global flags, the directory timmy was started in, and
@@ -291,7 +291,11 @@ pub(super) fn plain(inv: compose::Invocation) -> compose::Invocation {
 /// the label query the command already made; else an error (exit 1) with the command that
 /// starts the stack: `logs -f` would return at once and `restart` do nothing.
 pub(super) fn require_running(split: &Split, name: &str, why: &str) -> Result<(), UserError> {
-    if split.ours.iter().any(|c| c.state == "running" && !c.oneoff) {
+    if split
+        .ours
+        .iter()
+        .any(|c| c.state == State::Running && !c.oneoff)
+    {
         return Ok(());
     }
     Err(

@@ -17,7 +17,7 @@ use crate::exit::{Exit, UserError};
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status::Container;
+use crate::status::{Container, State};
 use crate::ui;
 use crate::validate;
 
@@ -114,7 +114,7 @@ fn require_in_stack(stack: &Stack, service: &str) -> Result<(), UserError> {
 fn running(containers: &[Container]) -> Vec<String> {
     let mut services: Vec<String> = containers
         .iter()
-        .filter(|c| c.state == "running" && !c.oneoff && !c.service.is_empty())
+        .filter(|c| c.state == State::Running && !c.oneoff && !c.service.is_empty())
         .map(|c| c.service.clone())
         .collect();
     services.sort();

@@ -12,7 +12,7 @@ use crate::compose;
 use crate::docker::{Docker, Outcome};
 use crate::exit::Exit;
 use crate::stack;
-use crate::status::{self, Service};
+use crate::status::{self, Service, State};
 use crate::ui;
 use crate::validate;
 
@@ -89,7 +89,7 @@ impl Ctx {
             let running: Vec<Service> = status::parse_ps(&out.stdout)
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|s| s.state == "running")
+                .filter(|s| s.state == State::Running)
                 .collect();
             if running.is_empty() {
                 ui::info(&format!("interrupted; nothing of `{name}` is running"));
