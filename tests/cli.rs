@@ -519,6 +519,45 @@ fn coloured_table_colours_each_state_and_health() {
 }
 
 #[test]
+fn a_path_that_is_not_utf8_reaches_docker_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    let parent = p.dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&parent).unwrap();
+    let root = parent.join("proj");
+    std::fs::rename(p.root(), &root).unwrap();
+    p.record_exact_argv();
+    let out = p
+        .timmy()
+        .current_dir(&root)
+        .args(["config", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&out), "");
+    assert!(out.status.success());
+    let bytes = |path: &std::path::Path| path.as_os_str().as_bytes().to_vec();
+    let word = |w: &str| w.as_bytes().to_vec();
+    assert_eq!(
+        p.exact_call_bytes(),
+        [vec![
+            word("compose"),
+            word("--project-directory"),
+            bytes(&root),
+            word("--env-file"),
+            bytes(&root.join(".env")),
+            word("-p"),
+            word("proj"),
+            word("-f"),
+            bytes(&root.join("docker/docker-compose.yml")),
+            word("-f"),
+            bytes(&root.join("docker/docker-compose.prod.yml")),
+            word("config"),
+        ]]
+    );
+}
+
+#[test]
 fn dynamic_completion_offers_the_projects_envs_and_services() {
     let p = Project::new();
     let complete = |words: &[&str]| {
