@@ -1,62 +1,27 @@
 //! Which stacks belong to this checkout. Compose labels every container with its project name
 //! and with the folder it was started from (`com.docker.compose.project.working_dir`); timmy
 //! always passes the project root as that folder, so the label tells this checkout's containers
-//! from those of another checkout that uses the same project name. [`query`] asks the engine;
-//! everything else here is a pure decision on what it answered, with the messages users see.
+//! from those of another checkout that uses the same project name. [`stacks_here`] asks the
+//! engine (through [`Engine`]); everything else here is a pure decision on what it answered,
+//! with the messages users see.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
 
-use crate::compose::{self, LABEL_PROJECT, LABEL_WORKING_DIR};
+use crate::compose::{LABEL_PROJECT, LABEL_WORKING_DIR};
 use crate::docker::Docker;
-use crate::engine_api::{self, EngineApi};
+use crate::engine::Engine;
 use crate::exit::UserError;
-use crate::preflight;
 use crate::project::Project;
 use crate::stack;
 use crate::status::{self, Container, State};
-use crate::ui;
-
-/// Every container carrying `label` (`KEY=VALUE`): asked of the engine's socket directly (no
-/// process, see `engine_api`), else through `docker ps`. With `TIMMY_DOCKER` set timmy always
-/// goes through that CLI, which may talk to another daemon than the local socket.
-pub fn query(
-    env: &preflight::Env,
-    docker: &Docker,
-    root: &Path,
-    label: &str,
-    after_signal: bool,
-) -> Result<Vec<Container>> {
-    let api = (env.timmy_docker.is_none())
-        .then(|| preflight::daemon_socket(env))
-        .flatten()
-        .map(|socket| EngineApi::new(&socket));
-    if let Some(api) = api {
-        if docker.verbose {
-            ui::command_line("running:", &engine_api::describe_query(label));
-        }
-        match api.containers_with(label) {
-            Ok(containers) => return Ok(containers),
-            Err(e) => ui::warning(&format!("{e}; asking `docker ps` instead")),
-        }
-    }
-    let query = compose::containers_with(root, label);
-    let out = if after_signal {
-        let out = docker.query_after_signal(&query)?;
-        anyhow::ensure!(out.code == 0, "`{query}` failed with code {}", out.code);
-        out.stdout
-    } else {
-        docker.query_ok(&query)?
-    };
-    Ok(status::parse_containers(&out))
-}
 
 /// The stacks of `project` that this checkout started: one label query on its working dir.
 /// `name_override` is `-p`.
 pub fn stacks_here(
-    env: &preflight::Env,
+    engine: &Engine,
     docker: &Docker,
     project: &Project,
     name_override: Option<&str>,
@@ -72,7 +37,8 @@ pub fn stacks_here(
         })
         .collect::<Result<Vec<_>, UserError>>()?;
     let label = working_dir_label(&project.root);
-    let ours: Vec<Container> = query(env, docker, &project.root, &label, false)?
+    let ours: Vec<Container> = engine
+        .containers_with(docker, &project.root, &label, false)?
         .into_iter()
         .filter(|c| is_ours(c, &project.root))
         .collect();

@@ -1,7 +1,8 @@
 //! Read-only questions to the Docker Engine API over its Unix socket, without starting a
 //! `docker` process: each spawned `docker ps` costs 15–30 ms here, a GET on the socket well
-//! under one. Used for the label queries of `down` and the test-stack cleanup, which run on
-//! every stop, and for the engine's API version, which picks the engine-specific compose file.
+//! under one. Asked through [`crate::engine::Engine`], which falls back to the CLI. Used for the
+//! label queries, the service list of `ps` and `up`, and the engine's API version, which picks
+//! the engine-specific compose file.
 //!
 //! Written by hand on purpose: the Rust Docker clients (bollard and its kin) are async and
 //! bring a runtime, TLS and hundreds of crates for what is one HTTP/1.1 GET with
@@ -41,17 +42,6 @@ impl std::fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.0, self.1)
     }
-}
-
-/// The API version of the engine on the local socket, or `None`: no socket (TCP, SSH, a
-/// non-default context), `TIMMY_DOCKER` set (that CLI may talk to another daemon), or no
-/// answer. One request, under a millisecond when the engine runs.
-pub fn local_api_version(env: &crate::preflight::Env) -> Option<ApiVersion> {
-    if env.timmy_docker.is_some() {
-        return None;
-    }
-    let socket = crate::preflight::daemon_socket(env)?;
-    EngineApi::new(&socket).api_version().ok()
 }
 
 #[derive(Debug, Clone)]

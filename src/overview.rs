@@ -14,6 +14,7 @@ use crate::cli::Global;
 use crate::commands::Ctx;
 use crate::compose;
 use crate::docker::Docker;
+use crate::engine::Engine;
 use crate::exit::UserError;
 use crate::preflight;
 use crate::project::Project;
@@ -63,7 +64,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     })?;
     let dev_name = stack::project_name(&project.root, "dev", global.project_name.as_deref())?;
     let env_state = env_state(&project, global);
-    let stacks = running(global, env, &project);
+    let stacks = running(global, env, &ctx.engine, &project);
     let text = match stacks.as_slice() {
         [] => render(&project, &dev_name, &env_state, &Running::Nothing),
         [(name, one)] => render(&project, name, &env_state, one),
@@ -95,7 +96,12 @@ fn env_state(project: &Project, global: &Global) -> EnvState {
 
 /// Every stack of this checkout with what runs in it, running ones first; one `Unknown` when
 /// Docker cannot say, none when nothing of this checkout is there.
-fn running(global: &Global, env: &preflight::Env, project: &Project) -> Vec<(String, Running)> {
+fn running(
+    global: &Global,
+    env: &preflight::Env,
+    engine: &Engine,
+    project: &Project,
+) -> Vec<(String, Running)> {
     let root = &project.root;
     let program = match preflight::ready(env) {
         Ok(program) => program,
@@ -103,7 +109,7 @@ fn running(global: &Global, env: &preflight::Env, project: &Project) -> Vec<(Str
     };
     let docker = Docker::new(program, global);
     let mut found: Vec<Found> =
-        match checkout::stacks_here(env, &docker, project, global.project_name.as_deref()) {
+        match checkout::stacks_here(engine, &docker, project, global.project_name.as_deref()) {
             Ok(found) => found,
             Err(e) => return vec![(String::new(), Running::Unknown(format!("{e:#}")))],
         };
