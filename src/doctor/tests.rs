@@ -309,6 +309,7 @@ fn finding(level: crate::check::Level, line: usize, message: &str) -> crate::che
         level,
         message: message.into(),
         hint: None,
+        key: None,
     }
 }
 
