@@ -558,6 +558,29 @@ fn a_path_that_is_not_utf8_reaches_docker_byte_for_byte() {
 }
 
 #[test]
+fn check_names_the_key_of_an_error_another_env_has() {
+    // Before, the verdict took a key from the first word of each message: an upper-case word
+    // only, and never from an error worded around its key.
+    let p = Project::new();
+    p.write(
+        ".env.example",
+        &format!("{}#: required-in=prod\nmy_token=\n", common::ENV_EXAMPLE),
+    );
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    image: ${TIMMY_IMAGE:?}\n",
+    );
+    let out = p.timmy().arg("check").output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "warning: .env: my_token is missing: what needs my_token will not work (required in prod)\n  \
+         hint: the dev stack starts without it; prod needs the real value of my_token in .env\n\
+         timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 1 warning\n\
+         timmy: prod: 2 errors: my_token, TIMMY_IMAGE (timmy check prod lists them)\n"
+    );
+}
+
+#[test]
 fn dynamic_completion_offers_the_projects_envs_and_services() {
     let p = Project::new();
     let complete = |words: &[&str]| {
