@@ -57,8 +57,13 @@ pub fn working_dir_label(root: &Path) -> String {
 
 /// Was `c` started from this checkout? A container without the label (not created by
 /// Compose, only labelled with the project) counts as this checkout's: nobody else claims it.
+/// Compose records a root that is not UTF-8 with U+FFFD for each such byte (measured with
+/// Compose 2.26.1), so that form is this checkout's too.
 pub fn is_ours(c: &Container, root: &Path) -> bool {
-    if c.working_dir.is_empty() || Path::new(&c.working_dir) == root {
+    if c.working_dir.is_empty()
+        || Path::new(&c.working_dir) == root
+        || (root.to_str().is_none() && c.working_dir == root.to_string_lossy())
+    {
         return true;
     }
     match (
@@ -363,6 +368,21 @@ mod tests {
         );
         assert_eq!(suggest_name(Path::new("/app"), "app"), "app-2");
         assert_eq!(suggest_name(Path::new("/app/app"), "app"), "app-2");
+    }
+
+    #[test]
+    fn a_root_that_is_not_utf8_owns_its_label_as_compose_records_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = Path::new(std::ffi::OsStr::from_bytes(b"/x/caf\xe9/proj"));
+        assert!(is_ours(
+            &c("p", "/x/caf\u{fffd}/proj", "dev", "running"),
+            root
+        ));
+        assert!(!is_ours(&c("p", "/x/cafe/proj", "dev", "running"), root));
+        assert!(!is_ours(
+            &c("p", "/x/caf\u{fffd}/proj", "dev", "running"),
+            Path::new("/x/cafe/proj")
+        ));
     }
 
     #[test]

@@ -581,6 +581,36 @@ fn check_names_the_key_of_an_error_another_env_has() {
 }
 
 #[test]
+fn a_checkout_whose_path_is_not_utf8_knows_its_own_containers() {
+    // Compose records such a path in its working-dir label with U+FFFD for each byte that is
+    // not UTF-8 (measured with Compose 2.26.1 on Engine 20.10).
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    let parent = p.dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&parent).unwrap();
+    let root = parent.join("proj");
+    std::fs::rename(p.root(), &root).unwrap();
+    let label = root.to_string_lossy();
+    assert!(label.contains("caf\u{fffd}/proj"));
+    p.answer_labels("proj", &container_line("a", "proj", "prod", &label));
+    let out = p
+        .timmy()
+        .current_dir(&root)
+        .args(["--dry-run", "up", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&out), "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout_of(&out)
+            .ends_with(" up --detach --wait --wait-timeout 120 --remove-orphans --build\n"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+#[test]
 fn dynamic_completion_offers_the_projects_envs_and_services() {
     let p = Project::new();
     let complete = |words: &[&str]| {
