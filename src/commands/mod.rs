@@ -1,8 +1,8 @@
 //! The commands. Every command takes the one context value [`Ctx`] (global flags, the current
-//! directory, the environment preflight reads) and reads as plan → run → verdict: resolve and
-//! validate everything that needs no docker, then preflight, then the one [`Docker`] runner,
-//! then report. This file holds the dispatcher and what several commands share; each command or
-//! family has its own file.
+//! directory, the environment preflight reads, the [`Engine`] that asks what runs) and reads
+//! as plan → run → verdict: resolve and validate everything that needs no docker, then
+//! preflight, then the one [`Docker`] runner, then report. This file holds the dispatcher and
+//! what several commands share; each command or family has its own file.
 
 mod build_test;
 mod down;
