@@ -27,6 +27,9 @@ pub struct Finding {
     pub level: Level,
     pub message: String,
     pub hint: Option<String>,
+    /// The `.env` key an error is about, when it is about one: the one-line verdict names
+    /// these ([`crate::validate::verdict`]), never by reading the message.
+    pub key: Option<String>,
 }
 
 impl fmt::Display for Finding {
@@ -138,10 +141,25 @@ impl Findings {
             level,
             message,
             hint,
+            key: None,
         });
     }
     fn error(&mut self, file: &str, line: Option<usize>, message: String, hint: Option<String>) {
         self.push(Level::Error, file, line, message, hint);
+    }
+    /// An error about the `.env` key `key`.
+    fn error_about(
+        &mut self,
+        key: &str,
+        file: &str,
+        line: Option<usize>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.error(file, line, message, hint);
+        if let Some(last) = self.0.last_mut() {
+            last.key = Some(key.to_owned());
+        }
     }
     fn warn(&mut self, file: &str, line: Option<usize>, message: String, hint: Option<String>) {
         self.push(Level::Warning, file, line, message, hint);
@@ -344,7 +362,7 @@ fn check_entries(
             let message = format!("{key} holds a placeholder, not a real value");
             let hint = Some(format!("put the real value of {key} in {env}"));
             if secrets::is_secret_key(key) || needs.reqs.declared_in(key, needs.env) {
-                out.error(env, line, message, hint);
+                out.error_about(key, env, line, message, hint);
             } else {
                 out.warn(env, line, message, hint);
             }
@@ -657,7 +675,8 @@ fn check_example(
             Some("") if let Some((message, hint)) = relaxed("is empty") => {
                 out.warn(env, line, message, hint);
             }
-            None => out.error(
+            None => out.error_about(
+                &key,
                 env,
                 None,
                 format!("{key} is missing (required by {EXAMPLE_FILE})"),
@@ -665,7 +684,8 @@ fn check_example(
                     "{EXAMPLE_FILE}:{example_line} defines {key}; add {key}=... to {env}"
                 )),
             ),
-            Some("") => out.error(
+            Some("") => out.error_about(
+                &key,
                 env,
                 line,
                 format!("{key} is empty (required by {EXAMPLE_FILE})"),
@@ -687,7 +707,8 @@ fn check_example(
                 {
                     out.warn(env, line, message, hint);
                 } else if same_as_example && secrets::is_secret_key(&key) {
-                    out.error(
+                    out.error_about(
+                        &key,
                         env,
                         line,
                         format!("{key} still has the value from {EXAMPLE_FILE}"),
@@ -741,7 +762,8 @@ fn check_types(
         if let Some(code) = types::control_character(&e.value)
             && !(e.separator.is_some() && secrets::looks_like_pasted_data(&e.key, &e.value))
         {
-            out.error(
+            out.error_about(
+                &e.key,
                 env,
                 Some(e.line),
                 format!("the value of {} contains a control character ({code})", e.key),
@@ -786,7 +808,8 @@ fn check_types(
         );
         if from_shell.is_some() {
             let (file, line) = usage.map_or((env, None), |u| (u.file.as_str(), Some(u.line)));
-            out.error(
+            out.error_about(
+                key,
                 file,
                 line,
                 requirement.replacen(" must", " (set in your shell) must", 1),
@@ -795,7 +818,13 @@ fn check_types(
                 )),
             );
         } else {
-            out.error(env, last.get(key).map(|e| e.line), requirement, Some(used));
+            out.error_about(
+                key,
+                env,
+                last.get(key).map(|e| e.line),
+                requirement,
+                Some(used),
+            );
         }
     }
 }
@@ -851,7 +880,7 @@ fn check_compose_refs(out: &mut Findings, input: &Input, resolved: &HashMap<Stri
             if let Some((message, hint)) = problem
                 && reported.insert((r.line, r.name.clone()))
             {
-                out.error(file, Some(r.line), message, Some(hint));
+                out.error_about(&r.name, file, Some(r.line), message, Some(hint));
             }
         }
     }
@@ -1010,6 +1039,63 @@ mod tests {
         );
         // the shell can provide it
         clean(&env("A=1\nB=2\n").example("A=\nB=\nC=\n").shell("C", "x"));
+    }
+
+    #[test]
+    fn errors_carry_the_key_they_are_about() {
+        #[track_caller]
+        fn keys(case: &Case, expected: &[(&str, Option<&str>)]) {
+            let found: Vec<(String, Option<String>)> = case
+                .run()
+                .into_iter()
+                .filter(|f| f.level == Level::Error)
+                .map(|f| (f.message, f.key))
+                .collect();
+            let expected: Vec<(String, Option<String>)> = expected
+                .iter()
+                .map(|(m, k)| ((*m).to_owned(), k.map(str::to_owned)))
+                .collect();
+            assert_eq!(found, expected);
+        }
+        keys(
+            &env("A=1\nB=\nNAME=ab\0cd\nAPI_TOKEN=example-token\nSECRET_KEY=changeme\n")
+                .example("A=\nB=\nC=\nAPI_TOKEN=example-token\nSECRET_KEY=\n"),
+            &[
+                ("C is missing (required by .env.example)", Some("C")),
+                ("B is empty (required by .env.example)", Some("B")),
+                (
+                    "the value of NAME contains a control character (U+0000)",
+                    Some("NAME"),
+                ),
+                (
+                    "API_TOKEN still has the value from .env.example",
+                    Some("API_TOKEN"),
+                ),
+                (
+                    "SECRET_KEY holds a placeholder, not a real value",
+                    Some("SECRET_KEY"),
+                ),
+            ],
+        );
+        keys(
+            &env("REDIS_PORT=x\n").compose(
+                "services:\n  a:\n    image: ${IMG:?}\n    ports: [\"${REDIS_PORT}:6379\"]\n",
+            ),
+            &[
+                (
+                    "REDIS_PORT must be a port number 1–65535 (0 picks a free one)",
+                    Some("REDIS_PORT"),
+                ),
+                ("required variable IMG is missing a value", Some("IMG")),
+            ],
+        );
+        keys(
+            &env("A=${B\n"),
+            &[(
+                "invalid `${...}` in the value of A: Compose refuses this file",
+                None,
+            )],
+        );
     }
 
     #[test]

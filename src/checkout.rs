@@ -1,62 +1,27 @@
 //! Which stacks belong to this checkout. Compose labels every container with its project name
 //! and with the folder it was started from (`com.docker.compose.project.working_dir`); timmy
 //! always passes the project root as that folder, so the label tells this checkout's containers
-//! from those of another checkout that uses the same project name. [`query`] asks the engine;
-//! everything else here is a pure decision on what it answered, with the messages users see.
+//! from those of another checkout that uses the same project name. [`stacks_here`] asks the
+//! engine (through [`Engine`]); everything else here is a pure decision on what it answered,
+//! with the messages users see.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
 
-use crate::compose::{self, LABEL_PROJECT, LABEL_WORKING_DIR};
+use crate::compose::{LABEL_PROJECT, LABEL_WORKING_DIR};
 use crate::docker::Docker;
-use crate::engine_api::{self, EngineApi};
+use crate::engine::Engine;
 use crate::exit::UserError;
-use crate::preflight;
 use crate::project::Project;
 use crate::stack;
-use crate::status::{self, Container};
-use crate::ui;
-
-/// Every container carrying `label` (`KEY=VALUE`): asked of the engine's socket directly (no
-/// process, see `engine_api`), else through `docker ps`. With `TIMMY_DOCKER` set timmy always
-/// goes through that CLI, which may talk to another daemon than the local socket.
-pub fn query(
-    env: &preflight::Env,
-    docker: &Docker,
-    root: &Path,
-    label: &str,
-    after_signal: bool,
-) -> Result<Vec<Container>> {
-    let api = (env.timmy_docker.is_none())
-        .then(|| preflight::daemon_socket(env))
-        .flatten()
-        .map(|socket| EngineApi::new(&socket));
-    if let Some(api) = api {
-        if docker.verbose {
-            ui::command_line("running:", &engine_api::describe_query(label));
-        }
-        match api.containers_with(label) {
-            Ok(containers) => return Ok(containers),
-            Err(e) => ui::warning(&format!("{e}; asking `docker ps` instead")),
-        }
-    }
-    let query = compose::containers_with(root, label);
-    let out = if after_signal {
-        let out = docker.query_after_signal(&query)?;
-        anyhow::ensure!(out.code == 0, "`{query}` failed with code {}", out.code);
-        out.stdout
-    } else {
-        docker.query_ok(&query)?
-    };
-    Ok(status::parse_containers(&out))
-}
+use crate::status::{self, Container, State};
 
 /// The stacks of `project` that this checkout started: one label query on its working dir.
 /// `name_override` is `-p`.
 pub fn stacks_here(
-    env: &preflight::Env,
+    engine: &Engine,
     docker: &Docker,
     project: &Project,
     name_override: Option<&str>,
@@ -72,7 +37,8 @@ pub fn stacks_here(
         })
         .collect::<Result<Vec<_>, UserError>>()?;
     let label = working_dir_label(&project.root);
-    let ours: Vec<Container> = query(env, docker, &project.root, &label, false)?
+    let ours: Vec<Container> = engine
+        .containers_with(docker, &project.root, &label, false)?
         .into_iter()
         .filter(|c| is_ours(c, &project.root))
         .collect();
@@ -96,8 +62,13 @@ pub fn working_dir_label(root: &Path) -> String {
 
 /// Was `c` started from this checkout? A container without the label (not created by
 /// Compose, only labelled with the project) counts as this checkout's: nobody else claims it.
+/// Compose records a root that is not UTF-8 with U+FFFD for each such byte (measured with
+/// Compose 2.26.1), so that form is this checkout's too.
 pub fn is_ours(c: &Container, root: &Path) -> bool {
-    if c.working_dir.is_empty() || Path::new(&c.working_dir) == root {
+    if c.working_dir.is_empty()
+        || Path::new(&c.working_dir) == root
+        || (root.to_str().is_none() && c.working_dir == root.to_string_lossy())
+    {
         return true;
     }
     match (
@@ -165,7 +136,7 @@ pub fn stacks(containers: &[Container], names: &[(String, String)]) -> Vec<Found
             Found {
                 name: name.to_string(),
                 env,
-                running: group.iter().any(|c| c.state == "running"),
+                running: group.iter().any(|c| c.state == State::Running),
             }
         })
         .collect()
@@ -339,7 +310,7 @@ mod tests {
         Container {
             id: format!("{project}-{env}"),
             name: format!("{project}-timmy-1"),
-            state: state.into(),
+            state: State::parse(state),
             service: "timmy".into(),
             oneoff: false,
             config_files: if env.is_empty() {
@@ -514,6 +485,21 @@ mod tests {
                 "give prod a name of its own (timmy -p NAME up prod), or stop dev first: docker compose -p app down"
             )
         );
+    }
+
+    #[test]
+    fn a_root_that_is_not_utf8_owns_its_label_as_compose_records_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = Path::new(std::ffi::OsStr::from_bytes(b"/x/caf\xe9/proj"));
+        assert!(is_ours(
+            &c("p", "/x/caf\u{fffd}/proj", "dev", "running"),
+            root
+        ));
+        assert!(!is_ours(&c("p", "/x/cafe/proj", "dev", "running"), root));
+        assert!(!is_ours(
+            &c("p", "/x/caf\u{fffd}/proj", "dev", "running"),
+            Path::new("/x/cafe/proj")
+        ));
     }
 
     #[test]

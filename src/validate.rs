@@ -173,6 +173,7 @@ fn folder_name_finding(stack: &Stack) -> Option<Finding> {
         hint: Some(
             "choose the name with -p NAME (or TIMMY_PROJECT_NAME), or rename the folder".to_owned(),
         ),
+        key: None,
     })
 }
 
@@ -372,14 +373,7 @@ pub fn verdict(findings: &[Finding]) -> String {
     if counts.is_empty() {
         return ".env is valid".to_owned();
     }
-    let mut keys: Vec<&str> = errors
-        .iter()
-        .filter_map(|f| f.message.split_whitespace().next())
-        .filter(|w| {
-            w.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        })
-        .collect();
+    let mut keys: Vec<&str> = errors.iter().filter_map(|f| f.key.as_deref()).collect();
     keys.dedup();
     if keys.is_empty() {
         counts.join(", ")
@@ -416,4 +410,41 @@ pub fn resolved_env(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
         UserError::new(format!(".env:{}: {}", e.line, e.safe_message())).hint(e.safe_hint())
     })?;
     Ok(dotenv::resolve(&entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(level: Level, message: &str, key: Option<&str>) -> Finding {
+        Finding {
+            file: ".env".to_owned(),
+            line: Some(1),
+            level,
+            message: message.to_owned(),
+            hint: None,
+            key: key.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn verdict_names_the_keys_errors_carry_never_words_of_their_messages() {
+        let found = [
+            finding(
+                Level::Error,
+                "GITHUB_TOKEN is missing (required by .env.example)",
+                Some("GITHUB_TOKEN"),
+            ),
+            finding(
+                Level::Error,
+                "the value of NAME contains a control character (U+0000)",
+                Some("NAME"),
+            ),
+            finding(Level::Error, "NOT_A_KEY reads like one", None),
+            finding(Level::Warning, "LOG_LEVEL is unusual", Some("LOG_LEVEL")),
+        ];
+        assert_eq!(verdict(&found), "3 errors, 1 warning: GITHUB_TOKEN, NAME");
+        assert_eq!(verdict(&found[2..3]), "1 error");
+        assert_eq!(verdict(&[]), ".env is valid");
+    }
 }

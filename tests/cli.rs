@@ -542,6 +542,129 @@ fn colours_only_when_asked_or_on_a_terminal() {
 }
 
 #[test]
+fn coloured_table_colours_each_state_and_health() {
+    let p = Project::new();
+    let ps = r#"{"Name":"proj-a-1","Service":"a","State":"running","Health":"healthy","ExitCode":0,"Status":"Up 2 minutes (healthy)"}
+{"Name":"proj-b-1","Service":"b","State":"running","Health":"unhealthy","ExitCode":0,"Status":"Up 1 minute (unhealthy)"}
+{"Name":"proj-c-1","Service":"c","State":"running","Health":"starting","ExitCode":0,"Status":"Up 3 seconds (health: starting)"}
+{"Name":"proj-d-1","Service":"d","State":"exited","Health":"","ExitCode":0,"Status":"Exited (0) 1 minute ago"}
+{"Name":"proj-e-1","Service":"e","State":"exited","Health":"","ExitCode":3,"Status":"Exited (3) 1 minute ago"}
+{"Name":"proj-f-1","Service":"f","State":"created","Health":"","ExitCode":0,"Status":"Created"}
+{"Name":"proj-g-1","Service":"g","State":"frozen","Health":"odd","ExitCode":0,"Status":"Frozen"}
+"#;
+    p.answer_to(&["compose", "ps"], ps, 0);
+    let out = p
+        .timmy()
+        .env_remove("NO_COLOR")
+        .args(["--color", "always", "ps", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE       HEALTH       UPTIME     PORTS  IMAGE\n\
+         a        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[32m\u{25cf}\u{1b}[0m \u{1b}[32mhealthy\u{1b}[0m    2 minutes  -      -\n\
+         b        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[31m\u{25cf}\u{1b}[0m \u{1b}[31munhealthy\u{1b}[0m  1 minute   -      -\n\
+         c        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[33m\u{25cf}\u{1b}[0m \u{1b}[33mstarting\u{1b}[0m   3 seconds  -      -\n\
+         d        \u{1b}[32mexited (0)\u{1b}[0m  -            -          -      -\n\
+         e        \u{1b}[31mexited (3)\u{1b}[0m  -            -          -      -\n\
+         f        \u{1b}[33mcreated\u{1b}[0m     -            -          -      -\n\
+         g        frozen      \u{1b}[33m\u{25cf}\u{1b}[0m odd        -          -      -\n"
+    );
+}
+
+#[test]
+fn a_path_that_is_not_utf8_reaches_docker_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    let parent = p.dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&parent).unwrap();
+    let root = parent.join("proj");
+    std::fs::rename(p.root(), &root).unwrap();
+    p.record_exact_argv();
+    let out = p
+        .timmy()
+        .current_dir(&root)
+        .args(["config", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&out), "");
+    assert!(out.status.success());
+    let bytes = |path: &std::path::Path| path.as_os_str().as_bytes().to_vec();
+    let word = |w: &str| w.as_bytes().to_vec();
+    assert_eq!(
+        p.exact_call_bytes(),
+        [vec![
+            word("compose"),
+            word("--project-directory"),
+            bytes(&root),
+            word("--env-file"),
+            bytes(&root.join(".env")),
+            word("-p"),
+            word("proj"),
+            word("-f"),
+            bytes(&root.join("docker/docker-compose.yml")),
+            word("-f"),
+            bytes(&root.join("docker/docker-compose.prod.yml")),
+            word("config"),
+        ]]
+    );
+}
+
+#[test]
+fn check_names_the_key_of_an_error_another_env_has() {
+    // Before, the verdict took a key from the first word of each message: an upper-case word
+    // only, and never from an error worded around its key.
+    let p = Project::new();
+    p.write(
+        ".env.example",
+        &format!("{}#: required-in=prod\nmy_token=\n", common::ENV_EXAMPLE),
+    );
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    image: ${TIMMY_IMAGE:?}\n",
+    );
+    let out = p.timmy().arg("check").output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "warning: .env: my_token is missing: what needs my_token will not work (required in prod)\n  \
+         hint: the dev stack starts without it; prod needs the real value of my_token in .env\n\
+         timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 1 warning\n\
+         timmy: prod: 2 errors: my_token, TIMMY_IMAGE (timmy check prod lists them)\n"
+    );
+}
+
+#[test]
+fn a_checkout_whose_path_is_not_utf8_knows_its_own_containers() {
+    // Compose records such a path in its working-dir label with U+FFFD for each byte that is
+    // not UTF-8 (measured with Compose 2.26.1 on Engine 20.10).
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    let parent = p.dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&parent).unwrap();
+    let root = parent.join("proj");
+    std::fs::rename(p.root(), &root).unwrap();
+    let label = root.to_string_lossy();
+    assert!(label.contains("caf\u{fffd}/proj"));
+    p.answer_labels("proj", &container_line("a", "proj", "prod", &label));
+    let out = p
+        .timmy()
+        .current_dir(&root)
+        .args(["--dry-run", "up", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&out), "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout_of(&out)
+            .ends_with(" up --detach --wait --wait-timeout 120 --remove-orphans --build\n"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+#[test]
 fn dynamic_completion_offers_the_projects_envs_and_services() {
     let p = Project::new();
     let complete = |words: &[&str]| {

@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
-use common::{Project, here_query, label_query, stderr_of, stdout_of};
+use common::{LABEL_FORMAT, Project, here_query, label_query, stderr_of, stdout_of};
 
 const ENGINE25: &str = "services:\n  redis:\n    healthcheck:\n      start_interval: 250ms\n";
 
@@ -275,6 +275,71 @@ fn ps_asks_compose_where_there_is_no_socket() {
         stdout_of(&out),
         "SERVICE  STATE    HEALTH   UPTIME     PORTS  IMAGE\n\
          redis    running  healthy  3 minutes  -      -\n"
+    );
+}
+
+/// A fake engine that answers every `GET /containers/json…` with a 500.
+fn failing_engine(p: &Project) -> PathBuf {
+    let path = p.dir.path().join("engine-500.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if !request.starts_with(b"GET /containers/json?") {
+                continue;
+            }
+            let body = r#"{"message":"boom"}"#;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    path
+}
+
+#[test]
+fn a_failed_socket_request_falls_back_to_the_cli_and_verbose_says_which() {
+    let p = Project::new();
+    let socket = failing_engine(&p);
+    p.answer_to(
+        &["compose", "ps"],
+        r#"{"Name":"proj-dev-redis-1","Service":"redis","State":"running","Health":"","ExitCode":0,"Publishers":[],"Status":"Up 3 minutes"}"#,
+        0,
+    );
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(["-v", "ps", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let ps = "compose --env-file /dev/null -p proj-dev ps --all --format json";
+    assert_eq!(p.calls(), [label_query("proj-dev"), ps.to_string()]);
+    let label = "com.docker.compose.project=proj-dev";
+    let expected = format!(
+        "running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
+             warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker ps` instead\n\
+             running: docker ps --all --no-trunc --filter 'label={label}' --format '{LABEL_FORMAT}'\n\
+             running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
+             warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker compose ps` instead\n\
+             running: docker {ps}\n",
+    );
+    assert_eq!(stderr_of(&out), expected);
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE    HEALTH  UPTIME     PORTS  IMAGE\n\
+         redis    running  -       3 minutes  -      -\n"
     );
 }
 

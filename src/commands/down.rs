@@ -326,7 +326,7 @@ mod tests {
         Container {
             id: id.into(),
             name: format!("p-{id}"),
-            state: "running".into(),
+            state: crate::status::State::Running,
             service: service.into(),
             oneoff,
             config_files: files.iter().map(PathBuf::from).collect(),

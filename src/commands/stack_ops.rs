@@ -12,7 +12,7 @@ use crate::compose;
 use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
 use crate::project::Project;
-use crate::status::Service;
+use crate::status::{Health, Service, State};
 use crate::ui;
 
 /// How long `restart` waits for health (`up`'s default `--timeout`), and how often it looks.
@@ -88,9 +88,9 @@ impl Ctx {
                 Self::explain_failure(docker, root, name)?;
                 return Err(Exit::Failure.into());
             }
-            let ready = |s: &Service| match s.state.as_str() {
-                "running" => s.health.is_empty() || s.health == "healthy",
-                "exited" => s.exit_code == 0,
+            let ready = |s: &Service| match s.state {
+                State::Running => matches!(s.health, Health::None | Health::Healthy),
+                State::Exited => s.exit_code == 0,
                 _ => false,
             };
             if services.iter().all(ready) {

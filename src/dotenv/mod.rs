@@ -12,7 +12,7 @@ mod template;
 use std::collections::HashMap;
 use std::fmt;
 
-pub use template::{RefKind, TemplateError, VarRef, substitute, variables};
+pub use template::{RefKind, TemplateError, TemplateErrorKind, VarRef, substitute, variables};
 
 /// How a value was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::template::{go_quote, substitute};
+use super::template::{TemplateErrorKind, go_quote, substitute};
 use super::{Entry, ParseError, ParseErrorKind, Quote};
 
 /// Compose's "space" inside a line: what it skips around keys and after `=`.
@@ -209,10 +209,9 @@ impl<'a> Reader<'a> {
             let lookup_both = |name: &str| lookup(name).or_else(|| known.get(name).cloned());
             substitute(&text, &lookup_both).map_err(|e| ParseError {
                 line: start_line,
-                kind: if e.message.starts_with("required variable") {
-                    ParseErrorKind::RequiredVariable
-                } else {
-                    ParseErrorKind::InvalidTemplate
+                kind: match e.kind {
+                    TemplateErrorKind::RequiredVariable => ParseErrorKind::RequiredVariable,
+                    TemplateErrorKind::Invalid => ParseErrorKind::InvalidTemplate,
                 },
                 message: e.message,
                 key: Some(key.clone()),

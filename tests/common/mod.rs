@@ -377,6 +377,19 @@ impl Project {
             .collect()
     }
 
+    /// The exact argv bytes of every call since `record_exact_argv` (for arguments that are not
+    /// UTF-8), in order.
+    pub fn exact_call_bytes(&self) -> Vec<Vec<Vec<u8>>> {
+        (1..)
+            .map_while(|n| fs::read(self.fake.join(format!("{n}.argv"))).ok())
+            .map(|bytes| {
+                let mut args: Vec<Vec<u8>> = bytes.split(|b| *b == 0).map(<[u8]>::to_vec).collect();
+                args.pop(); // after the last NUL
+                args
+            })
+            .collect()
+    }
+
     /// The same process setup as `timmy()`, as a plain `std::process::Command` running
     /// `program` (for what `assert_cmd` cannot do, such as running as another user).
     pub fn std_command(&self, program: &Path) -> std::process::Command {
