@@ -3,7 +3,8 @@
 //! from Docker — and [`masker`], which builds it from the project's `.env`.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use super::shapes::shapes;
 use super::tokens::is_placeholder;
@@ -59,13 +60,18 @@ fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> String {
 /// relayed from Docker. Built from every value of `.env` (and the shell's value of each of
 /// its keys, which Compose prefers): whole values of secret keys, and the secret parts of other
 /// values found by shape. One masker serves `env`, `config`, `-v`, `--dry-run`, errors and the
-/// log lines `up` shows when it fails.
+/// log lines `up` shows when it fails. Clones share one state, worked out once.
 #[derive(Debug, Clone, Default)]
-pub struct Masker {
-    vars: Vec<(String, String)>,
+pub struct Masker(Arc<State>);
+
+#[derive(Debug, Default)]
+struct State {
+    /// The project whose `.env` [`masker`] reads on first use, when `vars` was not given.
+    root: Option<PathBuf>,
+    vars: OnceLock<Vec<(String, String)>>,
     /// The secret values, longest first (so a secret that contains another is masked whole);
     /// worked out on first use, so a command that shows nothing pays nothing.
-    known: std::sync::OnceLock<Vec<String>>,
+    known: OnceLock<Vec<String>>,
 }
 
 impl Masker {
@@ -76,19 +82,35 @@ impl Masker {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        Self {
-            vars: vars
-                .into_iter()
-                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
-                .collect(),
-            known: std::sync::OnceLock::new(),
-        }
+        let vars: Vec<(String, String)> = vars
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+            .collect();
+        Self(Arc::new(State {
+            root: None,
+            vars: OnceLock::from(vars),
+            known: OnceLock::new(),
+        }))
+    }
+
+    fn vars(&self) -> &[(String, String)] {
+        self.0.vars.get_or_init(|| {
+            let Some(root) = &self.0.root else {
+                return Vec::new();
+            };
+            let vars = crate::validate::resolved_env(root).unwrap_or_default();
+            let shell: Vec<(String, String)> = vars
+                .iter()
+                .filter_map(|(k, _)| crate::validate::shell_lookup(k).map(|v| (k.clone(), v)))
+                .collect();
+            vars.into_iter().chain(shell).collect()
+        })
     }
 
     fn known(&self) -> &[String] {
-        self.known.get_or_init(|| {
+        self.0.known.get_or_init(|| {
             let mut known: Vec<String> = Vec::new();
-            for (key, value) in &self.vars {
+            for (key, value) in self.vars() {
                 if is_secret_key(key) {
                     known.push(value.clone());
                 } else {
@@ -273,15 +295,15 @@ fn unquote(value: &str) -> (&str, &str, &str) {
 }
 
 /// The masker for everything timmy shows of the project at `root`: built from every value of
-/// `.env` and the shell's value of each of its keys (Compose prefers the shell's). A `.env`
-/// that cannot be read gives an empty masker; the commands that need `.env` refuse it anyway.
+/// `.env` and the shell's value of each of its keys (Compose prefers the shell's), read when
+/// it first masks something (`check` and most successful commands never do; a 10,000-line
+/// `.env` costs milliseconds to read). A `.env` that cannot be read gives an empty masker; the
+/// commands that need `.env` refuse it anyway.
 pub fn masker(root: &Path) -> Masker {
-    let vars = crate::validate::resolved_env(root).unwrap_or_default();
-    let shell: Vec<(String, String)> = vars
-        .iter()
-        .filter_map(|(k, _)| crate::validate::shell_lookup(k).map(|v| (k.clone(), v)))
-        .collect();
-    Masker::new(vars.into_iter().chain(shell))
+    Masker(Arc::new(State {
+        root: Some(root.to_path_buf()),
+        ..State::default()
+    }))
 }
 
 #[cfg(test)]
@@ -516,5 +538,22 @@ services:
         - redis-cli -a **** ping
 "
         );
+    }
+
+    #[test]
+    fn the_project_masker_reads_env_when_it_first_masks() {
+        let dir = tempfile::tempdir().unwrap();
+        let masker = masker(dir.path());
+        let shared = masker.clone();
+        // Built before `.env` exists: nothing was read yet.
+        std::fs::write(
+            dir.path().join(".env"),
+            "TIMMY_TEST_MASK_PASSWORD=hunter2xyz\n",
+        )
+        .unwrap();
+        assert_eq!(shared.text("login hunter2xyz ok"), "login **** ok");
+        // Clones share what the first use read.
+        std::fs::write(dir.path().join(".env"), "OTHER=1\n").unwrap();
+        assert_eq!(masker.text("again hunter2xyz"), "again ****");
     }
 }
