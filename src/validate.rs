@@ -246,6 +246,53 @@ struct Remembered {
     key: String,
 }
 
+/// The names of the shell's variables that stand in `text` as a word between characters that
+/// cannot be part of a `.env` key (letters, digits, `_.-[]`).
+fn shell_names_in(text: &str) -> Vec<String> {
+    let shell: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    let wanted: std::collections::HashSet<&str> = shell.iter().map(String::as_str).collect();
+    let key_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']');
+    // By first byte, the lengths of the wanted names (127 for any longer): most words are
+    // dismissed without hashing them.
+    let mut lengths = [0u128; 256];
+    for name in &shell {
+        if let Some(first) = name.bytes().next() {
+            lengths[usize::from(first)] |= 1 << name.len().min(127);
+        }
+    }
+    let may_be_wanted = |w: &str| {
+        w.bytes()
+            .next()
+            .is_some_and(|first| lengths[usize::from(first)] & (1 << w.len().min(127)) != 0)
+    };
+    let mut found: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Cut at ASCII separators byte by byte (always a character boundary); a piece with other
+    // characters is cut again by character.
+    let ascii_separator = |b: &u8| b.is_ascii() && !key_char(char::from(*b));
+    let mut start = 0;
+    for (i, b) in text.bytes().chain([b' ']).enumerate() {
+        if !ascii_separator(&b) {
+            continue;
+        }
+        let piece = &text[start..i];
+        start = i + 1;
+        if piece.is_ascii() {
+            if may_be_wanted(piece) {
+                found.extend(wanted.get(piece).copied());
+            }
+        } else {
+            found.extend(
+                piece
+                    .split(|c: char| !key_char(c))
+                    .filter_map(|w| wanted.get(w).copied()),
+            );
+        }
+    }
+    found.into_iter().map(str::to_owned).collect()
+}
+
 impl Remembered {
     fn new(
         docker: &Docker,
@@ -260,17 +307,14 @@ impl Remembered {
             .or_else(|| shell_lookup("HOME").map(|h| Path::new(&h).join(".cache")));
         let Some(cache) = cache else { return Ok(None) };
         let env_text = read_env_file(&stack.root)?.text.unwrap_or_default();
+        // The shell's variables that `.env` names anywhere as a word: its keys (a bare `KEY`
+        // line takes the shell's value) and the `${VAR}` its values read, without parsing it.
         let mut names: Vec<String> = files
             .iter()
             .filter_map(|(_, text)| dotenv::variables(text).ok())
             .flatten()
             .map(|r| r.name)
-            .chain(
-                dotenv::parse(&env_text, &|_| None)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| e.key),
-            )
+            .chain(shell_names_in(&env_text))
             .chain(
                 std::env::vars_os()
                     .filter_map(|(k, _)| k.into_string().ok())

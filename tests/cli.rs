@@ -874,6 +874,48 @@ fn an_accepted_compose_verdict_is_remembered_until_an_input_changes() {
     assert_eq!(p.config_calls().len(), 7);
 }
 
+/// The shell's value of a variable `.env` reads (a `${VAR}` in a value, a bare `KEY` line)
+/// changes what Compose sees: the remembered verdict no longer holds.
+#[test]
+fn a_shell_variable_that_env_reads_asks_compose_again() {
+    let p = Project::new();
+    p.write(
+        ".env",
+        &format!(
+            "{}GREETING=\"hello ${{TIMMY_TEST_WHO}}\"\nTIMMY_TEST_BARE\n",
+            common::GOOD_ENV
+        ),
+    );
+    let check = |shell: &[(&str, &str)]| {
+        let mut cmd = p.timmy();
+        cmd.envs(shell.iter().copied());
+        let out = cmd.arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        p.config_calls().len()
+    };
+    assert_eq!(check(&[("TIMMY_TEST_WHO", "a")]), 1);
+    assert_eq!(check(&[("TIMMY_TEST_WHO", "a")]), 1, "unchanged");
+    assert_eq!(
+        check(&[("TIMMY_TEST_WHO", "b")]),
+        2,
+        "a `${{VAR}}` of a value"
+    );
+    assert_eq!(
+        check(&[("TIMMY_TEST_WHO", "b"), ("TIMMY_TEST_BARE", "x")]),
+        3,
+        "a bare KEY line"
+    );
+    assert_eq!(
+        check(&[
+            ("TIMMY_TEST_WHO", "b"),
+            ("TIMMY_TEST_BARE", "x"),
+            ("TIMMY_TEST_WHOM", "y")
+        ]),
+        3,
+        "a name .env does not use"
+    );
+}
+
 /// `docker compose config --format json` for a stack publishing `port` of timmy on 127.0.0.1.
 fn config_publishing(port: u16) -> String {
     format!(
