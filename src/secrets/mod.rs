@@ -69,22 +69,68 @@ fn word_parts(key: &str) -> Vec<String> {
     parts
 }
 
+/// [`word_parts`] of an ASCII key, as slices of it (not upper-cased): no allocation.
+fn ascii_parts(key: &str) -> impl Iterator<Item = &str> + Clone {
+    let bytes = key.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let c = bytes[i];
+            if !c.is_ascii_alphanumeric() {
+                let part = &key[start..i];
+                i += 1;
+                start = i;
+                if !part.is_empty() {
+                    return Some(part);
+                }
+                continue;
+            }
+            if c.is_ascii_uppercase() && i > start && bytes[i - 1].is_ascii_lowercase() {
+                let part = &key[start..i];
+                start = i;
+                i += 1;
+                return Some(part);
+            }
+            i += 1;
+        }
+        (start < bytes.len()).then(|| {
+            let part = &key[start..];
+            start = bytes.len();
+            part
+        })
+    })
+}
+
 /// True when the key names a secret: `GITHUB_TOKEN`, `db_password`, `apiKey`, `PRIVATE_KEY`,
 /// `AWS_SECRET_ACCESS_KEY`… (case-insensitive, by word parts). `PWD` alone is the working
 /// directory, and `PUBLIC_KEY` is not secret.
 #[must_use]
 pub fn is_secret_key(key: &str) -> bool {
-    let parts = word_parts(key);
-    if parts.len() == 1 && parts[0] == "PWD" {
+    // `check` asks this of every key: ASCII keys are split without building strings.
+    if key.is_ascii() {
+        secret_by_parts(&ascii_parts(key))
+    } else {
+        secret_by_parts(&word_parts(key).iter().map(String::as_str))
+    }
+}
+
+/// [`is_secret_key`] on the word parts of a key, compared without regard to ASCII case.
+fn secret_by_parts<'a>(parts: &(impl Iterator<Item = &'a str> + Clone)) -> bool {
+    let is = |part: &str, word: &str| part.eq_ignore_ascii_case(word);
+    let mut first_two = parts.clone();
+    if let (Some(only), None) = (first_two.next(), first_two.next())
+        && is(only, "PWD")
+    {
         return false;
     }
-    let public = parts.iter().any(|p| p == "PUBLIC" || p == "PUB");
-    parts.iter().any(|part| {
-        let secret_word = SECRET_WORDS.contains(&part.as_str())
-            || SECRET_SUFFIXES
-                .iter()
-                .any(|s| part.len() > s.len() && part.ends_with(s));
-        secret_word && !(public && (part == "KEY" || part == "KEYS"))
+    let public = parts.clone().any(|p| is(p, "PUBLIC") || is(p, "PUB"));
+    parts.clone().any(|part| {
+        let secret_word = SECRET_WORDS.iter().any(|w| is(part, w))
+            || SECRET_SUFFIXES.iter().any(|s| {
+                part.len() > s.len()
+                    && part.as_bytes()[part.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
+            });
+        secret_word && !(public && (is(part, "KEY") || is(part, "KEYS")))
     })
 }
 
@@ -229,6 +275,96 @@ mod tests {
             ("", "="),
         ] {
             assert!(!looks_like_pasted_data(key, value), "{key}");
+        }
+    }
+
+    /// Strings built from pieces that matter to the key and placeholder rules, ASCII and not,
+    /// by a fixed pseudo-random sequence: the same inputs on every run.
+    pub(crate) fn generated_inputs() -> Vec<String> {
+        const PIECES: &[&str] = &[
+            "token",
+            "TOKEN",
+            "Key",
+            "KEYS",
+            "pwd",
+            "PWD",
+            "public",
+            "Pub",
+            "pass",
+            "word",
+            "api",
+            "APIKEY",
+            "secret",
+            "_",
+            "-",
+            ".",
+            " ",
+            "#",
+            "1",
+            "x",
+            "X",
+            "a",
+            "B",
+            "your",
+            "here",
+            "change",
+            "me",
+            "replace",
+            "with",
+            "todo",
+            "placeholder",
+            "ghp_",
+            "sk-",
+            "é",
+            "ß",
+            "İ",
+            "ı",
+            "Σ",
+            "\u{a0}",
+            "<",
+            ">",
+            "*",
+            "Ω",
+            "ǅ",
+            "fill",
+            "in",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap()
+        };
+        (0..40_000)
+            .map(|_| (0..next(7)).map(|_| PIECES[next(PIECES.len())]).collect())
+            .collect()
+    }
+
+    /// The rule as first written, on upper-cased word parts.
+    fn is_secret_key_by_strings(key: &str) -> bool {
+        let parts = word_parts(key);
+        if parts.len() == 1 && parts[0] == "PWD" {
+            return false;
+        }
+        let public = parts.iter().any(|p| p == "PUBLIC" || p == "PUB");
+        parts.iter().any(|part| {
+            let secret_word = SECRET_WORDS.contains(&part.as_str())
+                || SECRET_SUFFIXES
+                    .iter()
+                    .any(|s| part.len() > s.len() && part.ends_with(s));
+            secret_word && !(public && (part == "KEY" || part == "KEYS"))
+        })
+    }
+
+    #[test]
+    fn secret_keys_without_allocation_agree_with_the_plain_rule() {
+        for key in generated_inputs() {
+            assert_eq!(
+                is_secret_key(&key),
+                is_secret_key_by_strings(&key),
+                "{key:?}"
+            );
         }
     }
 }
