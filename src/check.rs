@@ -77,6 +77,12 @@ const EXAMPLE_FILE: &str = ".env.example";
 /// Runs every check. Findings are sorted: errors first, then warnings, each by file and line.
 #[must_use]
 pub fn check(input: &Input) -> Vec<Finding> {
+    check_with(input, None)
+}
+
+/// [`check`], with what `.env` alone gives worked out already when `shared` is given.
+#[must_use]
+pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
     let mut out = Findings::default();
     let env = input.env_file;
 
@@ -105,22 +111,76 @@ pub fn check(input: &Input) -> Vec<Finding> {
     check_text_shape(&mut out, env, text);
     let needs = requirements(&mut out, input);
 
-    let entries = match dotenv::parse(text, input.shell) {
-        Ok(entries) => entries,
-        Err(e) => {
+    let owned;
+    let shared = if let Some(shared) = shared {
+        shared
+    } else {
+        owned = Shared::new(input);
+        &owned
+    };
+    let entries = match &shared.entries {
+        Some(Ok(entries)) => entries,
+        Some(Err(e)) => {
             out.error(env, Some(e.line), e.safe_message(), Some(e.safe_hint()));
             return out.sorted();
         }
+        None => return out.sorted(),
     };
-    let resolved: HashMap<String, String> = dotenv::resolve(&entries).into_iter().collect();
 
-    check_entries(&mut out, env, &entries, input.shell, &needs);
-    check_types(&mut out, input, &entries, &trees);
-    check_bare_lines(&mut out, env, text, input.shell);
-    check_example(&mut out, input, &entries, &resolved, &needs);
-    check_typos(&mut out, input, &entries);
-    check_compose_refs(&mut out, input, &resolved);
+    check_entries(&mut out, env, entries, &shared.per_entry, &needs);
+    check_types(&mut out, input, entries, &trees);
+    out.0.extend(shared.bare_lines.iter().cloned());
+    check_example(&mut out, input, entries, &shared.resolved, &needs);
+    out.0.extend(shared.typos.iter().cloned());
+    check_compose_refs(&mut out, input, &shared.resolved);
     out.sorted()
+}
+
+/// What [`check`] works out from `.env` (and `.env.example`'s keys) alone, the same whichever
+/// environment is judged: built once when several are (a bare `timmy check` judges each
+/// environment, and a 10,000-line `.env` costs milliseconds to read). Only valid with inputs
+/// that have the same `.env`, `.env.example`, shell and env file name as the one it was built
+/// from.
+#[derive(Default)]
+pub struct Shared {
+    /// `.env` as read (`None` without one).
+    entries: Option<Result<Vec<Entry>, dotenv::ParseError>>,
+    resolved: HashMap<String, String>,
+    /// For each entry: its findings that do not depend on the environment, and whether its
+    /// value is a placeholder (an error or a warning, by the environment's requirements).
+    per_entry: Vec<(Vec<Finding>, bool)>,
+    bare_lines: Vec<Finding>,
+    typos: Vec<Finding>,
+}
+
+impl Shared {
+    #[must_use]
+    pub fn new(input: &Input) -> Self {
+        let Some(text) = input.env_text else {
+            return Self::default();
+        };
+        let entries = match dotenv::parse(text, input.shell) {
+            Ok(entries) => entries,
+            Err(e) => {
+                return Self {
+                    entries: Some(Err(e)),
+                    ..Self::default()
+                };
+            }
+        };
+        let env = input.env_file;
+        let mut bare_lines = Findings::default();
+        check_bare_lines(&mut bare_lines, env, text, input.shell);
+        let mut typos = Findings::default();
+        check_typos(&mut typos, input, &entries);
+        Self {
+            resolved: dotenv::resolve(&entries).into_iter().collect(),
+            per_entry: entry_findings(env, &entries, input.shell),
+            bare_lines: bare_lines.0,
+            typos: typos.0,
+            entries: Some(Ok(entries)),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -261,19 +321,50 @@ fn is_plain_key(key: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// Each entry's findings with its placeholder judged by the environment's requirements.
 fn check_entries(
     out: &mut Findings,
     env: &str,
     entries: &[Entry],
-    shell: &dyn Fn(&str) -> Option<String>,
+    per_entry: &[(Vec<Finding>, bool)],
     needs: &Needs,
 ) {
+    for (e, (found, placeholder)) in entries.iter().zip(per_entry) {
+        out.0.extend(found.iter().cloned());
+        if !placeholder {
+            continue;
+        }
+        let (key, line) = (&e.key, Some(e.line));
+        if let Some((message, hint)) = needs.relaxed(env, key, "is a placeholder") {
+            out.warn(env, line, message, hint);
+            continue;
+        }
+        let message = format!("{key} holds a placeholder, not a real value");
+        let hint = Some(format!("put the real value of {key} in {env}"));
+        if secrets::is_secret_key(key) || needs.reqs.declared_in(key, needs.env) {
+            out.error_about(key, env, line, message, hint);
+        } else {
+            out.warn(env, line, message, hint);
+        }
+    }
+}
+
+/// For each entry, in order: the findings that do not depend on the environment, and whether
+/// its value is a placeholder ([`check_entries`] judges that).
+fn entry_findings(
+    env: &str,
+    entries: &[Entry],
+    shell: &dyn Fn(&str) -> Option<String>,
+) -> Vec<(Vec<Finding>, bool)> {
+    let mut per_entry = Vec::with_capacity(entries.len());
     let mut last_line: HashMap<&str, usize> = HashMap::new();
     for e in entries {
         last_line.insert(&e.key, e.line);
     }
     let mut reported_shadow = HashSet::new();
     for e in entries {
+        let mut out = Findings::default();
+        let out = &mut out;
         let key = &e.key;
         let line = Some(e.line);
         if e.separator.is_some() && secrets::looks_like_pasted_data(key, &e.value) {
@@ -284,6 +375,7 @@ fn check_entries(
                 "looks like a pasted value (a token or base64 text), not KEY=value: Compose reads the text before `=` as a variable name".to_owned(),
                 Some("put the value after its name on one line (NAME=value), or remove the line".to_owned()),
             );
+            per_entry.push((std::mem::take(&mut out.0), false));
             continue;
         }
         if let Some(&last) = last_line.get(key.as_str())
@@ -354,20 +446,10 @@ fn check_entries(
         } else if is_last {
             secret_under_plain_key(out, env, e);
         }
-        if is_last && !e.inherited && secrets::is_placeholder(&e.value) {
-            if let Some((message, hint)) = needs.relaxed(env, key, "is a placeholder") {
-                out.warn(env, line, message, hint);
-                continue;
-            }
-            let message = format!("{key} holds a placeholder, not a real value");
-            let hint = Some(format!("put the real value of {key} in {env}"));
-            if secrets::is_secret_key(key) || needs.reqs.declared_in(key, needs.env) {
-                out.error_about(key, env, line, message, hint);
-            } else {
-                out.warn(env, line, message, hint);
-            }
-        }
+        let placeholder = is_last && !e.inherited && secrets::is_placeholder(&e.value);
+        per_entry.push((std::mem::take(&mut out.0), placeholder));
     }
+    per_entry
 }
 
 /// A value shaped like a secret (a token, a webhook URL, an `Authorization` credential, a
@@ -501,19 +583,29 @@ struct Name {
     upper: String,
     len: usize,
     counts: [u16; 128],
+    /// Which buckets of `counts` are not zero: a bucket only one name uses adds at least 1 to
+    /// the difference, so this dismisses most pairs before the counts are compared.
+    present: u128,
 }
 
 impl Name {
     fn new(key: &str) -> Self {
         let upper = key.to_ascii_uppercase();
         let mut counts = [0u16; 128];
+        let mut present = 0u128;
         let mut len = 0;
         for c in upper.chars() {
             let bucket = usize::try_from(u32::from(c)).map_or(127, |b| b.min(127));
             counts[bucket] = counts[bucket].saturating_add(1);
+            present |= 1 << bucket;
             len += 1;
         }
-        Self { upper, len, counts }
+        Self {
+            upper,
+            len,
+            counts,
+            present,
+        }
     }
 
     /// See [`edit_distance`]: one edit, two for names of 8 characters or more.
@@ -522,7 +614,9 @@ impl Name {
             return false;
         }
         let allowed = if known.len >= 8 { 2 } else { 1 };
-        if self.len.abs_diff(known.len) > allowed {
+        if self.len.abs_diff(known.len) > allowed
+            || (self.present ^ known.present).count_ones() as usize > 2 * allowed
+        {
             return false;
         }
         let apart: usize = self

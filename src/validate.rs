@@ -116,29 +116,57 @@ pub fn shell_lookup(name: &str) -> Option<String> {
 
 /// Every finding for `stack`, errors first.
 pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
-    let env = read_env_file(&stack.root)?;
-    let example = read_optional(&stack.root.join(".env.example"), ".env.example")?.map(|(t, _)| t);
-    let compose_files = read_compose_files(stack)?;
-    let other_compose_files = other_env_files(stack);
-    let input = check::Input {
-        env_file: ".env",
-        env_text: env.text.as_deref(),
-        env_mode: env.mode,
-        example_text: example.as_deref(),
-        compose_files: &compose_files,
-        other_compose_files: &other_compose_files,
-        shell: &shell_lookup,
-        docker_dir_env_exists: stack.root.join("docker/.env").exists(),
-        stack_env: Some(&stack.env),
-    };
-    let mut found = check::check(&input);
-    if let Some(f) = folder_name_finding(stack) {
-        found.push(f);
-        found.sort_by(|a, b| {
-            (a.level, &a.file, a.line.unwrap_or(0)).cmp(&(b.level, &b.file, b.line.unwrap_or(0)))
-        });
+    Judge::new(&stack.root)?.findings(stack)
+}
+
+/// `.env` and `.env.example` of one project read once, and what [`check::Shared`] works out
+/// from them alone, to judge several of its environments (a bare `timmy check`).
+pub struct Judge {
+    env: EnvFile,
+    example: Option<String>,
+    shared: Option<check::Shared>,
+}
+
+impl Judge {
+    pub fn new(root: &Path) -> Result<Self, UserError> {
+        Ok(Self {
+            env: read_env_file(root)?,
+            example: read_optional(&root.join(".env.example"), ".env.example")?.map(|(t, _)| t),
+            shared: None,
+        })
     }
-    Ok(found)
+
+    /// Every finding for `stack` (of the project this judge read), errors first.
+    pub fn findings(&mut self, stack: &Stack) -> Result<Vec<Finding>, UserError> {
+        let compose_files = read_compose_files(stack)?;
+        let other_compose_files = other_env_files(stack);
+        let input = check::Input {
+            env_file: ".env",
+            env_text: self.env.text.as_deref(),
+            env_mode: self.env.mode,
+            example_text: self.example.as_deref(),
+            compose_files: &compose_files,
+            other_compose_files: &other_compose_files,
+            shell: &shell_lookup,
+            docker_dir_env_exists: stack.root.join("docker/.env").exists(),
+            stack_env: Some(&stack.env),
+        };
+        let shared = self
+            .shared
+            .get_or_insert_with(|| check::Shared::new(&input));
+        let mut found = check::check_with(&input, Some(shared));
+        if let Some(f) = folder_name_finding(stack) {
+            found.push(f);
+            found.sort_by(|a, b| {
+                (a.level, &a.file, a.line.unwrap_or(0)).cmp(&(
+                    b.level,
+                    &b.file,
+                    b.line.unwrap_or(0),
+                ))
+            });
+        }
+        Ok(found)
+    }
 }
 
 /// A folder whose name Compose cannot use as it is, when the project name comes from it: `ÜÜÜ`

@@ -916,6 +916,57 @@ fn a_shell_variable_that_env_reads_asks_compose_again() {
     );
 }
 
+/// A bare `check` judges the other environments with what it read of `.env` for dev: each one
+/// that differs is named with the verdict `timmy check ENV` gives, whatever makes it differ (a
+/// placeholder `.env.example` requires there, a variable only its compose file reads), and one
+/// that does not differ is not named.
+#[test]
+fn bare_check_names_each_environment_whose_verdict_differs() {
+    let p = Project::new();
+    p.write(
+        ".env.example",
+        "NODE_ENV=production\n#: required-in=prod\nGITHUB_REPO=owner/name\n",
+    );
+    p.write(".env", "NODE_ENV=production\nGITHUB_REPO=changeme\n");
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    environment:\n      ONLY_PROD: ${ONLY_PROD}\n",
+    );
+    let out = p.timmy().arg("check").output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "\
+warning: .env:2: GITHUB_REPO is a placeholder: what needs GITHUB_REPO will not work (required in prod)
+  hint: the dev stack starts without it; prod needs the real value of GITHUB_REPO in .env
+timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 1 warning
+timmy: prod: 2 errors: GITHUB_REPO, ONLY_PROD (timmy check prod lists them)
+"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = p.timmy().args(["check", "prod"]).output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "\
+error: .env:2: GITHUB_REPO holds a placeholder, not a real value
+  hint: put the real value of GITHUB_REPO in .env
+error: docker/docker-compose.prod.yml:4: ONLY_PROD is not set (Compose would substitute an empty string)
+  hint: add ONLY_PROD=... to .env, or write ${ONLY_PROD:-default} in docker/docker-compose.prod.yml
+error: 2 errors in the configuration
+"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = p.timmy().args(["check", "test"]).output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "\
+warning: .env:2: GITHUB_REPO is a placeholder: what needs GITHUB_REPO will not work (required in prod)
+  hint: the test stack starts without it; prod needs the real value of GITHUB_REPO in .env
+timmy: .env is usable for the test stack (docker/docker-compose.yml + docker/docker-compose.test.yml) with 1 warning
+"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
 /// `docker compose config --format json` for a stack publishing `port` of timmy on 127.0.0.1.
 fn config_publishing(port: u16) -> String {
     format!(
