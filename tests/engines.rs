@@ -382,3 +382,52 @@ fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
         stderr_of(&out)
     );
 }
+
+/// A bare `check` judges every environment (dev, prod, test) and asks the engine for its API
+/// version once, not once per environment.
+#[test]
+fn bare_check_asks_the_engine_once_for_every_environment() {
+    let p = Project::new();
+    p.write(
+        ".env.example",
+        &format!("#: required-in=prod\n{}", common::ENV_EXAMPLE),
+    );
+    let path = p.dir.path().join("counting.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if request.starts_with(b"GET /version ") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = r#"{"Version":"engine","ApiVersion":"1.41","MinAPIVersion":"1.24"}"#;
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        }
+    });
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", path.display()))
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: .env is valid for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n"
+    );
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -39,6 +39,8 @@ pub struct Ctx {
     pub env: preflight::Env,
     /// How the engine is asked what runs (socket or CLI), chosen once from `env`.
     pub engine: Engine,
+    /// The local engine's API version, asked once ([`Ctx::stack`] needs it for every stack).
+    api: std::sync::OnceLock<Option<crate::engine_api::ApiVersion>>,
 }
 
 impl Ctx {
@@ -51,6 +53,7 @@ impl Ctx {
             cwd,
             env,
             engine,
+            api: std::sync::OnceLock::new(),
         })
     }
 
@@ -98,7 +101,8 @@ impl Ctx {
     pub(super) fn stack(&self, project: &Project, env: &str) -> Result<Stack, UserError> {
         let env = project.resolve_env(env)?;
         let stack = Stack::new(project, &env, self.global.project_name.as_deref())?;
-        Ok(for_engine(stack, &self.engine, &self.global))
+        let api = *self.api.get_or_init(|| self.engine.api_version());
+        Ok(with_api(stack, api, &self.global))
     }
 
     pub(super) fn name(&self, project: &Project, env: &str) -> Result<String, UserError> {
@@ -256,7 +260,14 @@ impl Ctx {
 /// engine's API version asked once of its socket; `-v` says what was decided when the engine
 /// answered (an unknown version leaves the files as they are).
 pub fn for_engine(stack: Stack, engine: &Engine, global: &cli::Global) -> Stack {
-    let api = engine.api_version();
+    with_api(stack, engine.api_version(), global)
+}
+
+fn with_api(
+    stack: Stack,
+    api: Option<crate::engine_api::ApiVersion>,
+    global: &cli::Global,
+) -> Stack {
     let stack = stack.for_engine(api);
     if let Some(v) = api.filter(|_| global.verbose) {
         let decision = if stack.files.last() == Some(&stack.root.join(stack::ENGINE25_FILE)) {
