@@ -128,9 +128,16 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
     };
 
     check_entries(&mut out, env, entries, &shared.per_entry, &needs);
-    check_types(&mut out, input, entries, &trees);
+    check_types(&mut out, input, entries, &shared.last, &trees);
     out.0.extend(shared.bare_lines.iter().cloned());
-    check_example(&mut out, input, entries, &shared.resolved, &needs);
+    check_example(
+        &mut out,
+        input,
+        entries,
+        &shared.last,
+        &shared.resolved,
+        &needs,
+    );
     out.0.extend(shared.typos.iter().cloned());
     check_compose_refs(&mut out, input, &shared.resolved);
     out.sorted()
@@ -149,6 +156,8 @@ pub struct Shared {
     /// For each entry: its findings that do not depend on the environment, and whether its
     /// value is a placeholder (an error or a warning, by the environment's requirements).
     per_entry: Vec<(Vec<Finding>, bool)>,
+    /// Each key's last definition, by key.
+    last: LastByKey,
     bare_lines: Vec<Finding>,
     typos: Vec<Finding>,
 }
@@ -176,6 +185,7 @@ impl Shared {
         Self {
             resolved: dotenv::resolve(&entries).into_iter().collect(),
             per_entry: entry_findings(env, &entries, input.shell),
+            last: LastByKey::new(&entries),
             bare_lines: bare_lines.0,
             typos: typos.0,
             entries: Some(Ok(entries)),
@@ -321,6 +331,33 @@ fn is_plain_key(key: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// The entries that define each key last (the value Compose uses), sorted by key: built once
+/// for every environment, looked up by binary search.
+#[derive(Default)]
+struct LastByKey(Vec<usize>);
+
+impl LastByKey {
+    fn new(entries: &[Entry]) -> Self {
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        // By key, the last definition first; then one per key.
+        order.sort_unstable_by(|&a, &b| entries[a].key.cmp(&entries[b].key).then(b.cmp(&a)));
+        order.dedup_by(|a, b| entries[*a].key == entries[*b].key);
+        Self(order)
+    }
+
+    fn get<'e>(&self, entries: &'e [Entry], key: &str) -> Option<&'e Entry> {
+        self.0
+            .binary_search_by(|&i| entries[i].key.as_str().cmp(key))
+            .ok()
+            .map(|at| &entries[self.0[at]])
+    }
+
+    /// Every key, sorted.
+    fn keys<'e>(&self, entries: &'e [Entry]) -> impl Iterator<Item = &'e str> {
+        self.0.iter().map(|&i| entries[i].key.as_str())
+    }
+}
+
 /// Each entry's findings with its placeholder judged by the environment's requirements.
 fn check_entries(
     out: &mut Findings,
@@ -357,7 +394,7 @@ fn entry_findings(
     shell: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<(Vec<Finding>, bool)> {
     let mut per_entry = Vec::with_capacity(entries.len());
-    let mut last_line: HashMap<&str, usize> = HashMap::new();
+    let mut last_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
     for e in entries {
         last_line.insert(&e.key, e.line);
     }
@@ -727,6 +764,7 @@ fn check_example(
     out: &mut Findings,
     input: &Input,
     entries: &[Entry],
+    last: &LastByKey,
     resolved: &HashMap<String, String>,
     needs: &Needs,
 ) {
@@ -746,8 +784,6 @@ fn check_example(
             return;
         }
     };
-    let last_line: HashMap<&str, usize> =
-        entries.iter().map(|e| (e.key.as_str(), e.line)).collect();
     let example_lines: HashMap<&str, usize> =
         example.iter().map(|e| (e.key.as_str(), e.line)).collect();
     let mut seen = HashSet::new();
@@ -757,7 +793,7 @@ fn check_example(
             continue;
         }
         let example_line = example_lines.get(key.as_str()).copied().unwrap_or(0);
-        let line = last_line.get(key.as_str()).copied();
+        let line = last.get(entries, &key).map(|e| e.line);
         let from_shell = (input.shell)(&key);
         let from_file = resolved.get(&key);
         let effective = from_shell.as_deref().or(from_file.map(String::as_str));
@@ -849,6 +885,7 @@ fn check_types(
     out: &mut Findings,
     input: &Input,
     entries: &[Entry],
+    last: &LastByKey,
     trees: &[(String, crate::yaml::Node)],
 ) {
     let env = input.env_file;
@@ -872,14 +909,14 @@ fn check_types(
         .collect();
     let all: Vec<(String, crate::yaml::Node)> = trees.iter().cloned().chain(others).collect();
     let inferred = types::infer(&all);
-    let mut last: HashMap<&str, &Entry> = HashMap::new();
-    for e in entries {
-        last.insert(&e.key, e);
+    // Every key of `.env` (sorted already) and of the compose files, sorted.
+    let mut keys: Vec<&str> = last.keys(entries).collect();
+    for key in inferred.keys() {
+        if let Err(at) = keys.binary_search(&key.as_str()) {
+            keys.insert(at, key);
+        }
     }
-    let mut keys: Vec<&str> = inferred.keys().map(String::as_str).collect();
-    keys.extend(last.keys().copied().filter(|k| !inferred.contains_key(*k)));
-    keys.sort_unstable();
-    keys.dedup();
+    let last = |key: &str| last.get(entries, key);
     for key in keys {
         let usage = inferred.get(key);
         let Some(kind) = types::kind_of(key, usage) else {
@@ -888,7 +925,7 @@ fn check_types(
         let from_shell = (input.shell)(key);
         let value = from_shell
             .as_deref()
-            .or_else(|| last.get(key).map(|e| e.value.as_str()));
+            .or_else(|| last(key).map(|e| e.value.as_str()));
         let Some(value) = value.filter(|v| !v.is_empty()) else {
             continue;
         };
@@ -912,13 +949,7 @@ fn check_types(
                 )),
             );
         } else {
-            out.error_about(
-                key,
-                env,
-                last.get(key).map(|e| e.line),
-                requirement,
-                Some(used),
-            );
+            out.error_about(key, env, last(key).map(|e| e.line), requirement, Some(used));
         }
     }
 }
@@ -1495,6 +1526,19 @@ LOG_LEVEL=info
         assert_eq!(edit_distance("GITHUB_TOKNE", "GITHUB_TOKEN"), 1);
         assert_eq!(edit_distance("REDIS_PORT", "TIMMY_PORT"), 5);
         assert!(!is_likely_typo("PORT", "HOST"));
+    }
+
+    /// Each key's last definition, found by key; the keys come out sorted, once each.
+    #[test]
+    fn last_by_key_finds_the_last_definition() {
+        let entries = dotenv::parse("B=1\nA=2\nB=3\nC=4\nA=5\n", &|_| None).unwrap();
+        let last = LastByKey::new(&entries);
+        assert_eq!(last.keys(&entries).collect::<Vec<_>>(), ["A", "B", "C"]);
+        for (key, value, line) in [("A", "5", 5), ("B", "3", 3), ("C", "4", 4)] {
+            let e = last.get(&entries, key).unwrap();
+            assert_eq!((e.value.as_str(), e.line), (value, line), "{key}");
+        }
+        assert!(last.get(&entries, "D").is_none());
     }
 
     /// The character-count test in front of the distance table keeps every name within the

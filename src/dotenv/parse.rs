@@ -34,7 +34,7 @@ pub(super) fn parse(
         pos: 0,
         line: 1,
         entries: Vec::new(),
-        known: HashMap::new(),
+        known: HashMap::with_capacity(src.len() / 64),
     };
     while reader.seek_statement() {
         reader.statement(lookup)?;
