@@ -145,9 +145,9 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
 
 /// What [`check`] works out from `.env` (and `.env.example`'s keys) alone, the same whichever
 /// environment is judged: built once when several are (a bare `timmy check` judges each
-/// environment, and a 10,000-line `.env` costs milliseconds to read). Only valid with inputs
-/// that have the same `.env`, `.env.example`, shell and env file name as the one it was built
-/// from.
+/// environment, and a 10,000-line `.env` costs milliseconds to read). It reads only the
+/// `.env` text, `.env.example`, the shell and the env file name of its input, and is only
+/// valid with inputs that have the same.
 #[derive(Default)]
 pub struct Shared {
     /// `.env` as read (`None` without one).

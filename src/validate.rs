@@ -136,6 +136,25 @@ impl Judge {
         })
     }
 
+    /// This judge with what `.env` alone gives worked out ([`check::Shared`]), before any
+    /// stack is known: nothing of it depends on the compose files.
+    #[must_use]
+    pub fn prepared(mut self) -> Self {
+        let input = check::Input {
+            env_file: ".env",
+            env_text: self.env.text.as_deref(),
+            env_mode: self.env.mode,
+            example_text: self.example.as_deref(),
+            compose_files: &[],
+            other_compose_files: &[],
+            shell: &shell_lookup,
+            docker_dir_env_exists: false,
+            stack_env: None,
+        };
+        self.shared = Some(check::Shared::new(&input));
+        self
+    }
+
     /// Every finding for `stack` (of the project this judge read), errors first.
     pub fn findings(&mut self, stack: &Stack) -> Result<Vec<Finding>, UserError> {
         let compose_files = read_compose_files(stack)?;

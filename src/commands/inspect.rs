@@ -20,8 +20,19 @@ use crate::validate;
 impl Ctx {
     pub(super) fn check(&self, a: &cli::CheckArgs) -> Result<()> {
         let project = self.project()?;
-        let stack = self.stack(&project, a.env.as_deref().unwrap_or("dev"))?;
-        let mut judge = validate::Judge::new(&stack.root)?;
+        // `.env` is read and worked out while the stack asks the engine for its API version
+        // (a wait on the daemon, up to milliseconds on a busy one).
+        let (stack, judge) = std::thread::scope(|s| {
+            let judge =
+                s.spawn(|| validate::Judge::new(&project.root).map(validate::Judge::prepared));
+            let stack = self.stack(&project, a.env.as_deref().unwrap_or("dev"));
+            let judge = judge
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (stack, judge)
+        });
+        let stack = stack?;
+        let mut judge = judge?;
         let mut found = judge.findings(&stack)?;
         // Compared with the other environments' own findings (Compose is asked for dev only).
         let own = found.clone();
