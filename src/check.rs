@@ -97,7 +97,7 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
 
     let trees = check_compose_yaml(&mut out, input.compose_files);
 
-    let Some(text) = input.env_text else {
+    if input.env_text.is_none() {
         let hint = if input.example_text.is_some() {
             format!("cp {EXAMPLE_FILE} {env}")
         } else {
@@ -105,11 +105,7 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
         };
         out.error(env, None, "missing".to_owned(), Some(hint));
         return out.sorted();
-    };
-
-    check_mode(&mut out, env, input.env_mode);
-    check_text_shape(&mut out, env, text);
-    let needs = requirements(&mut out, input);
+    }
 
     let owned;
     let shared = if let Some(shared) = shared {
@@ -118,6 +114,9 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
         owned = Shared::new(input);
         &owned
     };
+    check_mode(&mut out, env, input.env_mode);
+    out.0.extend(shared.text_shape.iter().cloned());
+    let needs = requirements(&mut out, input);
     let entries = match &shared.entries {
         Some(Ok(entries)) => entries,
         Some(Err(e)) => {
@@ -128,6 +127,7 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
     };
 
     check_entries(&mut out, env, entries, &shared.per_entry, &needs);
+    out.0.extend(shared.control_characters.iter().cloned());
     check_types(&mut out, input, entries, &shared.last, &trees);
     out.0.extend(shared.bare_lines.iter().cloned());
     check_example(
@@ -150,6 +150,8 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
 /// valid with inputs that have the same.
 #[derive(Default)]
 pub struct Shared {
+    /// BOM, CRLF and the final newline.
+    text_shape: Vec<Finding>,
     /// `.env` as read (`None` without one).
     entries: Option<Result<Vec<Entry>, dotenv::ParseError>>,
     resolved: HashMap<String, String>,
@@ -158,6 +160,7 @@ pub struct Shared {
     per_entry: Vec<(Vec<Finding>, bool)>,
     /// Each key's last definition, by key.
     last: LastByKey,
+    control_characters: Vec<Finding>,
     bare_lines: Vec<Finding>,
     typos: Vec<Finding>,
 }
@@ -168,21 +171,28 @@ impl Shared {
         let Some(text) = input.env_text else {
             return Self::default();
         };
+        let env = input.env_file;
+        let mut text_shape = Findings::default();
+        check_text_shape(&mut text_shape, env, text);
         let entries = match dotenv::parse(text, input.shell) {
             Ok(entries) => entries,
             Err(e) => {
                 return Self {
+                    text_shape: text_shape.0,
                     entries: Some(Err(e)),
                     ..Self::default()
                 };
             }
         };
-        let env = input.env_file;
+        let mut control_characters = Findings::default();
+        check_control_characters(&mut control_characters, env, &entries);
         let mut bare_lines = Findings::default();
         check_bare_lines(&mut bare_lines, env, text, input.shell);
         let mut typos = Findings::default();
         check_typos(&mut typos, input, &entries);
         Self {
+            text_shape: text_shape.0,
+            control_characters: control_characters.0,
             resolved: dotenv::resolve(&entries).into_iter().collect(),
             per_entry: entry_findings(env, &entries, input.shell),
             last: LastByKey::new(&entries),
@@ -878,17 +888,8 @@ fn check_compose_yaml(
     trees
 }
 
-/// Typed values ([`types`]) and control characters. The value checked is the one Compose
-/// uses: the shell's when set there, else `.env`'s last definition. An empty value is left
-/// alone: `${VAR:-default}` applies the default to it.
-fn check_types(
-    out: &mut Findings,
-    input: &Input,
-    entries: &[Entry],
-    last: &LastByKey,
-    trees: &[(String, crate::yaml::Node)],
-) {
-    let env = input.env_file;
+/// Control characters in values.
+fn check_control_characters(out: &mut Findings, env: &str, entries: &[Entry]) {
     for e in entries {
         if let Some(code) = types::control_character(&e.value)
             && !(e.separator.is_some() && secrets::looks_like_pasted_data(&e.key, &e.value))
@@ -902,6 +903,19 @@ fn check_types(
             );
         }
     }
+}
+
+/// Typed values ([`types`]). The value checked is the one Compose uses: the shell's when set
+/// there, else `.env`'s last definition. An empty value is left alone: `${VAR:-default}`
+/// applies the default to it.
+fn check_types(
+    out: &mut Findings,
+    input: &Input,
+    entries: &[Entry],
+    last: &LastByKey,
+    trees: &[(String, crate::yaml::Node)],
+) {
+    let env = input.env_file;
     let others: Vec<(String, crate::yaml::Node)> = input
         .other_compose_files
         .iter()
