@@ -194,7 +194,8 @@ impl<'a> Reader<'a> {
             };
             self.pos += consumed;
             self.line += 1;
-            let before_comment = line.split_once(" #").map_or(line, |(value, _)| value);
+            let comment = line.as_bytes().windows(2).position(|w| w == b" #");
+            let before_comment = comment.map_or(line, |at| &line[..at]);
             let raw = before_comment.trim_end().to_owned();
             (raw.clone(), raw)
         } else {

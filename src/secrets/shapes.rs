@@ -279,7 +279,14 @@ pub(super) fn shapes(text: &str, random: bool) -> Vec<Found> {
     let mut found = Vec::new();
     named_shapes(p, text, &mut found);
     // Each `://` starts a URL, also one inside another's authority (`redis://:a@h1,redis://:b@h2`).
-    for (at, _) in text.match_indices("://") {
+    // Most values have no `:` at all: no search for `://` then.
+    let colon = text.as_bytes().contains(&b':');
+    let url_starts: Vec<usize> = if colon {
+        text.match_indices("://").map(|(at, _)| at).collect()
+    } else {
+        Vec::new()
+    };
+    for &at in &url_starts {
         let start = text[..at]
             .char_indices()
             .rev()
@@ -315,9 +322,9 @@ pub(super) fn shapes(text: &str, random: bool) -> Vec<Found> {
     {
         // URLs were read part by part above; a path's words (`/services/`, `/Users/`) say it is
         // not random text.
-        let in_url: Vec<Range<usize>> = text
-            .match_indices("://")
-            .map(|(at, _)| {
+        let in_url: Vec<Range<usize>> = url_starts
+            .iter()
+            .map(|&at| {
                 let end = text[at..]
                     .find(char::is_whitespace)
                     .map_or(text.len(), |e| at + e);

@@ -249,9 +249,13 @@ fn placeholder_words(text: &str) -> bool {
             '_'
         }
     };
+    // Every marker starts with a letter: most texts are told apart by their first.
+    let Some(first) = words.chars().next().map(norm) else {
+        return false;
+    };
     let starts = |p: &str| {
         let mut w = words.chars().map(norm);
-        p.chars().all(|c| w.next() == Some(c))
+        p.starts_with(first) && p.chars().all(|c| w.next() == Some(c))
     };
     let ends = |p: &str| {
         let mut w = words.chars().rev().map(norm);
@@ -259,7 +263,7 @@ fn placeholder_words(text: &str) -> bool {
     };
     let is = |p: &str| {
         let mut w = words.chars().map(norm);
-        p.chars().all(|c| w.next() == Some(c)) && w.next().is_none()
+        p.starts_with(first) && p.chars().all(|c| w.next() == Some(c)) && w.next().is_none()
     };
     if EXACT.iter().any(|p| is(p)) {
         return true;
