@@ -130,16 +130,9 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
     out.0.extend(shared.control_characters.iter().cloned());
     check_types(&mut out, input, entries, &shared.last, &trees);
     out.0.extend(shared.bare_lines.iter().cloned());
-    check_example(
-        &mut out,
-        input,
-        entries,
-        &shared.last,
-        &shared.resolved,
-        &needs,
-    );
+    check_example(&mut out, input, entries, &shared.last, &needs);
     out.0.extend(shared.typos.iter().cloned());
-    check_compose_refs(&mut out, input, &shared.resolved);
+    check_compose_refs(&mut out, input, entries, &shared.last);
     out.sorted()
 }
 
@@ -154,7 +147,6 @@ pub struct Shared {
     text_shape: Vec<Finding>,
     /// `.env` as read (`None` without one).
     entries: Option<Result<Vec<Entry>, dotenv::ParseError>>,
-    resolved: HashMap<String, String>,
     /// For each entry: its findings that do not depend on the environment, and whether its
     /// value is a placeholder (an error or a warning, by the environment's requirements).
     per_entry: Vec<(Vec<Finding>, bool)>,
@@ -193,7 +185,6 @@ impl Shared {
         Self {
             text_shape: text_shape.0,
             control_characters: control_characters.0,
-            resolved: dotenv::resolve(&entries).into_iter().collect(),
             per_entry: entry_findings(env, &entries, input.shell),
             last: LastByKey::new(&entries),
             bare_lines: bare_lines.0,
@@ -775,7 +766,6 @@ fn check_example(
     input: &Input,
     entries: &[Entry],
     last: &LastByKey,
-    resolved: &HashMap<String, String>,
     needs: &Needs,
 ) {
     let Some(example_text) = input.example_text else {
@@ -805,7 +795,8 @@ fn check_example(
         let example_line = example_lines.get(key.as_str()).copied().unwrap_or(0);
         let line = last.get(entries, &key).map(|e| e.line);
         let from_shell = (input.shell)(&key);
-        let from_file = resolved.get(&key);
+        // The value Compose reads from `.env`: its last definition.
+        let from_file = last.get(entries, &key).map(|e| &e.value);
         let effective = from_shell.as_deref().or(from_file.map(String::as_str));
         let relaxed = |what| needs.relaxed(env, &key, what);
         match effective {
@@ -968,13 +959,13 @@ fn check_types(
     }
 }
 
-fn check_compose_refs(out: &mut Findings, input: &Input, resolved: &HashMap<String, String>) {
+fn check_compose_refs(out: &mut Findings, input: &Input, entries: &[Entry], last: &LastByKey) {
     let env = input.env_file;
     // Compose sets COMPOSE_PROJECT_NAME itself from `-p` (measured on 2.26.1: `-p` wins over
     // `.env`), so the env files can name their images after the project.
     let value_of = |name: &str| {
         (input.shell)(name)
-            .or_else(|| resolved.get(name).cloned())
+            .or_else(|| last.get(entries, name).map(|e| e.value.clone()))
             .or_else(|| (name == "COMPOSE_PROJECT_NAME").then(String::new))
     };
     for (file, text) in input.compose_files {
