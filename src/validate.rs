@@ -299,45 +299,52 @@ fn shell_names_in(text: &str) -> Vec<String> {
     let shell: Vec<String> = std::env::vars_os()
         .filter_map(|(k, _)| k.into_string().ok())
         .collect();
-    let wanted: std::collections::HashSet<&str> = shell.iter().map(String::as_str).collect();
-    let key_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']');
-    // By first byte, the lengths of the wanted names (127 for any longer): most words are
-    // dismissed without hashing them.
-    let mut lengths = [0u128; 256];
-    for name in &shell {
+    // The names by their first byte: a word is compared only with those that start like it.
+    let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); 256];
+    for (i, name) in shell.iter().enumerate() {
         if let Some(first) = name.bytes().next() {
-            lengths[usize::from(first)] |= 1 << name.len().min(127);
+            by_first[usize::from(first)].push(i);
         }
     }
-    let may_be_wanted = |w: &str| {
-        w.bytes()
-            .next()
-            .is_some_and(|first| lengths[usize::from(first)] & (1 << w.len().min(127)) != 0)
+    let mut found = vec![false; shell.len()];
+    let mut see = |w: &str| {
+        if let Some(first) = w.bytes().next() {
+            for &i in &by_first[usize::from(first)] {
+                found[i] |= shell[i] == w;
+            }
+        }
     };
-    let mut found: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let key_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']');
     // Cut at ASCII separators byte by byte (always a character boundary); a piece with other
     // characters is cut again by character.
-    let ascii_separator = |b: &u8| b.is_ascii() && !key_char(char::from(*b));
-    let mut start = 0;
-    for (i, b) in text.bytes().chain([b' ']).enumerate() {
-        if !ascii_separator(&b) {
+    let mut separator = [false; 128];
+    for (b, is) in (0u8..).zip(separator.iter_mut()) {
+        *is = !key_char(char::from(b));
+    }
+    let bytes = text.as_bytes();
+    let (mut start, mut other) = (0, false);
+    for i in 0..=bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b' ');
+        if b >= 0x80 {
+            other = true;
+            continue;
+        }
+        if !separator[usize::from(b)] {
             continue;
         }
         let piece = &text[start..i];
-        start = i + 1;
-        if piece.is_ascii() {
-            if may_be_wanted(piece) {
-                found.extend(wanted.get(piece).copied());
-            }
+        if other {
+            piece.split(|c: char| !key_char(c)).for_each(&mut see);
         } else {
-            found.extend(
-                piece
-                    .split(|c: char| !key_char(c))
-                    .filter_map(|w| wanted.get(w).copied()),
-            );
+            see(piece);
         }
+        (start, other) = (i + 1, false);
     }
-    found.into_iter().map(str::to_owned).collect()
+    shell
+        .into_iter()
+        .zip(found)
+        .filter_map(|(name, found)| found.then_some(name))
+        .collect()
 }
 
 impl Remembered {
