@@ -70,7 +70,7 @@ fn word_parts(key: &str) -> Vec<String> {
 }
 
 /// [`word_parts`] of an ASCII key, as slices of it (not upper-cased): no allocation.
-fn ascii_parts(key: &str) -> impl Iterator<Item = &str> + Clone {
+fn ascii_parts(key: &str) -> impl Iterator<Item = &str> {
     let bytes = key.as_bytes();
     let (mut start, mut i) = (0, 0);
     std::iter::from_fn(move || {
@@ -108,30 +108,35 @@ fn ascii_parts(key: &str) -> impl Iterator<Item = &str> + Clone {
 pub fn is_secret_key(key: &str) -> bool {
     // `check` asks this of every key: ASCII keys are split without building strings.
     if key.is_ascii() {
-        secret_by_parts(&ascii_parts(key))
+        secret_by_parts(ascii_parts(key))
     } else {
-        secret_by_parts(&word_parts(key).iter().map(String::as_str))
+        secret_by_parts(word_parts(key).iter().map(String::as_str))
     }
 }
 
-/// [`is_secret_key`] on the word parts of a key, compared without regard to ASCII case.
-fn secret_by_parts<'a>(parts: &(impl Iterator<Item = &'a str> + Clone)) -> bool {
+/// [`is_secret_key`] on the word parts of a key, compared without regard to ASCII case, in
+/// one pass.
+fn secret_by_parts<'a>(parts: impl Iterator<Item = &'a str>) -> bool {
     let is = |part: &str, word: &str| part.eq_ignore_ascii_case(word);
-    let mut first_two = parts.clone();
-    if let (Some(only), None) = (first_two.next(), first_two.next())
-        && is(only, "PWD")
-    {
-        return false;
-    }
-    let public = parts.clone().any(|p| is(p, "PUBLIC") || is(p, "PUB"));
-    parts.clone().any(|part| {
+    let (mut count, mut first_is_pwd, mut public) = (0, false, false);
+    // A secret word other than `KEY`/`KEYS`, and `KEY`/`KEYS` (not secret beside `PUBLIC`).
+    let (mut secret, mut key) = (false, false);
+    for part in parts {
+        count += 1;
+        first_is_pwd |= count == 1 && is(part, "PWD");
+        public |= is(part, "PUBLIC") || is(part, "PUB");
         let secret_word = SECRET_WORDS.iter().any(|w| is(part, w))
             || SECRET_SUFFIXES.iter().any(|s| {
                 part.len() > s.len()
                     && part.as_bytes()[part.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
             });
-        secret_word && !(public && (is(part, "KEY") || is(part, "KEYS")))
-    })
+        if secret_word && (is(part, "KEY") || is(part, "KEYS")) {
+            key = true;
+        } else {
+            secret |= secret_word;
+        }
+    }
+    !(count == 1 && first_is_pwd) && (secret || (key && !public))
 }
 
 /// Known token prefixes, longest first, kept visible by `mask`.
