@@ -261,9 +261,11 @@ fn placeholder_words(text: &str) -> bool {
         let mut w = words.chars().rev().map(norm);
         p.chars().rev().all(|c| w.next() == Some(c))
     };
+    // Markers are ASCII: one of as many characters as the words, or none.
+    let length = words.chars().count();
     let is = |p: &str| {
         let mut w = words.chars().map(norm);
-        p.starts_with(first) && p.chars().all(|c| w.next() == Some(c)) && w.next().is_none()
+        p.len() == length && p.starts_with(first) && p.chars().all(|c| w.next() == Some(c))
     };
     if EXACT.iter().any(|p| is(p)) {
         return true;
