@@ -18,6 +18,11 @@
 #
 # Swarm (a manager engine; the doc is not rewritten): BENCH_ONLY=swarm scripts/bench.sh, see
 # swarm_bench below.
+# `check` on the 10,000-line .env alone (no stack is started; the doc is not rewritten):
+#   BENCH_ONLY=check [BENCH_FAST_RUNS=30] scripts/bench.sh
+# times `timmy check dev` and a bare `timmy check` (dev, then every environment whose verdict
+# differs) and counts their instructions with valgrind's callgrind when it is installed (the
+# figure that holds on a busy machine); prints a Markdown table. A full run includes the same.
 #
 # Time to healthy, on either engine (DOCKER_HOST picks it; the doc is not rewritten):
 #   BENCH_ONLY=healthy [BENCH_HEALTHY_RUNS=7] [BENCH_HEALTHY_OUT=file.md] scripts/bench.sh
@@ -144,6 +149,33 @@ export TIMMY_PROJECT_NAME=$name NO_COLOR=1
 cd "$proj"
 
 mkdir -p "$work/bin" "$work/shim" "$work/results"
+
+# --- check on 10,000 lines -------------------------------------------------------------------
+# Instructions of one run (callgrind counts the process's own, not its children's), or –.
+instructions() {
+    command -v valgrind >/dev/null 2>&1 || { echo –; return; }
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+        awk '/Collected :/ { print $NF }'
+}
+check_figures() { # times and counts both checks; prints a Markdown table
+    say "check on the 10,000-line .env: check dev and a bare check ($((fast_runs * 2)) runs each)"
+    hyperfine -N --style basic --export-json "$work/results/check10k.json" \
+        --warmup 5 --runs $((fast_runs * 2)) \
+        -n "timmy check dev (10,000-line .env)" "$bin --project-dir $big check dev" \
+        -n "timmy check (10,000-line .env)" "$bin --project-dir $big check" >&2
+    ir_dev=$(instructions "$bin" --project-dir "$big" check dev)
+    ir_all=$(instructions "$bin" --project-dir "$big" check)
+    jq -r --arg dev "$ir_dev" --arg all "$ir_all" '
+      def millions: if . == "–" or . == "" then "–" else (tonumber / 1e6 | . * 10 | round / 10 | tostring) + " M" end;
+      "| command | median | mean ± σ | min … max | runs | instructions |",
+      "|---|---:|---:|---:|---:|---:|",
+      (.results[] | "| `\(.command)` | \(.median * 1000 | . * 10 | round / 10) ms | \(.mean * 1000 | . * 10 | round / 10) ± \(.stddev * 1000 | . * 10 | round / 10) ms | \(.min * 1000 | . * 10 | round / 10) … \(.max * 1000 | . * 10 | round / 10) ms | \(.times | length) | \(if (.command | startswith("timmy check dev")) then $dev else $all end | millions) |")
+    ' "$work/results/check10k.json"
+}
+if [ "${BENCH_ONLY:-}" = check ]; then
+    check_figures
+    exit 0
+fi
 # The docker shim counts the processes timmy starts: it logs each call's argv as one
 # shell-quoted line (so the bare commands below can be exactly timmy's), then execs docker.
 cat >"$work/shim/docker" <<'EOF'
@@ -402,6 +434,8 @@ bench local --warmup 5 --runs $((fast_runs * 2)) \
     -n "timmy ps, docker = /bin/true" "env TIMMY_DOCKER=/bin/true $bin ps" \
     -n "/bin/true (the same env)" "env TIMMY_DOCKER=/bin/true /bin/true"
 
+check_table=$(check_figures)
+
 say "one run each of timmy up -d, timmy down and docker-stop.sh, call by call"
 "$work/bin/stack-down"
 timeline up ' up( |$)' "$bin" up -d
@@ -633,6 +667,14 @@ $(table ps "docker compose … ps --all --format json")
 ### in-process
 
 $(table local "timmy --version")
+
+### \`check\` on 10,000 lines
+
+\`check dev\` judges dev; a bare \`check\` also judges every other environment (it names those
+whose verdict differs). Instructions counted by valgrind's callgrind in one run of each:
+unlike the times, they do not move with the load of a shared machine.
+
+$check_table
 
 ### one run of each, call by call
 

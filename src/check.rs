@@ -27,6 +27,9 @@ pub struct Finding {
     pub level: Level,
     pub message: String,
     pub hint: Option<String>,
+    /// The `.env` key an error is about, when it is about one: the one-line verdict names
+    /// these ([`crate::validate::verdict`]), never by reading the message.
+    pub key: Option<String>,
 }
 
 impl fmt::Display for Finding {
@@ -74,6 +77,12 @@ const EXAMPLE_FILE: &str = ".env.example";
 /// Runs every check. Findings are sorted: errors first, then warnings, each by file and line.
 #[must_use]
 pub fn check(input: &Input) -> Vec<Finding> {
+    check_with(input, None)
+}
+
+/// [`check`], with what `.env` alone gives worked out already when `shared` is given.
+#[must_use]
+pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
     let mut out = Findings::default();
     let env = input.env_file;
 
@@ -88,7 +97,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
 
     let trees = check_compose_yaml(&mut out, input.compose_files);
 
-    let Some(text) = input.env_text else {
+    if input.env_text.is_none() {
         let hint = if input.example_text.is_some() {
             format!("cp {EXAMPLE_FILE} {env}")
         } else {
@@ -96,28 +105,93 @@ pub fn check(input: &Input) -> Vec<Finding> {
         };
         out.error(env, None, "missing".to_owned(), Some(hint));
         return out.sorted();
+    }
+
+    let owned;
+    let shared = if let Some(shared) = shared {
+        shared
+    } else {
+        owned = Shared::new(input);
+        &owned
     };
-
     check_mode(&mut out, env, input.env_mode);
-    check_text_shape(&mut out, env, text);
+    out.0.extend(shared.text_shape.iter().cloned());
     let needs = requirements(&mut out, input);
-
-    let entries = match dotenv::parse(text, input.shell) {
-        Ok(entries) => entries,
-        Err(e) => {
+    let entries = match &shared.entries {
+        Some(Ok(entries)) => entries,
+        Some(Err(e)) => {
             out.error(env, Some(e.line), e.safe_message(), Some(e.safe_hint()));
             return out.sorted();
         }
+        None => return out.sorted(),
     };
-    let resolved: HashMap<String, String> = dotenv::resolve(&entries).into_iter().collect();
 
-    check_entries(&mut out, env, &entries, input.shell, &needs);
-    check_types(&mut out, input, &entries, &trees);
-    check_bare_lines(&mut out, env, text, input.shell);
-    check_example(&mut out, input, &entries, &resolved, &needs);
-    check_typos(&mut out, input, &entries);
-    check_compose_refs(&mut out, input, &resolved);
+    check_entries(&mut out, env, entries, &shared.per_entry, &needs);
+    out.0.extend(shared.control_characters.iter().cloned());
+    check_types(&mut out, input, entries, &shared.last, &trees);
+    out.0.extend(shared.bare_lines.iter().cloned());
+    check_example(&mut out, input, entries, &shared.last, &needs);
+    out.0.extend(shared.typos.iter().cloned());
+    check_compose_refs(&mut out, input, entries, &shared.last);
     out.sorted()
+}
+
+/// What [`check`] works out from `.env` (and `.env.example`'s keys) alone, the same whichever
+/// environment is judged: built once when several are (a bare `timmy check` judges each
+/// environment, and a 10,000-line `.env` costs milliseconds to read). It reads only the
+/// `.env` text, `.env.example`, the shell and the env file name of its input, and is only
+/// valid with inputs that have the same.
+#[derive(Default)]
+pub struct Shared {
+    /// BOM, CRLF and the final newline.
+    text_shape: Vec<Finding>,
+    /// `.env` as read (`None` without one).
+    entries: Option<Result<Vec<Entry>, dotenv::ParseError>>,
+    /// For each entry: its findings that do not depend on the environment, and whether its
+    /// value is a placeholder (an error or a warning, by the environment's requirements).
+    per_entry: Vec<(Vec<Finding>, bool)>,
+    /// Each key's last definition, by key.
+    last: LastByKey,
+    control_characters: Vec<Finding>,
+    bare_lines: Vec<Finding>,
+    typos: Vec<Finding>,
+}
+
+impl Shared {
+    #[must_use]
+    pub fn new(input: &Input) -> Self {
+        let Some(text) = input.env_text else {
+            return Self::default();
+        };
+        let env = input.env_file;
+        let mut text_shape = Findings::default();
+        check_text_shape(&mut text_shape, env, text);
+        let entries = match dotenv::parse(text, input.shell) {
+            Ok(entries) => entries,
+            Err(e) => {
+                return Self {
+                    text_shape: text_shape.0,
+                    entries: Some(Err(e)),
+                    ..Self::default()
+                };
+            }
+        };
+        let mut control_characters = Findings::default();
+        check_control_characters(&mut control_characters, env, &entries);
+        let mut bare_lines = Findings::default();
+        check_bare_lines(&mut bare_lines, env, text, input.shell);
+        let mut typos = Findings::default();
+        check_typos(&mut typos, input, &entries);
+        Self {
+            text_shape: text_shape.0,
+            control_characters: control_characters.0,
+            per_entry: entry_findings(env, &entries, input.shell),
+            last: LastByKey::new(&entries),
+            bare_lines: bare_lines.0,
+            typos: typos.0,
+            entries: Some(Ok(entries)),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -138,10 +212,25 @@ impl Findings {
             level,
             message,
             hint,
+            key: None,
         });
     }
     fn error(&mut self, file: &str, line: Option<usize>, message: String, hint: Option<String>) {
         self.push(Level::Error, file, line, message, hint);
+    }
+    /// An error about the `.env` key `key`.
+    fn error_about(
+        &mut self,
+        key: &str,
+        file: &str,
+        line: Option<usize>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.error(file, line, message, hint);
+        if let Some(last) = self.0.last_mut() {
+            last.key = Some(key.to_owned());
+        }
     }
     fn warn(&mut self, file: &str, line: Option<usize>, message: String, hint: Option<String>) {
         self.push(Level::Warning, file, line, message, hint);
@@ -243,19 +332,77 @@ fn is_plain_key(key: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// The entries that define each key last (the value Compose uses), sorted by key: built once
+/// for every environment, looked up by binary search.
+#[derive(Default)]
+struct LastByKey(Vec<usize>);
+
+impl LastByKey {
+    fn new(entries: &[Entry]) -> Self {
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        // By key, the last definition first; then one per key.
+        order.sort_unstable_by(|&a, &b| entries[a].key.cmp(&entries[b].key).then(b.cmp(&a)));
+        order.dedup_by(|a, b| entries[*a].key == entries[*b].key);
+        Self(order)
+    }
+
+    fn get<'e>(&self, entries: &'e [Entry], key: &str) -> Option<&'e Entry> {
+        self.0
+            .binary_search_by(|&i| entries[i].key.as_str().cmp(key))
+            .ok()
+            .map(|at| &entries[self.0[at]])
+    }
+
+    /// Every key, sorted.
+    fn keys<'e>(&self, entries: &'e [Entry]) -> impl Iterator<Item = &'e str> {
+        self.0.iter().map(|&i| entries[i].key.as_str())
+    }
+}
+
+/// Each entry's findings with its placeholder judged by the environment's requirements.
 fn check_entries(
     out: &mut Findings,
     env: &str,
     entries: &[Entry],
-    shell: &dyn Fn(&str) -> Option<String>,
+    per_entry: &[(Vec<Finding>, bool)],
     needs: &Needs,
 ) {
-    let mut last_line: HashMap<&str, usize> = HashMap::new();
+    for (e, (found, placeholder)) in entries.iter().zip(per_entry) {
+        out.0.extend(found.iter().cloned());
+        if !placeholder {
+            continue;
+        }
+        let (key, line) = (&e.key, Some(e.line));
+        if let Some((message, hint)) = needs.relaxed(env, key, "is a placeholder") {
+            out.warn(env, line, message, hint);
+            continue;
+        }
+        let message = format!("{key} holds a placeholder, not a real value");
+        let hint = Some(format!("put the real value of {key} in {env}"));
+        if secrets::is_secret_key(key) || needs.reqs.declared_in(key, needs.env) {
+            out.error_about(key, env, line, message, hint);
+        } else {
+            out.warn(env, line, message, hint);
+        }
+    }
+}
+
+/// For each entry, in order: the findings that do not depend on the environment, and whether
+/// its value is a placeholder ([`check_entries`] judges that).
+fn entry_findings(
+    env: &str,
+    entries: &[Entry],
+    shell: &dyn Fn(&str) -> Option<String>,
+) -> Vec<(Vec<Finding>, bool)> {
+    let mut per_entry = Vec::with_capacity(entries.len());
+    let mut last_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
     for e in entries {
         last_line.insert(&e.key, e.line);
     }
     let mut reported_shadow = HashSet::new();
     for e in entries {
+        let mut out = Findings::default();
+        let out = &mut out;
         let key = &e.key;
         let line = Some(e.line);
         if e.separator.is_some() && secrets::looks_like_pasted_data(key, &e.value) {
@@ -266,6 +413,7 @@ fn check_entries(
                 "looks like a pasted value (a token or base64 text), not KEY=value: Compose reads the text before `=` as a variable name".to_owned(),
                 Some("put the value after its name on one line (NAME=value), or remove the line".to_owned()),
             );
+            per_entry.push((std::mem::take(&mut out.0), false));
             continue;
         }
         if let Some(&last) = last_line.get(key.as_str())
@@ -336,20 +484,10 @@ fn check_entries(
         } else if is_last {
             secret_under_plain_key(out, env, e);
         }
-        if is_last && !e.inherited && secrets::is_placeholder(&e.value) {
-            if let Some((message, hint)) = needs.relaxed(env, key, "is a placeholder") {
-                out.warn(env, line, message, hint);
-                continue;
-            }
-            let message = format!("{key} holds a placeholder, not a real value");
-            let hint = Some(format!("put the real value of {key} in {env}"));
-            if secrets::is_secret_key(key) || needs.reqs.declared_in(key, needs.env) {
-                out.error(env, line, message, hint);
-            } else {
-                out.warn(env, line, message, hint);
-            }
-        }
+        let placeholder = is_last && !e.inherited && secrets::is_placeholder(&e.value);
+        per_entry.push((std::mem::take(&mut out.0), placeholder));
     }
+    per_entry
 }
 
 /// A value shaped like a secret (a token, a webhook URL, an `Authorization` credential, a
@@ -483,19 +621,29 @@ struct Name {
     upper: String,
     len: usize,
     counts: [u16; 128],
+    /// Which buckets of `counts` are not zero: a bucket only one name uses adds at least 1 to
+    /// the difference, so this dismisses most pairs before the counts are compared.
+    present: u128,
 }
 
 impl Name {
     fn new(key: &str) -> Self {
         let upper = key.to_ascii_uppercase();
         let mut counts = [0u16; 128];
+        let mut present = 0u128;
         let mut len = 0;
         for c in upper.chars() {
             let bucket = usize::try_from(u32::from(c)).map_or(127, |b| b.min(127));
             counts[bucket] = counts[bucket].saturating_add(1);
+            present |= 1 << bucket;
             len += 1;
         }
-        Self { upper, len, counts }
+        Self {
+            upper,
+            len,
+            counts,
+            present,
+        }
     }
 
     /// See [`edit_distance`]: one edit, two for names of 8 characters or more.
@@ -504,7 +652,9 @@ impl Name {
             return false;
         }
         let allowed = if known.len >= 8 { 2 } else { 1 };
-        if self.len.abs_diff(known.len) > allowed {
+        if self.len.abs_diff(known.len) > allowed
+            || (self.present ^ known.present).count_ones() as usize > 2 * allowed
+        {
             return false;
         }
         let apart: usize = self
@@ -615,7 +765,7 @@ fn check_example(
     out: &mut Findings,
     input: &Input,
     entries: &[Entry],
-    resolved: &HashMap<String, String>,
+    last: &LastByKey,
     needs: &Needs,
 ) {
     let Some(example_text) = input.example_text else {
@@ -634,8 +784,6 @@ fn check_example(
             return;
         }
     };
-    let last_line: HashMap<&str, usize> =
-        entries.iter().map(|e| (e.key.as_str(), e.line)).collect();
     let example_lines: HashMap<&str, usize> =
         example.iter().map(|e| (e.key.as_str(), e.line)).collect();
     let mut seen = HashSet::new();
@@ -645,9 +793,10 @@ fn check_example(
             continue;
         }
         let example_line = example_lines.get(key.as_str()).copied().unwrap_or(0);
-        let line = last_line.get(key.as_str()).copied();
+        let line = last.get(entries, &key).map(|e| e.line);
         let from_shell = (input.shell)(&key);
-        let from_file = resolved.get(&key);
+        // The value Compose reads from `.env`: its last definition.
+        let from_file = last.get(entries, &key).map(|e| &e.value);
         let effective = from_shell.as_deref().or(from_file.map(String::as_str));
         let relaxed = |what| needs.relaxed(env, &key, what);
         match effective {
@@ -657,7 +806,8 @@ fn check_example(
             Some("") if let Some((message, hint)) = relaxed("is empty") => {
                 out.warn(env, line, message, hint);
             }
-            None => out.error(
+            None => out.error_about(
+                &key,
                 env,
                 None,
                 format!("{key} is missing (required by {EXAMPLE_FILE})"),
@@ -665,7 +815,8 @@ fn check_example(
                     "{EXAMPLE_FILE}:{example_line} defines {key}; add {key}=... to {env}"
                 )),
             ),
-            Some("") => out.error(
+            Some("") => out.error_about(
+                &key,
                 env,
                 line,
                 format!("{key} is empty (required by {EXAMPLE_FILE})"),
@@ -687,7 +838,8 @@ fn check_example(
                 {
                     out.warn(env, line, message, hint);
                 } else if same_as_example && secrets::is_secret_key(&key) {
-                    out.error(
+                    out.error_about(
+                        &key,
                         env,
                         line,
                         format!("{key} still has the value from {EXAMPLE_FILE}"),
@@ -727,21 +879,14 @@ fn check_compose_yaml(
     trees
 }
 
-/// Typed values ([`types`]) and control characters. The value checked is the one Compose
-/// uses: the shell's when set there, else `.env`'s last definition. An empty value is left
-/// alone: `${VAR:-default}` applies the default to it.
-fn check_types(
-    out: &mut Findings,
-    input: &Input,
-    entries: &[Entry],
-    trees: &[(String, crate::yaml::Node)],
-) {
-    let env = input.env_file;
+/// Control characters in values.
+fn check_control_characters(out: &mut Findings, env: &str, entries: &[Entry]) {
     for e in entries {
         if let Some(code) = types::control_character(&e.value)
             && !(e.separator.is_some() && secrets::looks_like_pasted_data(&e.key, &e.value))
         {
-            out.error(
+            out.error_about(
+                &e.key,
                 env,
                 Some(e.line),
                 format!("the value of {} contains a control character ({code})", e.key),
@@ -749,6 +894,19 @@ fn check_types(
             );
         }
     }
+}
+
+/// Typed values ([`types`]). The value checked is the one Compose uses: the shell's when set
+/// there, else `.env`'s last definition. An empty value is left alone: `${VAR:-default}`
+/// applies the default to it.
+fn check_types(
+    out: &mut Findings,
+    input: &Input,
+    entries: &[Entry],
+    last: &LastByKey,
+    trees: &[(String, crate::yaml::Node)],
+) {
+    let env = input.env_file;
     let others: Vec<(String, crate::yaml::Node)> = input
         .other_compose_files
         .iter()
@@ -756,14 +914,14 @@ fn check_types(
         .collect();
     let all: Vec<(String, crate::yaml::Node)> = trees.iter().cloned().chain(others).collect();
     let inferred = types::infer(&all);
-    let mut last: HashMap<&str, &Entry> = HashMap::new();
-    for e in entries {
-        last.insert(&e.key, e);
+    // Every key of `.env` (sorted already) and of the compose files, sorted.
+    let mut keys: Vec<&str> = last.keys(entries).collect();
+    for key in inferred.keys() {
+        if let Err(at) = keys.binary_search(&key.as_str()) {
+            keys.insert(at, key);
+        }
     }
-    let mut keys: Vec<&str> = inferred.keys().map(String::as_str).collect();
-    keys.extend(last.keys().copied().filter(|k| !inferred.contains_key(*k)));
-    keys.sort_unstable();
-    keys.dedup();
+    let last = |key: &str| last.get(entries, key);
     for key in keys {
         let usage = inferred.get(key);
         let Some(kind) = types::kind_of(key, usage) else {
@@ -772,7 +930,7 @@ fn check_types(
         let from_shell = (input.shell)(key);
         let value = from_shell
             .as_deref()
-            .or_else(|| last.get(key).map(|e| e.value.as_str()));
+            .or_else(|| last(key).map(|e| e.value.as_str()));
         let Some(value) = value.filter(|v| !v.is_empty()) else {
             continue;
         };
@@ -786,7 +944,8 @@ fn check_types(
         );
         if from_shell.is_some() {
             let (file, line) = usage.map_or((env, None), |u| (u.file.as_str(), Some(u.line)));
-            out.error(
+            out.error_about(
+                key,
                 file,
                 line,
                 requirement.replacen(" must", " (set in your shell) must", 1),
@@ -795,18 +954,18 @@ fn check_types(
                 )),
             );
         } else {
-            out.error(env, last.get(key).map(|e| e.line), requirement, Some(used));
+            out.error_about(key, env, last(key).map(|e| e.line), requirement, Some(used));
         }
     }
 }
 
-fn check_compose_refs(out: &mut Findings, input: &Input, resolved: &HashMap<String, String>) {
+fn check_compose_refs(out: &mut Findings, input: &Input, entries: &[Entry], last: &LastByKey) {
     let env = input.env_file;
     // Compose sets COMPOSE_PROJECT_NAME itself from `-p` (measured on 2.26.1: `-p` wins over
     // `.env`), so the env files can name their images after the project.
     let value_of = |name: &str| {
         (input.shell)(name)
-            .or_else(|| resolved.get(name).cloned())
+            .or_else(|| last.get(entries, name).map(|e| e.value.clone()))
             .or_else(|| (name == "COMPOSE_PROJECT_NAME").then(String::new))
     };
     for (file, text) in input.compose_files {
@@ -851,7 +1010,7 @@ fn check_compose_refs(out: &mut Findings, input: &Input, resolved: &HashMap<Stri
             if let Some((message, hint)) = problem
                 && reported.insert((r.line, r.name.clone()))
             {
-                out.error(file, Some(r.line), message, Some(hint));
+                out.error_about(&r.name, file, Some(r.line), message, Some(hint));
             }
         }
     }
@@ -1010,6 +1169,63 @@ mod tests {
         );
         // the shell can provide it
         clean(&env("A=1\nB=2\n").example("A=\nB=\nC=\n").shell("C", "x"));
+    }
+
+    #[test]
+    fn errors_carry_the_key_they_are_about() {
+        #[track_caller]
+        fn keys(case: &Case, expected: &[(&str, Option<&str>)]) {
+            let found: Vec<(String, Option<String>)> = case
+                .run()
+                .into_iter()
+                .filter(|f| f.level == Level::Error)
+                .map(|f| (f.message, f.key))
+                .collect();
+            let expected: Vec<(String, Option<String>)> = expected
+                .iter()
+                .map(|(m, k)| ((*m).to_owned(), k.map(str::to_owned)))
+                .collect();
+            assert_eq!(found, expected);
+        }
+        keys(
+            &env("A=1\nB=\nNAME=ab\0cd\nAPI_TOKEN=example-token\nSECRET_KEY=changeme\n")
+                .example("A=\nB=\nC=\nAPI_TOKEN=example-token\nSECRET_KEY=\n"),
+            &[
+                ("C is missing (required by .env.example)", Some("C")),
+                ("B is empty (required by .env.example)", Some("B")),
+                (
+                    "the value of NAME contains a control character (U+0000)",
+                    Some("NAME"),
+                ),
+                (
+                    "API_TOKEN still has the value from .env.example",
+                    Some("API_TOKEN"),
+                ),
+                (
+                    "SECRET_KEY holds a placeholder, not a real value",
+                    Some("SECRET_KEY"),
+                ),
+            ],
+        );
+        keys(
+            &env("REDIS_PORT=x\n").compose(
+                "services:\n  a:\n    image: ${IMG:?}\n    ports: [\"${REDIS_PORT}:6379\"]\n",
+            ),
+            &[
+                (
+                    "REDIS_PORT must be a port number 1–65535 (0 picks a free one)",
+                    Some("REDIS_PORT"),
+                ),
+                ("required variable IMG is missing a value", Some("IMG")),
+            ],
+        );
+        keys(
+            &env("A=${B\n"),
+            &[(
+                "invalid `${...}` in the value of A: Compose refuses this file",
+                None,
+            )],
+        );
     }
 
     #[test]
@@ -1315,6 +1531,19 @@ LOG_LEVEL=info
         assert_eq!(edit_distance("GITHUB_TOKNE", "GITHUB_TOKEN"), 1);
         assert_eq!(edit_distance("REDIS_PORT", "TIMMY_PORT"), 5);
         assert!(!is_likely_typo("PORT", "HOST"));
+    }
+
+    /// Each key's last definition, found by key; the keys come out sorted, once each.
+    #[test]
+    fn last_by_key_finds_the_last_definition() {
+        let entries = dotenv::parse("B=1\nA=2\nB=3\nC=4\nA=5\n", &|_| None).unwrap();
+        let last = LastByKey::new(&entries);
+        assert_eq!(last.keys(&entries).collect::<Vec<_>>(), ["A", "B", "C"]);
+        for (key, value, line) in [("A", "5", 5), ("B", "3", 3), ("C", "4", 4)] {
+            let e = last.get(&entries, key).unwrap();
+            assert_eq!((e.value.as_str(), e.line), (value, line), "{key}");
+        }
+        assert!(last.get(&entries, "D").is_none());
     }
 
     /// The character-count test in front of the distance table keeps every name within the

@@ -1,62 +1,27 @@
 //! Which stacks belong to this checkout. Compose labels every container with its project name
 //! and with the folder it was started from (`com.docker.compose.project.working_dir`); timmy
 //! always passes the project root as that folder, so the label tells this checkout's containers
-//! from those of another checkout that uses the same project name. [`query`] asks the engine;
-//! everything else here is a pure decision on what it answered, with the messages users see.
+//! from those of another checkout that uses the same project name. [`stacks_here`] asks the
+//! engine (through [`Engine`]); everything else here is a pure decision on what it answered,
+//! with the messages users see.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
 
-use crate::compose::{self, LABEL_PROJECT, LABEL_WORKING_DIR};
+use crate::compose::{LABEL_PROJECT, LABEL_WORKING_DIR};
 use crate::docker::Docker;
-use crate::engine_api::{self, EngineApi};
+use crate::engine::Engine;
 use crate::exit::UserError;
-use crate::preflight;
 use crate::project::Project;
 use crate::stack;
-use crate::status::{self, Container};
-use crate::ui;
-
-/// Every container carrying `label` (`KEY=VALUE`): asked of the engine's socket directly (no
-/// process, see `engine_api`), else through `docker ps`. With `TIMMY_DOCKER` set timmy always
-/// goes through that CLI, which may talk to another daemon than the local socket.
-pub fn query(
-    env: &preflight::Env,
-    docker: &Docker,
-    root: &Path,
-    label: &str,
-    after_signal: bool,
-) -> Result<Vec<Container>> {
-    let api = (env.timmy_docker.is_none())
-        .then(|| preflight::daemon_socket(env))
-        .flatten()
-        .map(|socket| EngineApi::new(&socket));
-    if let Some(api) = api {
-        if docker.verbose {
-            ui::command_line("running:", &engine_api::describe_query(label));
-        }
-        match api.containers_with(label) {
-            Ok(containers) => return Ok(containers),
-            Err(e) => ui::warning(&format!("{e}; asking `docker ps` instead")),
-        }
-    }
-    let query = compose::containers_with(root, label);
-    let out = if after_signal {
-        let out = docker.query_after_signal(&query)?;
-        anyhow::ensure!(out.code == 0, "`{query}` failed with code {}", out.code);
-        out.stdout
-    } else {
-        docker.query_ok(&query)?
-    };
-    Ok(status::parse_containers(&out))
-}
+use crate::status::{self, Container, State};
 
 /// The stacks of `project` that this checkout started: one label query on its working dir.
 /// `name_override` is `-p`.
 pub fn stacks_here(
-    env: &preflight::Env,
+    engine: &Engine,
     docker: &Docker,
     project: &Project,
     name_override: Option<&str>,
@@ -72,11 +37,17 @@ pub fn stacks_here(
         })
         .collect::<Result<Vec<_>, UserError>>()?;
     let label = working_dir_label(&project.root);
-    let ours: Vec<Container> = query(env, docker, &project.root, &label, false)?
+    let ours: Vec<Container> = engine
+        .containers_with(docker, &project.root, &label, false)?
         .into_iter()
         .filter(|c| is_ours(c, &project.root))
         .collect();
-    Ok(stacks(&ours, &names))
+    let mut found = stacks(&ours, &names);
+    // With -p, only that base's stacks: `timmy -p a down` must not stop what `-p b` started.
+    if name_override.is_some() {
+        found.retain(|f| names.iter().any(|(_, n)| *n == f.name));
+    }
+    Ok(found)
 }
 
 /// The label filter for the containers of project `name`.
@@ -91,8 +62,13 @@ pub fn working_dir_label(root: &Path) -> String {
 
 /// Was `c` started from this checkout? A container without the label (not created by
 /// Compose, only labelled with the project) counts as this checkout's: nobody else claims it.
+/// Compose records a root that is not UTF-8 with U+FFFD for each such byte (measured with
+/// Compose 2.26.1), so that form is this checkout's too.
 pub fn is_ours(c: &Container, root: &Path) -> bool {
-    if c.working_dir.is_empty() || Path::new(&c.working_dir) == root {
+    if c.working_dir.is_empty()
+        || Path::new(&c.working_dir) == root
+        || (root.to_str().is_none() && c.working_dir == root.to_string_lossy())
+    {
         return true;
     }
     match (
@@ -160,7 +136,7 @@ pub fn stacks(containers: &[Container], names: &[(String, String)]) -> Vec<Found
             Found {
                 name: name.to_string(),
                 env,
-                running: group.iter().any(|c| c.state == "running"),
+                running: group.iter().any(|c| c.state == State::Running),
             }
         })
         .collect()
@@ -249,6 +225,68 @@ pub fn mixed(name: &str, other: &str) -> UserError {
     .hint("stop the stack in the other checkout (timmy down there), then give each checkout its own name with -p")
 }
 
+/// The environment whose files started this checkout's containers `ours` (one project name),
+/// when it is not `env`: an `up`, `run` or `test` of `env` under that name would recreate them
+/// with `env`'s files and hand it their volumes (`-p app-dev up prod`, then `-p app up dev`).
+pub fn other_env(ours: &[Container], env: &str) -> Option<String> {
+    status::env_of_files(&status::running_files(ours)).filter(|e| e != env)
+}
+
+/// `up`, `run`, `test`: the name holds this checkout's stack of another environment.
+pub fn other_env_under(name: &str, other: &str, env: &str, command: &str) -> UserError {
+    let stop = stop_command(name, other);
+    UserError::new(format!(
+        "the project name `{name}` holds this checkout's {other} stack (started with another -p); \
+         `{command}` would recreate its containers as {env} and take over its volumes"
+    ))
+    .hint(format!(
+        "give {env} a name of its own (timmy -p NAME {command}), or stop {other} first: {stop}"
+    ))
+}
+
+/// `down`, `exec`, `shell`, `restart` with ENV named (`asked`): the containers under ENV's
+/// name (`ours`) are another environment's stack (two `-p` values); `doing` is what is not done
+/// (`stopping`, `entering`, `restarting`). A dev stack an earlier timmy started under prod's
+/// name is still reached as prod.
+///
+/// # Errors
+/// The name holds another environment's stack.
+pub fn refuse_other_env(
+    asked: Option<&str>,
+    ours: &[Container],
+    name: &str,
+    prod_name: &str,
+    doing: &str,
+) -> Result<(), UserError> {
+    match asked.and_then(|env| Some((env, other_env(ours, env)?))) {
+        Some((_, other)) if name == prod_name && other == "dev" => Ok(()),
+        Some((env, other)) => Err(other_env_not(name, &other, env, doing)),
+        None => Ok(()),
+    }
+}
+
+/// The name holds this checkout's stack of another environment, not ENV's.
+pub fn other_env_not(name: &str, other: &str, env: &str, doing: &str) -> UserError {
+    UserError::new(format!(
+        "the project name `{name}` holds this checkout's {other} stack (started with another -p), \
+         not a {env} stack; not {doing} it"
+    ))
+    .hint(format!("to stop it: {}", stop_command(name, other)))
+}
+
+/// The command that stops `other`'s stack under `name`.
+pub fn stop_command(name: &str, other: &str) -> String {
+    let base = if other == stack::PROD {
+        Some(name)
+    } else {
+        name.strip_suffix(&format!("-{other}"))
+    };
+    base.map_or_else(
+        || format!("docker compose -p {name} down"),
+        |base| format!("timmy -p {base} down {other}"),
+    )
+}
+
 /// A dev stack that an earlier timmy started under the plain name, which is prod's now.
 pub fn is_legacy_dev(ours_under_base: &[Container]) -> bool {
     status::env_of_files(&status::running_files(ours_under_base)).as_deref() == Some("dev")
@@ -272,7 +310,7 @@ mod tests {
         Container {
             id: format!("{project}-{env}"),
             name: format!("{project}-timmy-1"),
-            state: state.into(),
+            state: State::parse(state),
             service: "timmy".into(),
             oneoff: false,
             config_files: if env.is_empty() {
@@ -397,6 +435,71 @@ mod tests {
         );
         assert_eq!(suggest_name(Path::new("/app"), "app"), "app-2");
         assert_eq!(suggest_name(Path::new("/app/app"), "app"), "app-2");
+    }
+
+    #[test]
+    fn another_envs_containers_under_the_name_are_named() {
+        assert_eq!(
+            other_env(&[c("app-dev", "/p", "prod", "exited")], "dev").as_deref(),
+            Some("prod")
+        );
+        assert_eq!(
+            other_env(&[c("app-dev", "/p", "dev", "running")], "dev"),
+            None
+        );
+        assert_eq!(other_env(&[c("app-dev", "/p", "", "running")], "dev"), None);
+        assert_eq!(other_env(&[], "dev"), None);
+        let err = other_env_under("app-dev", "prod", "dev", "up dev");
+        assert_eq!(
+            err.message,
+            "the project name `app-dev` holds this checkout's prod stack (started with another -p); \
+             `up dev` would recreate its containers as dev and take over its volumes"
+        );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some(
+                "give dev a name of its own (timmy -p NAME up dev), or stop prod first: timmy -p app-dev down prod"
+            )
+        );
+        let err = other_env_not("app-dev", "prod", "dev", "stopping");
+        assert_eq!(
+            err.message,
+            "the project name `app-dev` holds this checkout's prod stack (started with another -p), \
+             not a dev stack; not stopping it"
+        );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("to stop it: timmy -p app-dev down prod")
+        );
+        let err = other_env_under("app-test-dev", "test-dev", "dev", "up dev");
+        assert_eq!(
+            err.hint.as_deref(),
+            Some(
+                "give dev a name of its own (timmy -p NAME up dev), or stop test-dev first: timmy -p app down test-dev"
+            )
+        );
+        let err = other_env_under("app", "dev", "prod", "up prod");
+        assert_eq!(
+            err.hint.as_deref(),
+            Some(
+                "give prod a name of its own (timmy -p NAME up prod), or stop dev first: docker compose -p app down"
+            )
+        );
+    }
+
+    #[test]
+    fn a_root_that_is_not_utf8_owns_its_label_as_compose_records_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = Path::new(std::ffi::OsStr::from_bytes(b"/x/caf\xe9/proj"));
+        assert!(is_ours(
+            &c("p", "/x/caf\u{fffd}/proj", "dev", "running"),
+            root
+        ));
+        assert!(!is_ours(&c("p", "/x/cafe/proj", "dev", "running"), root));
+        assert!(!is_ours(
+            &c("p", "/x/caf\u{fffd}/proj", "dev", "running"),
+            Path::new("/x/cafe/proj")
+        ));
     }
 
     #[test]

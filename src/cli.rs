@@ -141,7 +141,8 @@ Examples:
 Each env runs its own image (`<project>-timmy:<env>`), rebuilt when its sources changed.
 Nothing starts when `timmy check` finds an error or a port the stack publishes is in use.
 If a service exits or turns unhealthy while timmy waits, it names the service, shows its last
-log lines and health-check output, and exits 1.")]
+log lines and health-check output, and exits 1. A service that was already unhealthy before
+`up` (Compose leaves it running) gets 20 s to recover first.")]
     Up(UpArgs),
 
     /// Stop the running stack, then check that no container of the project is left
@@ -213,9 +214,10 @@ Examples:
   timmy run redis -- redis-cli -h redis ping
 
 With two names the first must be an environment (dev, prod, test, … or an alias); with one name
-it is the service, in the stack of this checkout that runs (dev when none runs). The command goes after `--`; without it the
-service's own command runs. .env is validated first, exactly as for `timmy up`. Services the
-container depends on are started when needed and keep running (timmy down stops them).
+it is the service, in the stack of this checkout that runs (dev when none runs). The command goes
+after `--`; without it the service's own command runs. .env is validated first, exactly as for
+`timmy up`. Services the container depends on are started when needed and stopped again
+afterwards; what was running before keeps running.
 Exits with the command's exit code."
     )]
     Run(RunArgs),

@@ -1,8 +1,10 @@
 //! Every docker command timmy runs, built as a value first. An [`Invocation`] is the argv after
-//! `docker` plus the working directory; its `Display` is a shell-quoted command line that serves
-//! `--dry-run`, `-v` and error messages alike. The builders here are pure: they read no PATH,
+//! `docker` plus the working directory; its arguments are `OsString`s, so a path that is not
+//! UTF-8 reaches docker byte for byte. Its `Display` is a shell-quoted command line (lossy for
+//! such a path) that serves `--dry-run`, `-v` and error messages alike. The builders here are pure: they read no PATH,
 //! no environment and no disk, so tests compare whole argv vectors.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -17,12 +19,12 @@ pub const LABEL_WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
     /// Arguments after the `docker` program itself.
-    pub args: Vec<String>,
+    pub args: Vec<OsString>,
     pub cwd: PathBuf,
 }
 
 impl Invocation {
-    fn new(cwd: &Path, args: Vec<String>) -> Self {
+    fn new(cwd: &Path, args: Vec<OsString>) -> Self {
         Self {
             args,
             cwd: cwd.to_path_buf(),
@@ -34,28 +36,33 @@ impl fmt::Display for Invocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("docker")?;
         for arg in &self.args {
-            let quoted = shlex::try_quote(arg).unwrap_or_else(|_| arg.into());
+            let arg = arg.to_string_lossy();
+            let quoted = shlex::try_quote(&arg).unwrap_or_else(|_| arg.clone());
             write!(f, " {quoted}")?;
         }
         Ok(())
     }
 }
 
-fn s(v: &str) -> String {
-    v.to_string()
+fn s(v: &str) -> OsString {
+    v.into()
 }
 
-fn path(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
+fn path(p: &Path) -> OsString {
+    p.as_os_str().to_owned()
+}
+
+fn all(words: &[String]) -> impl Iterator<Item = OsString> + '_ {
+    words.iter().map(OsString::from)
 }
 
 /// `compose` with the full file stack: project directory, env file, name, files.
-fn stack_prefix(stack: &Stack) -> Vec<String> {
+fn stack_prefix(stack: &Stack) -> Vec<OsString> {
     let mut args = vec![s("compose"), s("--project-directory"), path(&stack.root)];
     if let Some(env_file) = &stack.env_file {
         args.extend([s("--env-file"), path(env_file)]);
     }
-    args.extend([s("-p"), stack.name.clone()]);
+    args.extend([s("-p"), s(&stack.name)]);
     for file in &stack.files {
         args.extend([s("-f"), path(file)]);
     }
@@ -67,7 +74,7 @@ fn stack_prefix(stack: &Stack) -> Vec<String> {
 /// its working directory, the project root (measured with Compose 2.26.1: a broken `.env` there
 /// makes `docker compose -p NAME ps` fail and print the broken value), so an empty env file
 /// stands in for it: a broken `.env` cannot stop `ps`, `logs`, `exec` or `down`.
-fn named_prefix(name: &str) -> Vec<String> {
+fn named_prefix(name: &str) -> Vec<OsString> {
     vec![
         s("compose"),
         s("--env-file"),
@@ -77,13 +84,13 @@ fn named_prefix(name: &str) -> Vec<String> {
     ]
 }
 
-fn stack_cmd(stack: &Stack, tail: impl IntoIterator<Item = String>) -> Invocation {
+fn stack_cmd(stack: &Stack, tail: impl IntoIterator<Item = OsString>) -> Invocation {
     let mut args = stack_prefix(stack);
     args.extend(tail);
     Invocation::new(&stack.root, args)
 }
 
-fn named_cmd(root: &Path, name: &str, tail: impl IntoIterator<Item = String>) -> Invocation {
+fn named_cmd(root: &Path, name: &str, tail: impl IntoIterator<Item = OsString>) -> Invocation {
     let mut args = named_prefix(name);
     args.extend(tail);
     Invocation::new(root, args)
@@ -100,7 +107,7 @@ pub fn up(stack: &Stack, timeout_secs: u32) -> Invocation {
         s("--detach"),
         s("--wait"),
         s("--wait-timeout"),
-        timeout_secs.to_string(),
+        timeout_secs.to_string().into(),
         s("--remove-orphans"),
         s("--build"),
     ];
@@ -142,9 +149,9 @@ pub fn publishers_of(root: &Path, port: u16, protocol: &str) -> Invocation {
             s("ps"),
             s("--no-trunc"),
             s("--filter"),
-            format!("publish={port}/{protocol}"),
+            format!("publish={port}/{protocol}").into(),
             s("--format"),
-            format,
+            format.into(),
         ],
     )
 }
@@ -195,20 +202,30 @@ pub fn logs(
         tail.push(s("--follow"));
     }
     if let Some(n) = tail_lines {
-        tail.extend([s("--tail"), n.to_string()]);
+        tail.extend([s("--tail"), n.to_string().into()]);
     }
     if let Some(t) = since {
         tail.extend([s("--since"), s(t)]);
     }
-    tail.extend(services.iter().cloned());
+    tail.extend(all(services));
     named_cmd(root, name, tail)
 }
 
 /// The same compose command with `--ansi never`: no colours, no cursor movement (`ESC[2K`),
 /// for output that goes to a pipe, a file or a terminal with colours off.
-pub fn ansi_never(mut inv: Invocation) -> Invocation {
+pub fn ansi_never(inv: Invocation) -> Invocation {
+    with_ansi(inv, "never")
+}
+
+/// The same compose command with `--ansi always`: Compose's colours, for a terminal that
+/// timmy relays docker's stdout to through a pipe (to mask it), where Compose would drop them.
+pub fn ansi_always(inv: Invocation) -> Invocation {
+    with_ansi(inv, "always")
+}
+
+fn with_ansi(mut inv: Invocation, mode: &str) -> Invocation {
     if inv.args.first().is_some_and(|a| a == "compose") {
-        inv.args.splice(1..1, [s("--ansi"), s("never")]);
+        inv.args.splice(1..1, [s("--ansi"), s(mode)]);
     }
     inv
 }
@@ -219,7 +236,7 @@ pub fn exec(root: &Path, name: &str, service: &str, command: &[String], tty: boo
         tail.push(s("-T"));
     }
     tail.push(s(service));
-    tail.extend(command.iter().cloned());
+    tail.extend(all(command));
     named_cmd(root, name, tail)
 }
 
@@ -231,16 +248,16 @@ pub fn shell_command(command: Option<&str>) -> Vec<String> {
             "if command -v bash >/dev/null 2>&1; then exec bash -c \"$0\"; else exec sh -c \"$0\"; fi"
         }
     };
-    let mut argv = vec![s("sh"), s("-c"), s(script)];
+    let mut argv = vec![String::from("sh"), String::from("-c"), String::from(script)];
     if let Some(c) = command {
-        argv.push(s(c));
+        argv.push(String::from(c));
     }
     argv
 }
 
 pub fn restart(root: &Path, name: &str, services: &[String]) -> Invocation {
     let mut tail = vec![s("restart")];
-    tail.extend(services.iter().cloned());
+    tail.extend(all(services));
     named_cmd(root, name, tail)
 }
 
@@ -248,7 +265,7 @@ pub fn restart(root: &Path, name: &str, services: &[String]) -> Invocation {
 /// project label: what `run` started as dependencies.
 pub fn remove_services(root: &Path, name: &str, services: &[String]) -> Invocation {
     let mut tail = vec![s("rm"), s("--stop"), s("--force"), s("-v")];
-    tail.extend(services.iter().cloned());
+    tail.extend(all(services));
     named_cmd(root, name, tail)
 }
 
@@ -260,7 +277,7 @@ pub fn run(stack: &Stack, service: &str, command: &[String], tty: bool) -> Invoc
         tail.push(s("-T"));
     }
     tail.push(s(service));
-    tail.extend(command.iter().cloned());
+    tail.extend(all(command));
     stack_cmd(stack, tail)
 }
 
@@ -283,9 +300,9 @@ pub fn containers_with(root: &Path, label: &str) -> Invocation {
             s("--all"),
             s("--no-trunc"),
             s("--filter"),
-            format!("label={label}"),
+            format!("label={label}").into(),
             s("--format"),
-            format,
+            format.into(),
         ],
     )
 }
@@ -299,7 +316,7 @@ pub fn volumes_of(root: &Path, name: &str) -> Invocation {
             s("ls"),
             s("--quiet"),
             s("--filter"),
-            format!("label={LABEL_PROJECT}={name}"),
+            format!("label={LABEL_PROJECT}={name}").into(),
         ],
     )
 }
@@ -307,14 +324,14 @@ pub fn volumes_of(root: &Path, name: &str) -> Invocation {
 /// Remove named volumes (their data is lost).
 pub fn remove_volumes(root: &Path, names: &[String]) -> Invocation {
     let mut args = vec![s("volume"), s("rm")];
-    args.extend(names.iter().cloned());
+    args.extend(all(names));
     Invocation::new(root, args)
 }
 
 /// Force-remove containers by id, with their anonymous volumes.
 pub fn remove_containers(root: &Path, ids: &[String]) -> Invocation {
     let mut args = vec![s("rm"), s("--force"), s("--volumes")];
-    args.extend(ids.iter().cloned());
+    args.extend(all(ids));
     Invocation::new(root, args)
 }
 
@@ -325,7 +342,7 @@ pub fn inspect_health(root: &Path, ids: &[String]) -> Invocation {
         s("--format"),
         s("{{.Name}}\t{{json .State.Health}}"),
     ];
-    args.extend(ids.iter().cloned());
+    args.extend(all(ids));
     Invocation::new(root, args)
 }
 
@@ -348,6 +365,10 @@ pub fn info(root: &Path) -> Invocation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn s(v: &str) -> String {
+        v.to_string()
+    }
 
     fn stack(env_file: bool) -> Stack {
         Stack {
@@ -399,7 +420,7 @@ mod tests {
     #[test]
     fn no_env_file_no_flag() {
         let inv = build(&stack(false), false);
-        assert!(!inv.args.contains(&s("--env-file")));
+        assert!(!inv.args.iter().any(|a| a == "--env-file"));
         assert_eq!(inv.cwd, PathBuf::from("/p"));
     }
 
@@ -446,6 +467,10 @@ mod tests {
             &ansi_never(remove_containers(Path::new("/p"), &[s("abc")])),
             "docker rm --force --volumes abc",
         );
+        case(
+            &ansi_always(logs(Path::new("/p"), "timmy", &[], false, None, None)),
+            "docker compose --ansi always --env-file /dev/null -p timmy logs",
+        );
     }
 
     #[test]
@@ -475,10 +500,32 @@ mod tests {
     }
 
     #[test]
+    fn paths_that_are_not_utf8_stay_exact_and_display_lossy() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = PathBuf::from(std::ffi::OsStr::from_bytes(b"/caf\xe9"));
+        let inv = ps(&root, "timmy");
+        assert_eq!(inv.cwd, root);
+        let mut st = stack(false);
+        st.root.clone_from(&root);
+        st.files = vec![root.join("c.yml")];
+        let inv = config(&st);
+        assert_eq!(inv.args[2].as_bytes(), b"/caf\xe9");
+        assert_eq!(inv.args[6].as_bytes(), b"/caf\xe9/c.yml");
+        assert_eq!(
+            inv.to_string(),
+            "docker compose --project-directory '/caf\u{fffd}' -p timmy -f '/caf\u{fffd}/c.yml' config"
+        );
+    }
+
+    #[test]
     fn display_quotes_spaces_and_quotes() {
         let inv = Invocation::new(
             Path::new("/"),
-            vec![s("compose"), s("-f"), s("/a b/it's.yml")],
+            vec![
+                super::s("compose"),
+                super::s("-f"),
+                super::s("/a b/it's.yml"),
+            ],
         );
         assert_eq!(inv.to_string(), "docker compose -f \"/a b/it's.yml\"");
     }
@@ -488,12 +535,7 @@ mod tests {
         let inv = publishers_of(Path::new("/p"), 3000, "tcp");
         assert_eq!(
             inv.args[..4],
-            [
-                s("ps"),
-                s("--no-trunc"),
-                s("--filter"),
-                s("publish=3000/tcp")
-            ]
+            ["ps", "--no-trunc", "--filter", "publish=3000/tcp"]
         );
         assert_eq!(
             inv.args[5],
@@ -507,14 +549,19 @@ mod tests {
         assert_eq!(
             inv.args[..5],
             [
-                s("ps"),
-                s("--all"),
-                s("--no-trunc"),
-                s("--filter"),
-                s("label=com.docker.compose.project=timmy")
+                "ps",
+                "--all",
+                "--no-trunc",
+                "--filter",
+                "label=com.docker.compose.project=timmy"
             ]
         );
-        assert!(inv.args[6].contains("{{.Label \"com.docker.compose.project.config_files\"}}"));
+        assert!(
+            inv.args[6]
+                .to_str()
+                .unwrap()
+                .contains("{{.Label \"com.docker.compose.project.config_files\"}}")
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub fn findings(env_text: &str, version: &str) -> Vec<Finding> {
                 "rename the key, or update Compose to 2.30 or later (which reads it as 2.29.2 and earlier do)"
                     .to_owned(),
             ),
+            key: Some(e.key.clone()),
         })
         .collect()
 }

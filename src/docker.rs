@@ -146,13 +146,13 @@ impl Docker {
         Ok(Outcome::Ran(code_of(output?.status)))
     }
 
-    /// Like [`Docker::run`] for a command whose stdout is text for the user (`logs`): when
-    /// stdout is not a terminal or colours are off ([`ui::plain_output`]), its stdout is relayed
-    /// through [`ui::out`] as [`ui::plain_text`] (no escape codes, no carriage returns) and,
-    /// like its stderr, through the masker; a closed pipe ends timmy quietly and docker with
-    /// it. The caller passes Compose `--ansi never` then.
+    /// Like [`Docker::run`] for a command whose stdout is text for the user (`logs`): its
+    /// stdout is relayed through [`ui::out`] and, like its stderr, through the masker, on a
+    /// terminal too; when stdout is not a terminal or colours are off ([`ui::plain_output`]) as
+    /// [`ui::plain_text`] (no escape codes, no carriage returns). A closed pipe ends timmy
+    /// quietly and docker with it. The caller passes Compose `--ansi never` or `always`.
     pub fn run_relayed(&self, inv: &Invocation) -> Result<Outcome> {
-        if self.dry_run || !ui::plain_output() {
+        if self.dry_run {
             return self.run(inv);
         }
         self.announce(inv);
@@ -324,9 +324,14 @@ fn relay(reader: &mut io::PipeReader, masker: &Masker) -> Result<()> {
     }
 }
 
-/// Log text as the user sees it: [`ui::plain_text`], secrets masked.
+/// Log text as the user sees it: secrets masked, and [`ui::plain_text`] unless stdout is a
+/// terminal with colours.
 fn masked_plain(text: &[u8], masker: &Masker) -> String {
-    masker.text(&String::from_utf8_lossy(&ui::plain_text(text)))
+    if ui::plain_output() {
+        masker.text(&String::from_utf8_lossy(&ui::plain_text(text)))
+    } else {
+        masker.text(&String::from_utf8_lossy(text))
+    }
 }
 
 /// Wait until `reader` has data (or its end); true when stdout's reader went away meanwhile.

@@ -1,7 +1,8 @@
 //! Read-only questions to the Docker Engine API over its Unix socket, without starting a
 //! `docker` process: each spawned `docker ps` costs 15–30 ms here, a GET on the socket well
-//! under one. Used for the label queries of `down` and the test-stack cleanup, which run on
-//! every stop, and for the engine's API version, which picks the engine-specific compose file.
+//! under one. Asked through [`crate::engine::Engine`], which falls back to the CLI. Used for the
+//! label queries, the service list of `ps` and `up`, and the engine's API version, which picks
+//! the engine-specific compose file.
 //!
 //! Written by hand on purpose: the Rust Docker clients (bollard and its kin) are async and
 //! bring a runtime, TLS and hundreds of crates for what is one HTTP/1.1 GET with
@@ -19,7 +20,7 @@ use serde::Deserialize;
 use crate::compose::{
     LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR,
 };
-use crate::status::{Container, Service};
+use crate::status::{Container, Health, Service, State};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// `GET /version` answers at once; a daemon that does not is stuck, and the version not worth
@@ -41,17 +42,6 @@ impl std::fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.0, self.1)
     }
-}
-
-/// The API version of the engine on the local socket, or `None`: no socket (TCP, SSH, a
-/// non-default context), `TIMMY_DOCKER` set (that CLI may talk to another daemon), or no
-/// answer. One request, under a millisecond when the engine runs.
-pub fn local_api_version(env: &crate::preflight::Env) -> Option<ApiVersion> {
-    if env.timmy_docker.is_some() {
-        return None;
-    }
-    let socket = crate::preflight::daemon_socket(env)?;
-    EngineApi::new(&socket).api_version().ok()
 }
 
 #[derive(Debug, Clone)]
@@ -195,7 +185,7 @@ fn parse_containers(body: &[u8]) -> io::Result<Vec<Container>> {
                     .map(|n| n.trim_start_matches('/').to_string())
                     .unwrap_or_default(),
                 id: c.id,
-                state: c.state,
+                state: State::parse(&c.state),
                 service: label(LABEL_SERVICE),
                 oneoff: label(LABEL_ONEOFF).eq_ignore_ascii_case("true"),
                 config_files: label(LABEL_CONFIG_FILES)
@@ -252,13 +242,13 @@ fn parse_services(body: &[u8]) -> io::Result<Vec<Service>> {
         .map(|c| {
             let labels = c.labels.unwrap_or_default();
             let health = if c.status.ends_with("(healthy)") {
-                "healthy"
+                Health::Healthy
             } else if c.status.ends_with("(unhealthy)") {
-                "unhealthy"
+                Health::Unhealthy
             } else if c.status.ends_with("(health: starting)") {
-                "starting"
+                Health::Starting
             } else {
-                ""
+                Health::None
             };
             let exit_code = c
                 .status
@@ -289,8 +279,8 @@ fn parse_services(body: &[u8]) -> io::Result<Vec<Service>> {
                     .first()
                     .map(|n| n.trim_start_matches('/').to_string())
                     .unwrap_or_default(),
-                state: c.state,
-                health: health.to_owned(),
+                state: State::parse(&c.state),
+                health,
                 exit_code,
                 ports,
                 image: c.image,

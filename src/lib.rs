@@ -11,8 +11,9 @@
 //!   which key), [`types`] (what `.env` values must be), [`secrets`], [`yaml`], [`schema`]
 //!   (Compose's own verdict, located) and [`compose_dialect`];
 //! - docker: [`compose`] (pure argv builders), [`preflight`] (is Docker usable, no process),
-//!   [`docker`] (the one runner, [`docker::Outcome`]), [`engine_api`] (read-only questions over
-//!   the socket), [`status`] (docker's output parsed), [`checkout`] (which stacks are this
+//!   [`docker`] (the one runner, [`docker::Outcome`]), [`engine`] (what runs, asked over the
+//!   socket or the CLI), [`engine_api`] (read-only questions over the socket), [`status`]
+//!   (docker's output parsed), [`checkout`] (which stacks are this
 //!   checkout's), [`lock`] (one timmy changes a stack at a time), [`ports`] (host ports
 //!   before `up`);
 //! - Swarm: [`swarm`] (the compose configuration translated into a stack file, pure);
@@ -27,6 +28,7 @@ pub mod compose_dialect;
 pub mod docker;
 pub mod doctor;
 pub mod dotenv;
+pub mod engine;
 pub mod engine_api;
 pub mod exit;
 pub mod lock;

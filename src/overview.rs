@@ -14,11 +14,12 @@ use crate::cli::Global;
 use crate::commands::Ctx;
 use crate::compose;
 use crate::docker::Docker;
+use crate::engine::Engine;
 use crate::exit::UserError;
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status::{self, Service};
+use crate::status::{self, Health, Service, State};
 use crate::ui;
 use crate::validate;
 
@@ -63,7 +64,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     })?;
     let dev_name = stack::project_name(&project.root, "dev", global.project_name.as_deref())?;
     let env_state = env_state(&project, global);
-    let stacks = running(global, env, &project);
+    let stacks = running(global, env, &ctx.engine, &project);
     let text = match stacks.as_slice() {
         [] => render(&project, &dev_name, &env_state, &Running::Nothing),
         [(name, one)] => render(&project, name, &env_state, one),
@@ -95,7 +96,12 @@ fn env_state(project: &Project, global: &Global) -> EnvState {
 
 /// Every stack of this checkout with what runs in it, running ones first; one `Unknown` when
 /// Docker cannot say, none when nothing of this checkout is there.
-fn running(global: &Global, env: &preflight::Env, project: &Project) -> Vec<(String, Running)> {
+fn running(
+    global: &Global,
+    env: &preflight::Env,
+    engine: &Engine,
+    project: &Project,
+) -> Vec<(String, Running)> {
     let root = &project.root;
     let program = match preflight::ready(env) {
         Ok(program) => program,
@@ -103,7 +109,7 @@ fn running(global: &Global, env: &preflight::Env, project: &Project) -> Vec<(Str
     };
     let docker = Docker::new(program, global);
     let mut found: Vec<Found> =
-        match checkout::stacks_here(env, &docker, project, global.project_name.as_deref()) {
+        match checkout::stacks_here(engine, &docker, project, global.project_name.as_deref()) {
             Ok(found) => found,
             Err(e) => return vec![(String::new(), Running::Unknown(format!("{e:#}")))],
         };
@@ -179,7 +185,7 @@ pub fn next_steps(env_state: &EnvState, running: &Running) -> Vec<(String, Strin
         }
         Running::Stack { services, .. } => {
             let failed: Vec<&Service> = services.iter().filter(|s| s.is_failed()).collect();
-            let any_running = services.iter().any(|s| s.state == "running");
+            let any_running = services.iter().any(|s| s.state == State::Running);
             if let Some(first) = failed.first() {
                 push(&format!("timmy logs {}", first.service), "why it failed");
             }
@@ -222,14 +228,12 @@ fn env_line(state: &EnvState) -> String {
 }
 
 fn service_word(s: &Service) -> String {
-    let word = if s.state == "exited" {
-        format!("exited ({})", s.exit_code)
-    } else if s.state == "running" && !s.health.is_empty() {
-        s.health.clone()
+    let word = if s.state == State::Running && s.health != Health::None {
+        ui::health_word(&s.health)
     } else {
-        s.state.clone()
+        ui::state_word(&s.state, s.exit_code)
     };
-    format!("{} {}", s.service, ui::state_word(&word))
+    format!("{} {word}", s.service)
 }
 
 fn running_line(name: &str, running: &Running) -> String {
@@ -240,7 +244,7 @@ fn running_line(name: &str, running: &Running) -> String {
             let which = env
                 .as_deref()
                 .map_or_else(|| "stack".to_string(), |e| format!("{e} stack"));
-            let up = services.iter().any(|s| s.state == "running");
+            let up = services.iter().any(|s| s.state == State::Running);
             let list: Vec<String> = services.iter().map(service_word).collect();
             format!(
                 "{which} `{name}` {}: {}",
@@ -327,8 +331,8 @@ mod tests {
         Service {
             service: service.into(),
             name: format!("p-{service}-1"),
-            state: state.into(),
-            health: health.into(),
+            state: State::parse(state),
+            health: Health::parse(health),
             exit_code,
             ports: Vec::new(),
             image: String::new(),

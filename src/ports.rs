@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::checkout;
 use crate::compose;
 use crate::docker::Docker;
 use crate::exit::UserError;
-use crate::stack::Stack;
+use crate::stack::{self, Stack};
 use crate::status;
 use crate::ui;
 use crate::validate;
@@ -297,14 +298,15 @@ pub struct Conflict {
 
 /// The error for the ports in use: one `error:` line each (all but the last printed here),
 /// the last one with the hint of the first.
-pub fn refusal(conflicts: &[Conflict], root: &Path) -> UserError {
+/// `base` is the project base name of this run (`-p`, else the folder's), for the hints.
+pub fn refusal(conflicts: &[Conflict], root: &Path, base: &str) -> UserError {
     let lines: Vec<String> = conflicts.iter().map(|c| message(c, root)).collect();
     for line in &lines[..lines.len().saturating_sub(1)] {
         ui::error(line);
     }
     let last = lines.last().cloned().unwrap_or_default();
     match conflicts.first() {
-        Some(first) => UserError::new(last).hint(hint(first, root)),
+        Some(first) => UserError::new(last).hint(hint(first, root, base)),
         None => UserError::new(last),
     }
 }
@@ -338,7 +340,7 @@ fn message(c: &Conflict, root: &Path) -> String {
     format!("{what} is in use by {who}")
 }
 
-fn hint(c: &Conflict, root: &Path) -> String {
+fn hint(c: &Conflict, root: &Path, base: &str) -> String {
     let change = match &c.key {
         Some(key) => format!("set {key} in .env to a free port"),
         None => format!(
@@ -353,7 +355,14 @@ fn hint(c: &Conflict, root: &Path) -> String {
                 && status::env_of_files(&h.config_files).is_some() =>
         {
             let env = status::env_of_files(&h.config_files).unwrap_or_default();
-            format!("stop it with `timmy down {env}`, or {change}")
+            let own_name = stack::project_name(root, &env, Some(base)).ok();
+            if own_name.as_deref() == Some(h.project.as_str()) {
+                format!("stop it with `timmy down {env}`, or {change}")
+            } else {
+                // Started under another -p: plain `timmy down` would look for another name.
+                let stop = checkout::stop_command(&h.project, &env);
+                format!("stop it with `{stop}`, or {change}")
+            }
         }
         Some(h) => format!("stop `{}`, or {change}", h.name),
         None => {
@@ -416,7 +425,15 @@ pub fn preflight(docker: &Docker, stack: &Stack) -> Result<()> {
     for c in &mut conflicts {
         c.key = key_of(&texts, &c.port, &value_of);
     }
-    Err(refusal(&conflicts, &stack.root).into())
+    let base = if stack.env == stack::PROD {
+        stack.name.as_str()
+    } else {
+        stack
+            .name
+            .strip_suffix(&format!("-{}", stack.env))
+            .unwrap_or(&stack.name)
+    };
+    Err(refusal(&conflicts, &stack.root, base).into())
 }
 
 #[cfg(test)]
@@ -528,7 +545,7 @@ mod tests {
     fn case(c: &Conflict, message_text: &str, hint_text: &str) {
         let root = Path::new("/src/p");
         assert_eq!(message(c, root), message_text);
-        assert_eq!(hint(c, root), hint_text);
+        assert_eq!(hint(c, root, "p"), hint_text);
     }
 
     fn holder(project: &str, dir: &str, env: &str) -> Holder {
@@ -565,6 +582,16 @@ mod tests {
             &with(Some("TIMMY_PORT"), Some(holder("p-dev", "/src/p", "dev"))),
             "port 127.0.0.1:3000 (TIMMY_PORT) is in use by the dev stack `p-dev` of this checkout (container p-dev-timmy-1)",
             "stop it with `timmy down dev`, or set TIMMY_PORT in .env to a free port",
+        );
+        case(
+            &with(Some("TIMMY_PORT"), Some(holder("p-old", "/src/p", "prod"))),
+            "port 127.0.0.1:3000 (TIMMY_PORT) is in use by the prod stack `p-old` of this checkout (container p-old-timmy-1)",
+            "stop it with `timmy -p p-old down prod`, or set TIMMY_PORT in .env to a free port",
+        );
+        case(
+            &with(Some("TIMMY_PORT"), Some(holder("q-dev", "/src/p", "dev"))),
+            "port 127.0.0.1:3000 (TIMMY_PORT) is in use by the dev stack `q-dev` of this checkout (container q-dev-timmy-1)",
+            "stop it with `timmy -p q down dev`, or set TIMMY_PORT in .env to a free port",
         );
         case(
             &with(Some("TIMMY_PORT"), Some(holder("p", "/other/p", "prod"))),

@@ -3,7 +3,7 @@
 //! and the service names the compose files declare. Reads the disk, starts no process.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::exit::UserError;
 
@@ -21,11 +21,7 @@ impl Project {
     pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<Self, UserError> {
         let root = match explicit {
             Some(dir) => {
-                let dir = if dir.is_absolute() {
-                    dir.to_path_buf()
-                } else {
-                    cwd.join(dir)
-                };
+                let dir = absolute(cwd, dir);
                 if !dir.is_dir() {
                     let problem = if dir.exists() {
                         "is a file, not a directory"
@@ -146,9 +142,42 @@ impl Project {
     }
 }
 
+/// The current directory as the shell and Compose see it: `$PWD` when it is a clean absolute
+/// path to the same folder as the physical one (a path through a symlink, such as a deploy's
+/// `current` link), as Go's `os.Getwd`, and so Compose, takes it; else the physical path. The
+/// root's folder name is the project name, so `cd current && timmy up prod` must name the
+/// project as `timmy --project-dir current` and plain Compose do.
+pub fn current_dir() -> std::io::Result<PathBuf> {
+    let physical = std::env::current_dir()?;
+    Ok(logical_dir(
+        physical,
+        std::env::var_os("PWD").map(PathBuf::from),
+    ))
+}
+
+fn logical_dir(physical: PathBuf, pwd: Option<PathBuf>) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let same = |a: &Path, b: &Path| match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    };
+    match pwd {
+        Some(pwd)
+            if pwd.is_absolute()
+                && pwd
+                    .components()
+                    .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+                && same(&pwd, &physical) =>
+        {
+            pwd
+        }
+        _ => physical,
+    }
+}
+
 /// The project seen from the shell's current directory, for completion candidates only.
 fn completing_project() -> Option<Project> {
-    let cwd = std::env::current_dir().ok()?;
+    let cwd = current_dir().ok()?;
     let explicit = std::env::var_os("TIMMY_PROJECT_DIR").map(PathBuf::from);
     Project::locate(explicit.as_deref(), &cwd).ok()
 }
@@ -213,9 +242,67 @@ pub fn service_names(yaml: &str) -> Vec<String> {
     }
 }
 
+/// `dir` made absolute against `cwd` and cleaned as Compose cleans `--project-directory` (Go's
+/// `filepath.Abs`): no `.`, and `..` drops the folder before it. So `--project-dir ..` from
+/// `docker/` is the root itself, with the root folder's name as the project name (not
+/// `timmy`, the name for a root without one) and the working-dir label of every other run.
+fn absolute(cwd: &Path, dir: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in cwd.join(dir).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_current_dir_is_the_shells_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let release = dir.path().join("release-42");
+        let other = dir.path().join("other");
+        fs::create_dir_all(&release).unwrap();
+        fs::create_dir_all(&other).unwrap();
+        let link = dir.path().join("current");
+        std::os::unix::fs::symlink(&release, &link).unwrap();
+        let through = |pwd: Option<PathBuf>| logical_dir(release.clone(), pwd);
+        assert_eq!(through(Some(link.clone())), link);
+        assert_eq!(through(Some(release.clone())), release);
+        assert_eq!(through(None), release, "no PWD");
+        assert_eq!(through(Some(other)), release, "a PWD of another folder");
+        assert_eq!(through(Some(PathBuf::from("current"))), release, "relative");
+        assert_eq!(through(Some(link.join("../current"))), release, "not clean");
+    }
+
+    #[test]
+    fn a_relative_project_dir_is_cleaned_like_composes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("app");
+        fs::create_dir_all(root.join("docker")).unwrap();
+        fs::write(root.join(BASE_FILE), "services: {}\n").unwrap();
+        for (given, from) in [
+            ("..", root.join("docker")),
+            (".", root.clone()),
+            ("./docker/../", root.clone()),
+            ("../app", root.clone()),
+        ] {
+            let project = Project::locate(Some(Path::new(given)), &from).unwrap();
+            assert_eq!(project.root, root, "{given} from {}", from.display());
+            assert_eq!(
+                crate::stack::project_name(&project.root, "prod", None).as_deref(),
+                Ok("app"),
+                "{given}"
+            );
+        }
+    }
 
     #[test]
     fn service_names_come_from_the_yaml_reading() {

@@ -177,6 +177,7 @@ fn finding(file: &str, line: Option<usize>, message: String, hint: String) -> Fi
         level: Level::Error,
         message,
         hint: Some(hint),
+        key: None,
     }
 }
 

@@ -6,7 +6,103 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A container's state as Docker names it (`State` in `docker ps`, Compose's `ps` and the
+/// engine API), parsed once where docker's output is read. A word this version does not know
+/// is kept as [`State::Other`], so nothing is lost on the way to `ps --json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    Other(String),
+}
+
+impl State {
+    pub fn parse(word: &str) -> Self {
+        match word {
+            "created" => Self::Created,
+            "running" => Self::Running,
+            "paused" => Self::Paused,
+            "restarting" => Self::Restarting,
+            "removing" => Self::Removing,
+            "exited" => Self::Exited,
+            "dead" => Self::Dead,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// Docker's own word for the state.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+            Self::Other(word) => word,
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A container's health check result; [`Health::None`] when the service has none. Serialized
+/// as Docker's word (`""` for none), like [`State`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    None,
+    Starting,
+    Healthy,
+    Unhealthy,
+    Other(String),
+}
+
+impl Health {
+    pub fn parse(word: &str) -> Self {
+        match word {
+            "" => Self::None,
+            "starting" => Self::Starting,
+            "healthy" => Self::Healthy,
+            "unhealthy" => Self::Unhealthy,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// Docker's own word for the health, empty for none.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::None => "",
+            Self::Starting => "starting",
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Other(word) => word,
+        }
+    }
+}
+
+impl Serialize for Health {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// One service container as timmy reports it (`timmy ps --json` prints a list of these; the
 /// field names are a stable interface).
@@ -14,9 +110,8 @@ use serde::{Deserialize, Serialize};
 pub struct Service {
     pub service: String,
     pub name: String,
-    pub state: String,
-    /// `healthy`, `unhealthy`, `starting`, or empty when the service has no health check.
-    pub health: String,
+    pub state: State,
+    pub health: Health,
     pub exit_code: i64,
     pub ports: Vec<String>,
     pub image: String,
@@ -102,8 +197,8 @@ impl From<RawPs> for Service {
         Self {
             service: r.service,
             name: r.name,
-            state: r.state,
-            health: r.health,
+            state: State::parse(&r.state),
+            health: Health::parse(&r.health),
             exit_code: r.exit_code,
             ports,
             image: r.image,
@@ -115,9 +210,9 @@ impl From<RawPs> for Service {
 impl Service {
     /// Exited with a failure, or unhealthy: what `up` must report.
     pub fn is_failed(&self) -> bool {
-        self.health == "unhealthy"
-            || matches!(self.state.as_str(), "dead" | "restarting")
-            || (self.state == "exited" && self.exit_code != 0)
+        self.health == Health::Unhealthy
+            || matches!(self.state, State::Dead | State::Restarting)
+            || (self.state == State::Exited && self.exit_code != 0)
     }
 }
 
@@ -132,8 +227,8 @@ impl Service {
     /// Why `up` counts this service as failed, in words. A crash-looping container reports
     /// `ExitCode` 0 while it restarts; its last code is only in the status text, `Restarting (3)`.
     pub fn failure(&self) -> String {
-        match self.state.as_str() {
-            "restarting" => {
+        match &self.state {
+            State::Restarting => {
                 let code = self
                     .status
                     .strip_prefix("Restarting (")
@@ -141,8 +236,10 @@ impl Service {
                     .map_or_else(String::new, |(c, _)| format!(", last exit code {c}"));
                 format!("keeps crashing and restarting{code}")
             }
-            "exited" | "dead" => format!("{} with exit code {}", self.state, self.exit_code),
-            _ if self.health == "unhealthy" => "is unhealthy".to_string(),
+            State::Exited | State::Dead => {
+                format!("{} with exit code {}", self.state, self.exit_code)
+            }
+            _ if self.health == Health::Unhealthy => "is unhealthy".to_string(),
             other => format!("is {other}"),
         }
     }
@@ -153,7 +250,7 @@ impl Service {
 pub struct Container {
     pub id: String,
     pub name: String,
-    pub state: String,
+    pub state: State,
     pub service: String,
     pub oneoff: bool,
     pub config_files: Vec<PathBuf>,
@@ -172,7 +269,7 @@ pub fn parse_containers(text: &str) -> Vec<Container> {
             let mut f = line.split('\t');
             let id = f.next()?.trim().to_string();
             let name = f.next().unwrap_or("").to_string();
-            let state = f.next().unwrap_or("").to_string();
+            let state = State::parse(f.next().unwrap_or(""));
             let service = f.next().unwrap_or("").to_string();
             let oneoff = f.next().unwrap_or("").eq_ignore_ascii_case("true");
             let config_files = f
@@ -285,7 +382,7 @@ mod tests {
         let s = parse_ps(LINES).unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].service, "redis");
-        assert_eq!(s[0].health, "healthy");
+        assert_eq!(s[0].health, Health::Healthy);
         assert!(s[0].ports.is_empty(), "unpublished ports are not listed");
         assert_eq!(
             s[1].ports,
@@ -298,7 +395,7 @@ mod tests {
     fn array_form() {
         let s = parse_ps(ARRAY).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(s[1].state, "exited");
+        assert_eq!(s[1].state, State::Exited);
         assert_eq!(s[1].exit_code, 137);
         assert!(s[1].is_failed());
         assert!(!s[0].is_failed());
@@ -321,12 +418,44 @@ mod tests {
             s.failure(),
             "keeps crashing and restarting, last exit code 3"
         );
-        s.state = "exited".into();
+        s.state = State::Exited;
         s.exit_code = 137;
         assert_eq!(s.failure(), "exited with exit code 137");
-        s.state = "running".into();
-        s.health = "unhealthy".into();
+        s.state = State::Running;
+        s.health = Health::Unhealthy;
         assert_eq!(s.failure(), "is unhealthy");
+    }
+
+    #[test]
+    fn states_and_health_are_parsed_once_and_keep_unknown_words() {
+        for word in [
+            "created",
+            "running",
+            "paused",
+            "restarting",
+            "removing",
+            "exited",
+            "dead",
+            "frozen",
+            "",
+        ] {
+            assert_eq!(State::parse(word).as_str(), word);
+        }
+        assert_eq!(State::parse("frozen"), State::Other("frozen".into()));
+        for word in ["", "starting", "healthy", "unhealthy", "odd"] {
+            assert_eq!(Health::parse(word).as_str(), word);
+        }
+        assert_eq!(Health::parse(""), Health::None);
+        let s = parse_ps(r#"{"Service":"t","State":"frozen","Health":"odd","ExitCode":0}"#)
+            .unwrap()
+            .remove(0);
+        assert_eq!(s.failure(), "is frozen");
+        assert!(!s.is_failed());
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            json,
+            r#"{"service":"t","name":"","state":"frozen","health":"odd","exit_code":0,"ports":[],"image":"","status":""}"#
+        );
     }
 
     #[test]

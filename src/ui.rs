@@ -11,7 +11,7 @@ use console::{Style, style};
 use crate::cli::ColorChoice;
 use crate::exit::Exit;
 use crate::stack::Stack;
-use crate::status::{Container, Service};
+use crate::status::{Container, Health, Service, State};
 use crate::validate;
 
 pub fn init_colors(choice: ColorChoice) {
@@ -72,15 +72,34 @@ pub fn command_line(prefix: &str, line: &str) {
     eprintln!("{} {line}", err_style(Style::new().dim()).apply_to(prefix));
 }
 
-/// Colour a health or state word for a table cell on stdout.
-pub fn state_word(word: &str) -> String {
-    let s = match word {
-        "healthy" | "running" | "exited (0)" => style(word).green(),
-        w if w == "unhealthy" || w.starts_with("exited") || w == "dead" || w == "restarting" => {
-            style(word).red()
+/// A container state for a table cell on stdout, coloured: an exited container with its code
+/// (`exited (0)` green, any other code red).
+pub fn state_word(state: &State, exit_code: i64) -> String {
+    let s = match state {
+        State::Exited => {
+            let word = format!("exited ({exit_code})");
+            if exit_code == 0 {
+                style(word).green()
+            } else {
+                style(word).red()
+            }
         }
-        "starting" | "created" | "paused" => style(word).yellow(),
-        _ => style(word),
+        State::Running => style(state.to_string()).green(),
+        State::Dead | State::Restarting => style(state.to_string()).red(),
+        State::Created | State::Paused => style(state.to_string()).yellow(),
+        State::Removing | State::Other(_) => style(state.to_string()),
+    };
+    s.to_string()
+}
+
+/// A health word for stdout, coloured (healthy green, unhealthy red, starting yellow).
+pub fn health_word(health: &Health) -> String {
+    let word = health.as_str().to_string();
+    let s = match health {
+        Health::Healthy => style(word).green(),
+        Health::Unhealthy => style(word).red(),
+        Health::Starting => style(word).yellow(),
+        Health::None | Health::Other(_) => style(word),
     };
     s.to_string()
 }
@@ -152,23 +171,21 @@ pub fn plain_text(text: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A health word for a table cell, with a coloured dot when colours are on (a dot without
-/// colour says nothing, so plain output keeps the bare word).
-pub fn health_word(word: &str) -> String {
-    if console::colors_enabled() {
-        format!("{} {}", dot(word), state_word(word))
+/// A health cell of a table: `-` without a health check, else the word with a coloured dot
+/// when colours are on (a dot without colour says nothing, so plain output keeps the bare word).
+fn health_cell(health: &Health) -> String {
+    if *health == Health::None {
+        "-".into()
+    } else if console::colors_enabled() {
+        let dot = match health {
+            Health::Healthy => style("\u{25cf}").green(),
+            Health::Unhealthy => style("\u{25cf}").red(),
+            _ => style("\u{25cf}").yellow(),
+        };
+        format!("{dot} {}", health_word(health))
     } else {
-        word.to_string()
+        health.as_str().to_string()
     }
-}
-
-fn dot(word: &str) -> String {
-    let s = match word {
-        "healthy" => style("\u{25cf}").green(),
-        "unhealthy" => style("\u{25cf}").red(),
-        _ => style("\u{25cf}").yellow(),
-    };
-    s.to_string()
 }
 
 /// Left-aligned columns separated by two spaces; widths ignore ANSI escapes.
@@ -229,21 +246,11 @@ pub fn service_table(services: &[Service]) -> String {
     let rows: Vec<Vec<String>> = services
         .iter()
         .map(|s| {
-            let state = if s.state == "exited" {
-                format!("exited ({})", s.exit_code)
-            } else {
-                s.state.clone()
-            };
-            let health = if s.health.is_empty() {
-                "-".into()
-            } else {
-                health_word(&s.health)
-            };
             let ports: Vec<&str> = s.ports.iter().map(|p| p.trim_end_matches("/tcp")).collect();
             vec![
                 s.service.clone(),
-                state_word(&state),
-                health,
+                state_word(&s.state, s.exit_code),
+                health_cell(&s.health),
                 s.uptime().unwrap_or("-").to_string(),
                 if ports.is_empty() {
                     "-".into()

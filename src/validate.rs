@@ -116,29 +116,76 @@ pub fn shell_lookup(name: &str) -> Option<String> {
 
 /// Every finding for `stack`, errors first.
 pub fn findings(stack: &Stack) -> Result<Vec<Finding>, UserError> {
-    let env = read_env_file(&stack.root)?;
-    let example = read_optional(&stack.root.join(".env.example"), ".env.example")?.map(|(t, _)| t);
-    let compose_files = read_compose_files(stack)?;
-    let other_compose_files = other_env_files(stack);
-    let input = check::Input {
-        env_file: ".env",
-        env_text: env.text.as_deref(),
-        env_mode: env.mode,
-        example_text: example.as_deref(),
-        compose_files: &compose_files,
-        other_compose_files: &other_compose_files,
-        shell: &shell_lookup,
-        docker_dir_env_exists: stack.root.join("docker/.env").exists(),
-        stack_env: Some(&stack.env),
-    };
-    let mut found = check::check(&input);
-    if let Some(f) = folder_name_finding(stack) {
-        found.push(f);
-        found.sort_by(|a, b| {
-            (a.level, &a.file, a.line.unwrap_or(0)).cmp(&(b.level, &b.file, b.line.unwrap_or(0)))
-        });
+    Judge::new(&stack.root)?.findings(stack)
+}
+
+/// `.env` and `.env.example` of one project read once, and what [`check::Shared`] works out
+/// from them alone, to judge several of its environments (a bare `timmy check`).
+pub struct Judge {
+    env: EnvFile,
+    example: Option<String>,
+    shared: Option<check::Shared>,
+}
+
+impl Judge {
+    pub fn new(root: &Path) -> Result<Self, UserError> {
+        Ok(Self {
+            env: read_env_file(root)?,
+            example: read_optional(&root.join(".env.example"), ".env.example")?.map(|(t, _)| t),
+            shared: None,
+        })
     }
-    Ok(found)
+
+    /// This judge with what `.env` alone gives worked out ([`check::Shared`]), before any
+    /// stack is known: nothing of it depends on the compose files.
+    #[must_use]
+    pub fn prepared(mut self) -> Self {
+        let input = check::Input {
+            env_file: ".env",
+            env_text: self.env.text.as_deref(),
+            env_mode: self.env.mode,
+            example_text: self.example.as_deref(),
+            compose_files: &[],
+            other_compose_files: &[],
+            shell: &shell_lookup,
+            docker_dir_env_exists: false,
+            stack_env: None,
+        };
+        self.shared = Some(check::Shared::new(&input));
+        self
+    }
+
+    /// Every finding for `stack` (of the project this judge read), errors first.
+    pub fn findings(&mut self, stack: &Stack) -> Result<Vec<Finding>, UserError> {
+        let compose_files = read_compose_files(stack)?;
+        let other_compose_files = other_env_files(stack);
+        let input = check::Input {
+            env_file: ".env",
+            env_text: self.env.text.as_deref(),
+            env_mode: self.env.mode,
+            example_text: self.example.as_deref(),
+            compose_files: &compose_files,
+            other_compose_files: &other_compose_files,
+            shell: &shell_lookup,
+            docker_dir_env_exists: stack.root.join("docker/.env").exists(),
+            stack_env: Some(&stack.env),
+        };
+        let shared = self
+            .shared
+            .get_or_insert_with(|| check::Shared::new(&input));
+        let mut found = check::check_with(&input, Some(shared));
+        if let Some(f) = folder_name_finding(stack) {
+            found.push(f);
+            found.sort_by(|a, b| {
+                (a.level, &a.file, a.line.unwrap_or(0)).cmp(&(
+                    b.level,
+                    &b.file,
+                    b.line.unwrap_or(0),
+                ))
+            });
+        }
+        Ok(found)
+    }
 }
 
 /// A folder whose name Compose cannot use as it is, when the project name comes from it: `ÜÜÜ`
@@ -173,6 +220,7 @@ fn folder_name_finding(stack: &Stack) -> Option<Finding> {
         hint: Some(
             "choose the name with -p NAME (or TIMMY_PROJECT_NAME), or rename the folder".to_owned(),
         ),
+        key: None,
     })
 }
 
@@ -245,6 +293,60 @@ struct Remembered {
     key: String,
 }
 
+/// The names of the shell's variables that stand in `text` as a word between characters that
+/// cannot be part of a `.env` key (letters, digits, `_.-[]`).
+fn shell_names_in(text: &str) -> Vec<String> {
+    let shell: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    // The names by their first byte: a word is compared only with those that start like it.
+    let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); 256];
+    for (i, name) in shell.iter().enumerate() {
+        if let Some(first) = name.bytes().next() {
+            by_first[usize::from(first)].push(i);
+        }
+    }
+    let mut found = vec![false; shell.len()];
+    let mut see = |w: &str| {
+        if let Some(first) = w.bytes().next() {
+            for &i in &by_first[usize::from(first)] {
+                found[i] |= shell[i] == w;
+            }
+        }
+    };
+    let key_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']');
+    // Cut at ASCII separators byte by byte (always a character boundary); a piece with other
+    // characters is cut again by character.
+    let mut separator = [false; 128];
+    for (b, is) in (0u8..).zip(separator.iter_mut()) {
+        *is = !key_char(char::from(b));
+    }
+    let bytes = text.as_bytes();
+    let (mut start, mut other) = (0, false);
+    for i in 0..=bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b' ');
+        if b >= 0x80 {
+            other = true;
+            continue;
+        }
+        if !separator[usize::from(b)] {
+            continue;
+        }
+        let piece = &text[start..i];
+        if other {
+            piece.split(|c: char| !key_char(c)).for_each(&mut see);
+        } else {
+            see(piece);
+        }
+        (start, other) = (i + 1, false);
+    }
+    shell
+        .into_iter()
+        .zip(found)
+        .filter_map(|(name, found)| found.then_some(name))
+        .collect()
+}
+
 impl Remembered {
     fn new(
         docker: &Docker,
@@ -259,17 +361,14 @@ impl Remembered {
             .or_else(|| shell_lookup("HOME").map(|h| Path::new(&h).join(".cache")));
         let Some(cache) = cache else { return Ok(None) };
         let env_text = read_env_file(&stack.root)?.text.unwrap_or_default();
+        // The shell's variables that `.env` names anywhere as a word: its keys (a bare `KEY`
+        // line takes the shell's value) and the `${VAR}` its values read, without parsing it.
         let mut names: Vec<String> = files
             .iter()
             .filter_map(|(_, text)| dotenv::variables(text).ok())
             .flatten()
             .map(|r| r.name)
-            .chain(
-                dotenv::parse(&env_text, &|_| None)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| e.key),
-            )
+            .chain(shell_names_in(&env_text))
             .chain(
                 std::env::vars_os()
                     .filter_map(|(k, _)| k.into_string().ok())
@@ -372,14 +471,7 @@ pub fn verdict(findings: &[Finding]) -> String {
     if counts.is_empty() {
         return ".env is valid".to_owned();
     }
-    let mut keys: Vec<&str> = errors
-        .iter()
-        .filter_map(|f| f.message.split_whitespace().next())
-        .filter(|w| {
-            w.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        })
-        .collect();
+    let mut keys: Vec<&str> = errors.iter().filter_map(|f| f.key.as_deref()).collect();
     keys.dedup();
     if keys.is_empty() {
         counts.join(", ")
@@ -416,4 +508,41 @@ pub fn resolved_env(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
         UserError::new(format!(".env:{}: {}", e.line, e.safe_message())).hint(e.safe_hint())
     })?;
     Ok(dotenv::resolve(&entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(level: Level, message: &str, key: Option<&str>) -> Finding {
+        Finding {
+            file: ".env".to_owned(),
+            line: Some(1),
+            level,
+            message: message.to_owned(),
+            hint: None,
+            key: key.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn verdict_names_the_keys_errors_carry_never_words_of_their_messages() {
+        let found = [
+            finding(
+                Level::Error,
+                "GITHUB_TOKEN is missing (required by .env.example)",
+                Some("GITHUB_TOKEN"),
+            ),
+            finding(
+                Level::Error,
+                "the value of NAME contains a control character (U+0000)",
+                Some("NAME"),
+            ),
+            finding(Level::Error, "NOT_A_KEY reads like one", None),
+            finding(Level::Warning, "LOG_LEVEL is unusual", Some("LOG_LEVEL")),
+        ];
+        assert_eq!(verdict(&found), "3 errors, 1 warning: GITHUB_TOKEN, NAME");
+        assert_eq!(verdict(&found[2..3]), "1 error");
+        assert_eq!(verdict(&[]), ".env is valid");
+    }
 }

@@ -137,12 +137,18 @@ fn failed_up_names_the_service_and_shows_its_logs() {
     assert!(err.contains("exit code 1: HTTP 503"), "{err}");
     assert!(!err.contains("service `redis`"), "{err}");
     let calls = p.calls();
+    // calls[4]: `up` asks whether the failure is an untouched service recovering (it is not:
+    // no uptime), then `explain_failure` asks again.
     assert_eq!(
-        calls[5],
-        "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
+        calls[4..6],
+        ["compose --env-file /dev/null -p proj-dev ps --all --format json"; 2]
     );
     assert_eq!(
         calls[6],
+        "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
+    );
+    assert_eq!(
+        calls[7],
         "inspect --format {{.Name}}\t{{json .State.Health}} proj-timmy-1"
     );
 }
@@ -244,6 +250,54 @@ fn down_with_nothing_running_says_so() {
         "timmy: nothing of project `proj` is running\n"
     );
     assert_eq!(p.calls(), [label_query("proj"), stack_query("proj")]);
+}
+
+/// `-p NAME` without an environment acts on NAME's stacks only: another stack of this checkout,
+/// started under another `-p`, is neither stopped by `down` nor shown by `ps`. Was a bug:
+/// `timmy -p mine down` stopped the stack `-p other` had started, and `ps` listed it.
+#[test]
+fn with_p_and_no_env_only_that_names_stacks_are_picked() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer_here(&container_line("o", "other", "prod", &root));
+    // Answered once: after the `down` of the last part, nothing is left.
+    p.answer_labels("other", &container_line("o", "other", "prod", &root))
+        .once();
+    let out = p.timmy().args(["-p", "mine", "down"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: no stack of this checkout is running under `mine` (-p)\n"
+    );
+    assert_eq!(p.calls(), [here_query(&p)]);
+
+    p.forget_calls();
+    let out = p
+        .timmy()
+        .args(["-p", "mine", "ps", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "[]\n");
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            label_query("mine-dev"),
+            "compose --env-file /dev/null -p mine-dev ps --all --format json".to_string(),
+        ]
+    );
+
+    p.forget_calls();
+    let out = p.timmy().arg("down").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        p.calls()
+            .iter()
+            .any(|c| c.contains(" -p other ") && c.ends_with(" down --remove-orphans")),
+        "without -p, the stack of this checkout that runs: {:?}",
+        p.calls()
+    );
 }
 
 #[test]
@@ -489,6 +543,129 @@ fn colours_only_when_asked_or_on_a_terminal() {
 }
 
 #[test]
+fn coloured_table_colours_each_state_and_health() {
+    let p = Project::new();
+    let ps = r#"{"Name":"proj-a-1","Service":"a","State":"running","Health":"healthy","ExitCode":0,"Status":"Up 2 minutes (healthy)"}
+{"Name":"proj-b-1","Service":"b","State":"running","Health":"unhealthy","ExitCode":0,"Status":"Up 1 minute (unhealthy)"}
+{"Name":"proj-c-1","Service":"c","State":"running","Health":"starting","ExitCode":0,"Status":"Up 3 seconds (health: starting)"}
+{"Name":"proj-d-1","Service":"d","State":"exited","Health":"","ExitCode":0,"Status":"Exited (0) 1 minute ago"}
+{"Name":"proj-e-1","Service":"e","State":"exited","Health":"","ExitCode":3,"Status":"Exited (3) 1 minute ago"}
+{"Name":"proj-f-1","Service":"f","State":"created","Health":"","ExitCode":0,"Status":"Created"}
+{"Name":"proj-g-1","Service":"g","State":"frozen","Health":"odd","ExitCode":0,"Status":"Frozen"}
+"#;
+    p.answer_to(&["compose", "ps"], ps, 0);
+    let out = p
+        .timmy()
+        .env_remove("NO_COLOR")
+        .args(["--color", "always", "ps", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE       HEALTH       UPTIME     PORTS  IMAGE\n\
+         a        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[32m\u{25cf}\u{1b}[0m \u{1b}[32mhealthy\u{1b}[0m    2 minutes  -      -\n\
+         b        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[31m\u{25cf}\u{1b}[0m \u{1b}[31munhealthy\u{1b}[0m  1 minute   -      -\n\
+         c        \u{1b}[32mrunning\u{1b}[0m     \u{1b}[33m\u{25cf}\u{1b}[0m \u{1b}[33mstarting\u{1b}[0m   3 seconds  -      -\n\
+         d        \u{1b}[32mexited (0)\u{1b}[0m  -            -          -      -\n\
+         e        \u{1b}[31mexited (3)\u{1b}[0m  -            -          -      -\n\
+         f        \u{1b}[33mcreated\u{1b}[0m     -            -          -      -\n\
+         g        frozen      \u{1b}[33m\u{25cf}\u{1b}[0m odd        -          -      -\n"
+    );
+}
+
+#[test]
+fn a_path_that_is_not_utf8_reaches_docker_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    let parent = p.dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&parent).unwrap();
+    let root = parent.join("proj");
+    std::fs::rename(p.root(), &root).unwrap();
+    p.record_exact_argv();
+    let out = p
+        .timmy()
+        .current_dir(&root)
+        .args(["config", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&out), "");
+    assert!(out.status.success());
+    let bytes = |path: &std::path::Path| path.as_os_str().as_bytes().to_vec();
+    let word = |w: &str| w.as_bytes().to_vec();
+    assert_eq!(
+        p.exact_call_bytes(),
+        [vec![
+            word("compose"),
+            word("--project-directory"),
+            bytes(&root),
+            word("--env-file"),
+            bytes(&root.join(".env")),
+            word("-p"),
+            word("proj"),
+            word("-f"),
+            bytes(&root.join("docker/docker-compose.yml")),
+            word("-f"),
+            bytes(&root.join("docker/docker-compose.prod.yml")),
+            word("config"),
+        ]]
+    );
+}
+
+#[test]
+fn check_names_the_key_of_an_error_another_env_has() {
+    // Before, the verdict took a key from the first word of each message: an upper-case word
+    // only, and never from an error worded around its key.
+    let p = Project::new();
+    p.write(
+        ".env.example",
+        &format!("{}#: required-in=prod\nmy_token=\n", common::ENV_EXAMPLE),
+    );
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    image: ${TIMMY_IMAGE:?}\n",
+    );
+    let out = p.timmy().arg("check").output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "warning: .env: my_token is missing: what needs my_token will not work (required in prod)\n  \
+         hint: the dev stack starts without it; prod needs the real value of my_token in .env\n\
+         timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 1 warning\n\
+         timmy: prod: 2 errors: my_token, TIMMY_IMAGE (timmy check prod lists them)\n"
+    );
+}
+
+#[test]
+fn a_checkout_whose_path_is_not_utf8_knows_its_own_containers() {
+    // Compose records such a path in its working-dir label with U+FFFD for each byte that is
+    // not UTF-8 (measured with Compose 2.26.1 on Engine 20.10).
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    let parent = p.dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&parent).unwrap();
+    let root = parent.join("proj");
+    std::fs::rename(p.root(), &root).unwrap();
+    let label = root.to_string_lossy();
+    assert!(label.contains("caf\u{fffd}/proj"));
+    p.answer_labels("proj", &container_line("a", "proj", "prod", &label));
+    let out = p
+        .timmy()
+        .current_dir(&root)
+        .args(["--dry-run", "up", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&out), "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout_of(&out)
+            .ends_with(" up --detach --wait --wait-timeout 120 --remove-orphans --build\n"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+#[test]
 fn dynamic_completion_offers_the_projects_envs_and_services() {
     let p = Project::new();
     let complete = |words: &[&str]| {
@@ -698,6 +875,99 @@ fn an_accepted_compose_verdict_is_remembered_until_an_input_changes() {
     assert_eq!(p.config_calls().len(), 7);
 }
 
+/// The shell's value of a variable `.env` reads (a `${VAR}` in a value, a bare `KEY` line)
+/// changes what Compose sees: the remembered verdict no longer holds.
+#[test]
+fn a_shell_variable_that_env_reads_asks_compose_again() {
+    let p = Project::new();
+    p.write(
+        ".env",
+        &format!(
+            "{}GREETING=\"hello ${{TIMMY_TEST_WHO}}\"\nTIMMY_TEST_BARE\n",
+            common::GOOD_ENV
+        ),
+    );
+    let check = |shell: &[(&str, &str)]| {
+        let mut cmd = p.timmy();
+        cmd.envs(shell.iter().copied());
+        let out = cmd.arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        p.config_calls().len()
+    };
+    assert_eq!(check(&[("TIMMY_TEST_WHO", "a")]), 1);
+    assert_eq!(check(&[("TIMMY_TEST_WHO", "a")]), 1, "unchanged");
+    assert_eq!(
+        check(&[("TIMMY_TEST_WHO", "b")]),
+        2,
+        "a `${{VAR}}` of a value"
+    );
+    assert_eq!(
+        check(&[("TIMMY_TEST_WHO", "b"), ("TIMMY_TEST_BARE", "x")]),
+        3,
+        "a bare KEY line"
+    );
+    assert_eq!(
+        check(&[
+            ("TIMMY_TEST_WHO", "b"),
+            ("TIMMY_TEST_BARE", "x"),
+            ("TIMMY_TEST_WHOM", "y")
+        ]),
+        3,
+        "a name .env does not use"
+    );
+}
+
+/// A bare `check` judges the other environments with what it read of `.env` for dev: each one
+/// that differs is named with the verdict `timmy check ENV` gives, whatever makes it differ (a
+/// placeholder `.env.example` requires there, a variable only its compose file reads), and one
+/// that does not differ is not named.
+#[test]
+fn bare_check_names_each_environment_whose_verdict_differs() {
+    let p = Project::new();
+    p.write(
+        ".env.example",
+        "NODE_ENV=production\n#: required-in=prod\nGITHUB_REPO=owner/name\n",
+    );
+    p.write(".env", "NODE_ENV=production\nGITHUB_REPO=changeme\n");
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    environment:\n      ONLY_PROD: ${ONLY_PROD}\n",
+    );
+    let out = p.timmy().arg("check").output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "\
+warning: .env:2: GITHUB_REPO is a placeholder: what needs GITHUB_REPO will not work (required in prod)
+  hint: the dev stack starts without it; prod needs the real value of GITHUB_REPO in .env
+timmy: .env is usable for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml) with 1 warning
+timmy: prod: 2 errors: GITHUB_REPO, ONLY_PROD (timmy check prod lists them)
+"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = p.timmy().args(["check", "prod"]).output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "\
+error: .env:2: GITHUB_REPO holds a placeholder, not a real value
+  hint: put the real value of GITHUB_REPO in .env
+error: docker/docker-compose.prod.yml:4: ONLY_PROD is not set (Compose would substitute an empty string)
+  hint: add ONLY_PROD=... to .env, or write ${ONLY_PROD:-default} in docker/docker-compose.prod.yml
+error: 2 errors in the configuration
+"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = p.timmy().args(["check", "test"]).output().unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "\
+warning: .env:2: GITHUB_REPO is a placeholder: what needs GITHUB_REPO will not work (required in prod)
+  hint: the test stack starts without it; prod needs the real value of GITHUB_REPO in .env
+timmy: .env is usable for the test stack (docker/docker-compose.yml + docker/docker-compose.test.yml) with 1 warning
+"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
 /// `docker compose config --format json` for a stack publishing `port` of timmy on 127.0.0.1.
 fn config_publishing(port: u16) -> String {
     format!(
@@ -759,6 +1029,44 @@ fn up_refuses_a_port_in_use_naming_the_key_and_the_holding_stack() {
         )
     );
     assert_eq!(p.calls().len(), 3, "{:#?}", p.calls());
+    drop(listener);
+}
+
+/// With a remote engine (`DOCKER_HOST=tcp://…`, `ssh://…`, another context) the ports Docker
+/// publishes are the remote host's, not this machine's: `up` does not bind them here, so a
+/// local process on the same port does not refuse a remote prod deploy (Docker still
+/// reports a real conflict on the remote host). Was a bug: "port … is in use by another
+/// process" for the laptop's own dev stack, and nothing started on the server.
+#[test]
+fn up_on_a_remote_engine_does_not_check_this_machines_ports() {
+    let p = Project::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    p.write(
+        "docker/docker-compose.prod.yml",
+        "services:\n  timmy:\n    ports:\n      - \"127.0.0.1:${TIMMY_PORT:-3000}:3000\"\n",
+    );
+    p.write(".env", &format!("{}TIMMY_PORT={port}\n", common::GOOD_ENV));
+    p.answer_to(&["config", "--format", "json"], &config_publishing(port), 0);
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
+    let out = p
+        .timmy()
+        .env("DOCKER_HOST", "tcp://prod.example:2376")
+        .args(["up", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        [
+            label_query("proj"),
+            format!(
+                "{} up --detach --wait --wait-timeout 120 --remove-orphans --build",
+                stack(&p, "prod")
+            ),
+            "compose --env-file /dev/null -p proj ps --all --format json".to_string(),
+        ]
+    );
     drop(listener);
 }
 
@@ -1024,6 +1332,111 @@ fn up_refuses_while_an_earlier_dev_stack_runs_under_the_plain_name() {
     }
 }
 
+/// Two `-p` values can give two environments of one checkout the same project name
+/// (`-p proj-dev up prod`, then `up dev`): `up`, `run` and `test` refuse to recreate the other
+/// environment's containers (and take over its volumes) instead of replacing prod with dev.
+#[test]
+fn up_run_and_test_refuse_a_name_that_holds_another_environments_stack() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    for (args, name, env, command) in [
+        (&["up", "dev", "-d"][..], "proj-dev", "dev", "up dev"),
+        (
+            &["run", "dev", "timmy", "--", "ls"],
+            "proj-dev",
+            "dev",
+            "run dev timmy",
+        ),
+        (&["test"], "proj-test", "test", "test"),
+    ] {
+        p.forget_calls();
+        p.forget_answers();
+        p.answer_labels(name, &container_line("p", name, "prod", &root));
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "error: the project name `{name}` holds this checkout's prod stack (started with another -p); \
+                 `{command}` would recreate its containers as {env} and take over its volumes\n  \
+                 hint: give {env} a name of its own (timmy -p NAME {command}), or stop prod first: timmy -p {name} down prod\n"
+            ),
+            "{args:?}"
+        );
+        assert!(
+            p.calls().iter().all(|c| c.starts_with("ps ")),
+            "{args:?}: only label queries, nothing started: {:?}",
+            p.calls()
+        );
+    }
+}
+
+/// `down dev` under a name that holds this checkout's prod stack (two `-p` values) does not
+/// stop prod; `down prod` still stops a dev stack an earlier timmy started under prod's name.
+#[test]
+fn down_env_refuses_a_name_that_holds_another_environments_stack() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer_labels("proj-dev", &container_line("p", "proj-dev", "prod", &root));
+    let out = p.timmy().args(["down", "dev"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "error: the project name `proj-dev` holds this checkout's prod stack (started with another -p), \
+         not a dev stack; not stopping it\n  \
+         hint: to stop it: timmy -p proj-dev down prod\n"
+    );
+    assert_eq!(p.calls(), [label_query("proj-dev")]);
+
+    p.forget_calls();
+    p.forget_answers();
+    p.answer_labels("proj", &container_line("l", "proj", "dev", &root));
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert!(
+        stderr_of(&out).starts_with(
+            "warning: this dev stack was started by an earlier timmy under `proj`, prod's project name now"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        p.calls()
+            .iter()
+            .any(|c| c.ends_with(" down --remove-orphans")),
+        "{:?}",
+        p.calls()
+    );
+}
+
+/// `exec`, `shell` and `restart` with an environment do not enter or restart another
+/// environment's stack that runs under its name (two `-p` values): `timmy exec dev` does not
+/// land in prod.
+#[test]
+fn exec_shell_and_restart_refuse_a_name_that_holds_another_environments_stack() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer_labels("proj-dev", &container_line("p", "proj-dev", "prod", &root));
+    for (args, doing) in [
+        (&["exec", "dev", "timmy", "--", "ls"][..], "entering"),
+        (&["shell", "dev"], "entering"),
+        (&["restart", "dev"], "restarting"),
+    ] {
+        p.forget_calls();
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr_of(&out),
+            format!(
+                "error: the project name `proj-dev` holds this checkout's prod stack (started with another -p), \
+                 not a dev stack; not {doing} it\n  \
+                 hint: to stop it: timmy -p proj-dev down prod\n"
+            ),
+            "{args:?}"
+        );
+        assert_eq!(p.calls(), [label_query("proj-dev")], "{args:?}");
+    }
+}
+
 /// `down --volumes` on a stopped stack removes its volumes, found by label; prod's need the
 /// confirmation, and without a terminal they are refused before anything is removed.
 #[test]
@@ -1112,7 +1525,7 @@ fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
 #[test]
 fn the_lock_is_per_project_name() {
     let p = Project::new();
-    let _dev = timmy::lock::acquire(&p.root(), "proj-dev", "up").unwrap();
+    let _dev = timmy::lock::acquire_in(&p.root(), None, "proj-dev", "up").unwrap();
     let out = p.timmy().args(["test"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let out = p.timmy().args(["down", "dev"]).output().unwrap();
@@ -1123,6 +1536,35 @@ fn the_lock_is_per_project_name() {
             "error: another timmy (pid {}, timmy up) is already changing the stack `proj-dev`; not starting `down`\n  \
              hint: wait for it to finish (or stop it), then run the command again\n",
             std::process::id()
+        )
+    );
+}
+
+/// Through a symlink (a deploy's `current` link to a release folder), the root is the path the
+/// shell shows (`$PWD`), as for Compose and `--project-dir current`: the project name stays
+/// `current` from one release to the next. Was a bug: `cd current && timmy up prod` named the
+/// project after the release folder, a new prod stack with empty volumes on every release.
+#[test]
+fn through_a_symlinked_folder_the_project_is_named_as_the_shell_sees_it() {
+    let p = Project::new();
+    let link = p.dir.path().join("current");
+    std::os::unix::fs::symlink(p.root(), &link).unwrap();
+    let out = p
+        .timmy()
+        .current_dir(&link)
+        .env("PWD", &link)
+        .args(["config", "prod", "--export"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let link = link.display();
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "export COMPOSE_FILE={link}/docker/docker-compose.yml:{link}/docker/docker-compose.prod.yml\n\
+             export COMPOSE_PROJECT_NAME=current\n\
+             # Compose takes the project directory only as a flag: use `dc` like `docker compose`\n\
+             alias dc='docker compose --project-directory {link} --env-file {link}/.env'\n"
         )
     );
 }

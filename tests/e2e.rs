@@ -979,3 +979,37 @@ fn another_checkout_with_the_same_folder_name_is_never_touched() {
     assert_eq!(v.as_array().unwrap().len(), 2);
     ok(&run(&a, &["down", "--volumes"]));
 }
+
+/// `timmy up prod` as the way back after redis was stopped: Compose starts redis, then gives
+/// up at once on the app, which is still unhealthy from redis's absence (measured on Compose
+/// 2.26.1: exit 1, "container … is unhealthy", and timmy reported the service as failed); `up`
+/// now waits for the app it left running to recover, and succeeds.
+#[test]
+#[ignore = "needs a Docker engine (TIMMY_E2E=1 runs it)"]
+fn up_brings_back_a_stack_whose_redis_was_stopped() {
+    let s = Stack::start("recover", "");
+    // A 10 s probe: Compose sees the app still unhealthy once redis is back (with the stack's
+    // 3 s probe the app sometimes recovered before Compose looked), and it recovers in 20 s.
+    let prod = s.root().join("docker/docker-compose.prod.yml");
+    let text = fs::read_to_string(&prod).unwrap().replace(
+        "  timmy:\n    restart: unless-stopped\n",
+        "  timmy:\n    restart: unless-stopped\n    healthcheck:\n      interval: 10s\n      retries: 1\n",
+    );
+    assert!(text.contains("interval: 10s"), "{text}");
+    fs::write(&prod, text).unwrap();
+    ok(&s.timmy(&["up", "prod"]));
+    docker(&["stop", &s.container_of("redis")]);
+    s.wait_for_health("timmy", "unhealthy", Duration::from_secs(60));
+    let up = s.timmy(&["up", "prod"]);
+    ok(&up);
+    assert_eq!(s.health("redis"), "healthy");
+    assert_eq!(s.health("timmy"), "healthy");
+    let err = stderr(&up);
+    assert!(
+        err.contains(
+            "timmy: timmy was unhealthy before this up and Compose left it running; waiting up to 20 s for it to recover\n\
+             timmy: timmy recovered\n"
+        ),
+        "{err}"
+    );
+}

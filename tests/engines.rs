@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
-use common::{Project, here_query, label_query, stderr_of, stdout_of};
+use common::{LABEL_FORMAT, Project, here_query, label_query, stderr_of, stdout_of};
 
 const ENGINE25: &str = "services:\n  redis:\n    healthcheck:\n      start_interval: 250ms\n";
 
@@ -278,6 +278,72 @@ fn ps_asks_compose_where_there_is_no_socket() {
     );
 }
 
+/// A fake engine that answers every `GET /containers/json…` with a 500.
+fn failing_engine(p: &Project) -> PathBuf {
+    let path = p.dir.path().join("engine-500.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if !request.starts_with(b"GET /containers/json?") {
+                continue;
+            }
+            let body = r#"{"message":"boom"}"#;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    path
+}
+
+#[test]
+fn a_failed_socket_request_falls_back_to_the_cli_and_verbose_says_which() {
+    let p = Project::new();
+    let socket = failing_engine(&p);
+    p.answer_to(
+        &["compose", "ps"],
+        r#"{"Name":"proj-dev-redis-1","Service":"redis","State":"running","Health":"","ExitCode":0,"Publishers":[],"Status":"Up 3 minutes"}"#,
+        0,
+    );
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(["-v", "ps", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let ps = "compose --env-file /dev/null -p proj-dev ps --all --format json";
+    assert_eq!(p.calls(), [label_query("proj-dev"), ps.to_string()]);
+    let label = "com.docker.compose.project=proj-dev";
+    let expected = format!(
+        "running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
+             warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker ps` instead\n\
+             running: docker ps --all --no-trunc --filter 'label={label}' --format '{LABEL_FORMAT}'\n\
+             running: GET /services (label com.docker.stack.namespace=proj-dev) on the Docker socket\n\
+             running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
+             warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker compose ps` instead\n\
+             running: docker {ps}\n",
+    );
+    assert_eq!(stderr_of(&out), expected);
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  STATE    HEALTH  UPTIME     PORTS  IMAGE\n\
+         redis    running  -       3 minutes  -      -\n"
+    );
+}
+
 #[test]
 fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
     // Seen on Engine 28.5 + Compose 2.40: `up --wait` failed, and the first `ps` caught the
@@ -316,4 +382,53 @@ fn failed_up_looks_again_for_a_crash_loop_caught_between_restarts() {
         "{}",
         stderr_of(&out)
     );
+}
+
+/// A bare `check` judges every environment (dev, prod, test) and asks the engine for its API
+/// version once, not once per environment.
+#[test]
+fn bare_check_asks_the_engine_once_for_every_environment() {
+    let p = Project::new();
+    p.write(
+        ".env.example",
+        &format!("#: required-in=prod\n{}", common::ENV_EXAMPLE),
+    );
+    let path = p.dir.path().join("counting.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if request.starts_with(b"GET /version ") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = r#"{"Version":"engine","ApiVersion":"1.41","MinAPIVersion":"1.24"}"#;
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        }
+    });
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", path.display()))
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: .env is valid for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n"
+    );
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -151,22 +151,20 @@ fn piped_logs_have_no_escape_codes_or_carriage_returns() {
 #[test]
 fn failure_excerpts_have_no_carriage_returns() {
     let p = Project::new();
-    // calls 1 and 2: the label queries of dev's and prod's names; 3: the port check reads
-    // `config`
-    p.answer(3, "{}", 0);
-    p.answer(4, "", 1);
-    p.answer(
-        5,
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "up"], "", 1);
+    p.answer_to(
+        &["compose", "ps"],
         r#"{"Name":"proj-dev-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":3}
 "#,
         0,
     );
-    p.answer(
-        6,
+    p.answer_to(
+        &["compose", "logs"],
         "\u{1b}[2Ktimmy-1  | boom\r\n\u{1b}[2Ktimmy-1  | exiting\r\n",
         0,
     );
-    p.answer(7, "", 1);
+    p.answer_to(&["inspect"], "", 1);
     let out = p.timmy().args(["up", "-d"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
@@ -175,8 +173,10 @@ fn failure_excerpts_have_no_carriage_returns() {
         "{err:?}"
     );
     assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    // calls 0 and 1: the label queries of dev's and prod's names; 2: the port check reads
+    // `config`; 3: `up`; 4 and 5: `ps` (is it an untouched service recovering? then what failed)
     assert_eq!(
-        p.calls()[5],
+        p.calls()[6],
         "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
     );
 }

@@ -63,7 +63,7 @@ fn up_and_down_refuse_while_another_timmy_holds_the_stack() {
     let p = Project::new();
     p.answer_labels("proj", &prod_running(&p));
     p.answer_to(&["config", "--format", "json"], "{}", 0);
-    let _held = timmy::lock::acquire(&p.root(), "proj", "up").unwrap();
+    let _held = timmy::lock::acquire_in(&p.root(), None, "proj", "up").unwrap();
     // `up` asks who uses the name first (read-only); `down prod` asks nothing before the lock.
     for (cmd, queries) in [("up", vec![label_query("proj")]), ("down", vec![])] {
         p.forget_calls();
@@ -137,4 +137,30 @@ fn a_signal_during_a_command_that_then_succeeds_still_exits_128_plus_n() {
             "{calls:#?}"
         );
     }
+}
+
+/// Ctrl-C while `down` stops the stack: Compose gives up half-way (measured on Compose 2.26.1:
+/// `canceled`, redis left running), and timmy says what is still running, as after an
+/// interrupted `up`, instead of exiting 130 without a word about it.
+#[test]
+fn an_interrupted_down_says_what_is_still_running() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    p.answer_labels("proj", &container_line("r", "proj", "prod", &root));
+    p.answer_to(&["compose", "down"], "", 130)
+        .stderr("canceled\n")
+        .run("trap '' INT TERM; kill -INT \"$FAKE_DOCKER_CALLER\"; sleep 0.3");
+    p.answer_to(
+        &["compose", "ps"],
+        r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[]}
+{"Name":"proj-timmy-1","Service":"timmy","State":"exited","Health":"","ExitCode":0,"Publishers":[]}
+"#,
+        0,
+    );
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "canceled\ntimmy: interrupted; still running in `proj`: redis (timmy down stops them)\n"
+    );
 }

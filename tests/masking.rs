@@ -286,3 +286,64 @@ fn piped_logs_are_masked() {
         "compose --ansi never --env-file /dev/null -p proj-dev logs"
     );
 }
+
+/// In a terminal with colours (a pseudo-terminal from util-linux `script`), `logs` shows
+/// Compose's colours and still masks: docker's stdout is relayed through the masker, with
+/// `--ansi always` since it then writes to a pipe. Was a bug: only piped logs were masked, and
+/// `timmy logs` in a terminal printed what the app logged of `.env`'s secrets.
+#[test]
+fn logs_in_a_terminal_are_masked_and_keep_their_colours() {
+    let p = project();
+    p.answer_here("");
+    p.answer_labels("proj-dev", "");
+    p.answer_to(
+        &["compose", "logs"],
+        &format!("\x1b[36mtimmy-1  | \x1b[0mgh {GH_CLI}\n"),
+        0,
+    );
+    let timmy = assert_cmd::cargo::cargo_bin("timmy");
+    let out = p
+        .std_command(std::path::Path::new("/usr/bin/script"))
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .args(["-qec", &format!("{} logs", timmy.display()), "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    leaks_nothing(&out);
+    assert_eq!(
+        stdout_of(&out),
+        "\x1b[36mtimmy-1  | \x1b[0mgh ghp_****\r\n",
+        "the terminal's line ends are the pseudo-terminal's"
+    );
+    assert_eq!(
+        p.calls().last().map(String::as_str),
+        Some("compose --ansi always --env-file /dev/null -p proj-dev logs")
+    );
+}
+
+/// `run` and `test` relay Docker's errors through the masker, as `up` does: the daemon quotes
+/// an `extra_hosts` value it refuses (`invalid IP address in add-host: "<value>"`). Was a bug:
+/// `timmy run` printed the token in full where `timmy up` masked it (measured on Engine 20.10).
+#[test]
+fn run_and_test_relay_dockers_errors_masked() {
+    let p = project();
+    p.answer_to(&["compose", "run"], "", 1).stderr(&format!(
+        "Error response from daemon: invalid IP address in add-host: \"{GH_CLI}\"\n"
+    ));
+    for args in [&["run", "prod", "timmy", "--", "true"][..], &["test"]] {
+        let out = run(&p, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        leaks_nothing(&out);
+        let err = stderr_of(&out);
+        let docker_said: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("Error response from daemon"))
+            .collect();
+        assert_eq!(
+            docker_said,
+            ["Error response from daemon: invalid IP address in add-host: \"ghp_****\""],
+            "{args:?}: {err}"
+        );
+    }
+}

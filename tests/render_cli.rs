@@ -80,12 +80,18 @@ fn stack(secrets: &str, environment: &str, mode: &str) -> String {
     )
 }
 
-const SWARM_SECRETS: &str = "\
+/// The top-level secrets of the render, its secret files under the test's own `$TMPDIR`.
+fn swarm_secrets(tmp: &std::path::Path) -> String {
+    format!(
+        "\
 secrets:
   GITHUB_TOKEN_d03680ebb084:
-    file: \"/tmp/timmy-proj-secrets/GITHUB_TOKEN_d03680ebb084\"
+    file: \"{}/timmy-proj-secrets/GITHUB_TOKEN_d03680ebb084\"
     name: \"proj_GITHUB_TOKEN_d03680ebb084\"
-";
+",
+        tmp.display()
+    )
+}
 
 #[test]
 fn render_prints_the_stack_file_with_secrets_as_swarm_secrets_and_findings_on_stderr() {
@@ -95,7 +101,7 @@ fn render_prints_the_stack_file_with_secrets_as_swarm_secrets_and_findings_on_st
     assert_eq!(
         stdout_of(&out),
         stack(
-            SWARM_SECRETS,
+            &swarm_secrets(p.dir.path()),
             "      GITHUB_TOKEN_FILE: \"/run/secrets/GITHUB_TOKEN\"\n",
             "ingress"
         )

@@ -4,6 +4,7 @@
 use anyhow::Result;
 
 use super::{Ctx, is_interactive};
+use crate::checkout;
 use crate::cli;
 use crate::compose;
 use crate::docker::{Docker, Outcome};
@@ -39,9 +40,13 @@ impl Ctx {
         validate::gate(&stack, false)?;
         let docker = self.docker()?;
         validate::compose_gate(&docker, &stack)?;
-        self.refuse_other_checkout(&docker, &project, &stack.name, "test")?;
+        let split = self.refuse_other_checkout(&docker, &project, &stack.name, "test")?;
+        if let Some(other) = checkout::other_env(&split.ours, &stack.env) {
+            return Err(checkout::other_env_under(&stack.name, &other, &stack.env, "test").into());
+        }
         let _lock = self.lock(&project.root, &stack.name, "test")?;
-        let outcome = docker.run(&compose::run(&stack, "tests", &a.command, is_interactive()));
+        let run = compose::run(&stack, "tests", &a.command, is_interactive());
+        let outcome = docker.run_masked(&run);
         let cleaned = self.remove_test_stack(&docker, &stack);
         let outcome = outcome?;
         if let Err(e) = cleaned {

@@ -27,27 +27,8 @@ impl Ctx {
             .map(|e| project.resolve_env(e))
             .transpose()?;
         let docker = self.docker()?;
-        let (env, name) = match env {
-            Some(env) => {
-                let name = self.name(&project, &env)?;
-                (Some(env), name)
-            }
-            None => match checkout::pick(&self.stacks_here(&docker, &project)?, "down")? {
-                Some(found) => (found.env, found.name),
-                None if a.volumes => {
-                    let Some(found) = self.stacks_with_volumes(&docker, &project)? else {
-                        ui::info(
-                            "no stack of this checkout is running, and none of its projects has a volume left",
-                        );
-                        return Ok(());
-                    };
-                    (found.env, found.name)
-                }
-                None => {
-                    ui::info("no stack of this checkout is running");
-                    return Ok(());
-                }
-            },
+        let Some((env, name)) = self.down_target(a, &project, &docker, env)? else {
+            return Ok(());
         };
         let _lock = self.lock(&project.root, &name, "down")?;
         let before = self.ours_only(&docker, &project, &name)?.ours;
@@ -71,6 +52,8 @@ impl Ctx {
             ui::info(&format!("nothing of project `{name}` is running"));
             return Ok(());
         }
+        let asked = a.env.as_ref().and(env.as_deref());
+        checkout::refuse_other_env(asked, &before, &name, &prod_name, "stopping")?;
         let files: Vec<PathBuf> = status::running_files(&before)
             .into_iter()
             .filter(|f| f.is_file())
@@ -100,7 +83,11 @@ impl Ctx {
         if let Some(warning) = warning {
             ui::warning(&warning);
         }
-        let Outcome::Ran(_) = docker.run_ok(&down)? else {
+        // After Ctrl-C Compose gives up half-way: say what still runs, as `up` does.
+        let outcome = docker
+            .run_ok(&down)
+            .map_err(|e| Self::after_interrupt(&docker, &project.root, &name, e))?;
+        let Outcome::Ran(_) = outcome else {
             return Ok(());
         };
         let left = self.containers(&docker, &project.root, &name, false)?;
@@ -120,6 +107,39 @@ impl Ctx {
         }
         ui::report_leftovers(&name, &left);
         Err(Exit::Failure.into())
+    }
+
+    /// The stack `down` stops: the named env's, else the one stack of this checkout that runs
+    /// (or, with `--volumes`, that has volumes left); None when there is nothing (said so).
+    fn down_target(
+        &self,
+        a: &cli::DownArgs,
+        project: &crate::project::Project,
+        docker: &crate::docker::Docker,
+        env: Option<String>,
+    ) -> Result<Option<(Option<String>, String)>> {
+        Ok(Some(match env {
+            Some(env) => {
+                let name = self.name(project, &env)?;
+                (Some(env), name)
+            }
+            None => match checkout::pick(&self.stacks_here(docker, project)?, "down")? {
+                Some(found) => (found.env, found.name),
+                None if a.volumes => {
+                    let Some(found) = self.stacks_with_volumes(docker, project)? else {
+                        ui::info(
+                            "no stack of this checkout is running, and none of its projects has a volume left",
+                        );
+                        return Ok(None);
+                    };
+                    (found.env, found.name)
+                }
+                None => {
+                    ui::info(&nothing_runs(self.global.project_name.as_deref()));
+                    return Ok(None);
+                }
+            },
+        }))
     }
 
     /// `down --volumes` of a stack whose containers are gone: its named volumes, found by the
@@ -254,6 +274,14 @@ pub(super) fn config_problem(
     }
 }
 
+/// `down` without an environment when no stack of this checkout (of `-p`'s, when given) runs.
+fn nothing_runs(base: Option<&str>) -> String {
+    match base {
+        Some(base) => format!("no stack of this checkout is running under `{base}` (-p)"),
+        None => "no stack of this checkout is running".to_string(),
+    }
+}
+
 /// The `down` to run: by the running stack's own files; by name only when they are gone or
 /// Compose would refuse them (`problem`, then also the warning to show). Compose refuses to
 /// read a broken `.env` or compose file, stops nothing and quotes the value; by name only it
@@ -319,7 +347,7 @@ mod tests {
         Container {
             id: id.into(),
             name: format!("p-{id}"),
-            state: "running".into(),
+            state: crate::status::State::Running,
             service: service.into(),
             oneoff,
             config_files: files.iter().map(PathBuf::from).collect(),

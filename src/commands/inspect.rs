@@ -20,8 +20,20 @@ use crate::validate;
 impl Ctx {
     pub(super) fn check(&self, a: &cli::CheckArgs) -> Result<()> {
         let project = self.project()?;
-        let stack = self.stack(&project, a.env.as_deref().unwrap_or("dev"))?;
-        let mut found = validate::findings(&stack)?;
+        // `.env` is read and worked out while the stack asks the engine for its API version
+        // (a wait on the daemon, up to milliseconds on a busy one).
+        let (stack, judge) = std::thread::scope(|s| {
+            let judge =
+                s.spawn(|| validate::Judge::new(&project.root).map(validate::Judge::prepared));
+            let stack = self.stack(&project, a.env.as_deref().unwrap_or("dev"));
+            let judge = judge
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (stack, judge)
+        });
+        let stack = stack?;
+        let mut judge = judge?;
+        let mut found = judge.findings(&stack)?;
         // Compared with the other environments' own findings (Compose is asked for dev only).
         let own = found.clone();
         // Compose's own verdict where Docker and Compose are installed (no daemon needed),
@@ -37,11 +49,11 @@ impl Ctx {
         }
         validate::report(&found, a.strict, None)?;
         // Other environments judge differently only through `.env.example`'s `#:` directives
-        // (each one costs a whole check: a 100,000-line `.env` takes seconds).
+        // (each is judged with what `judge` worked out from `.env` for dev).
         let declared = std::fs::read_to_string(project.root.join(".env.example"))
             .is_ok_and(|t| !crate::requirements::Requirements::parse(&t).0.is_empty());
         let others = if a.env.is_none() && declared {
-            self.other_verdicts(&project, &own)
+            self.other_verdicts(&project, &mut judge, &own)
         } else {
             Vec::new()
         };
@@ -83,16 +95,17 @@ impl Ctx {
 
     /// One line for each environment other than dev whose findings differ from dev's (keys
     /// `.env.example` requires there but not in dev), so a bare `timmy check` shows every
-    /// verdict that differs.
+    /// verdict that differs. `judge` has read `.env` for dev already.
     pub(super) fn other_verdicts(
         &self,
         project: &Project,
+        judge: &mut validate::Judge,
         dev: &[crate::check::Finding],
     ) -> Vec<String> {
         let mut lines = Vec::new();
         for env in project.envs.iter().filter(|e| *e != "dev") {
             let found = match self.stack(project, env) {
-                Ok(stack) => validate::findings(&stack),
+                Ok(stack) => judge.findings(&stack),
                 Err(e) => Err(e),
             };
             let verdict = match found {

@@ -1,8 +1,8 @@
 //! The commands. Every command takes the one context value [`Ctx`] (global flags, the current
-//! directory, the environment preflight reads) and reads as plan → run → verdict: resolve and
-//! validate everything that needs no docker, then preflight, then the one [`Docker`] runner,
-//! then report. This file holds the dispatcher and what several commands share; each command or
-//! family has its own file.
+//! directory, the environment preflight reads, the [`Engine`] that asks what runs) and reads
+//! as plan → run → verdict: resolve and validate everything that needs no docker, then
+//! preflight, then the one [`Docker`] runner, then report. This file holds the dispatcher and
+//! what several commands share; each command or family has its own file.
 
 mod build_test;
 mod deploy;
@@ -24,14 +24,14 @@ use crate::checkout::{self, Found, Split};
 use crate::cli::{self, Cli, Command};
 use crate::compose;
 use crate::docker::{self, Docker};
-use crate::engine_api::{self, EngineApi};
+use crate::engine::Engine;
 use crate::exit::{Exit, UserError};
 use crate::lock;
 use crate::preflight;
 use crate::project::Project;
 use crate::secrets;
 use crate::stack::{self, Stack};
-use crate::status::{self, Container, Service};
+use crate::status::{self, Container, Service, State};
 use crate::ui;
 
 /// What every command runs with: the global flags, the directory timmy was started in, and
@@ -40,13 +40,24 @@ pub struct Ctx {
     pub global: cli::Global,
     pub cwd: PathBuf,
     pub env: preflight::Env,
+    /// How the engine is asked what runs (socket or CLI), chosen once from `env`.
+    pub engine: Engine,
+    /// The local engine's API version, asked once ([`Ctx::stack`] needs it for every stack).
+    api: std::sync::OnceLock<Option<crate::engine_api::ApiVersion>>,
 }
 
 impl Ctx {
     pub fn new(global: cli::Global) -> Result<Self> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let cwd = crate::project::current_dir().context("cannot read the current directory")?;
         let env = preflight::Env::from_process(&cwd);
-        Ok(Self { global, cwd, env })
+        let engine = Engine::new(&env);
+        Ok(Self {
+            global,
+            cwd,
+            env,
+            engine,
+            api: std::sync::OnceLock::new(),
+        })
     }
 
     pub fn run(&self, command: Command) -> Result<()> {
@@ -94,7 +105,8 @@ impl Ctx {
     pub(super) fn stack(&self, project: &Project, env: &str) -> Result<Stack, UserError> {
         let env = project.resolve_env(env)?;
         let stack = Stack::new(project, &env, self.global.project_name.as_deref())?;
-        Ok(for_engine(stack, &self.env, &self.global))
+        let api = *self.api.get_or_init(|| self.engine.api_version());
+        Ok(with_api(stack, api, &self.global))
     }
 
     pub(super) fn name(&self, project: &Project, env: &str) -> Result<String, UserError> {
@@ -113,7 +125,7 @@ impl Ctx {
     /// The stacks of this checkout: one label query on its working dir.
     pub(super) fn stacks_here(&self, docker: &Docker, project: &Project) -> Result<Vec<Found>> {
         checkout::stacks_here(
-            &self.env,
+            &self.engine,
             docker,
             project,
             self.global.project_name.as_deref(),
@@ -219,7 +231,7 @@ impl Ctx {
         Docker::new(program, &self.global).masking(masker)
     }
 
-    /// Every container with the project label (see [`checkout::query`]).
+    /// Every container with the project label (see [`Engine::containers_with`]).
     pub(super) fn containers(
         &self,
         docker: &Docker,
@@ -228,7 +240,8 @@ impl Ctx {
         after_signal: bool,
     ) -> Result<Vec<Container>> {
         let label = checkout::project_label(name);
-        checkout::query(&self.env, docker, root, &label, after_signal)
+        self.engine
+            .containers_with(docker, root, &label, after_signal)
     }
 
     pub(super) fn services(docker: &Docker, root: &Path, name: &str) -> Result<Vec<Service>> {
@@ -236,40 +249,29 @@ impl Ctx {
         status::parse_ps(&out)
     }
 
-    /// The project's services for `ps` and the table after `up`: asked of the engine's socket
-    /// (one request, no process; what `docker compose ps --all` lists), else through compose
-    /// (no local socket, `TIMMY_DOCKER`, or the request failed).
+    /// The project's services for `ps` and the table after `up` (see [`Engine::services_of`]).
     pub(super) fn service_list(
         &self,
         docker: &Docker,
         root: &Path,
         name: &str,
     ) -> Result<Vec<Service>> {
-        let api = (self.env.timmy_docker.is_none())
-            .then(|| preflight::daemon_socket(&self.env))
-            .flatten()
-            .map(|socket| EngineApi::new(&socket));
-        if let Some(api) = api {
-            if docker.verbose {
-                ui::command_line(
-                    "running:",
-                    &engine_api::describe_query(&checkout::project_label(name)),
-                );
-            }
-            match api.services_of(name) {
-                Ok(services) => return Ok(services),
-                Err(e) => ui::warning(&format!("{e}; asking `docker compose ps` instead")),
-            }
-        }
-        Self::services(docker, root, name)
+        self.engine.services_of(docker, root, name)
     }
 }
 
 /// The stack with the engine-specific file its engine takes ([`Stack::for_engine`]), the
 /// engine's API version asked once of its socket; `-v` says what was decided when the engine
 /// answered (an unknown version leaves the files as they are).
-pub fn for_engine(stack: Stack, env: &preflight::Env, global: &cli::Global) -> Stack {
-    let api = engine_api::local_api_version(env);
+pub fn for_engine(stack: Stack, engine: &Engine, global: &cli::Global) -> Stack {
+    with_api(stack, engine.api_version(), global)
+}
+
+fn with_api(
+    stack: Stack,
+    api: Option<crate::engine_api::ApiVersion>,
+    global: &cli::Global,
+) -> Stack {
     let stack = stack.for_engine(api);
     if let Some(v) = api.filter(|_| global.verbose) {
         let decision = if stack.files.last() == Some(&stack.root.join(stack::ENGINE25_FILE)) {
@@ -282,12 +284,13 @@ pub fn for_engine(stack: Stack, env: &preflight::Env, global: &cli::Global) -> S
     stack
 }
 
-/// `--ansi never` when stdout is not a terminal or colours are off (see [`ui::plain_output`]).
+/// `--ansi never` when stdout is not a terminal or colours are off (see [`ui::plain_output`]);
+/// else `--ansi always`, since [`Docker::run_relayed`] masks docker's stdout through a pipe.
 pub(super) fn plain(inv: compose::Invocation) -> compose::Invocation {
     if ui::plain_output() {
         compose::ansi_never(inv)
     } else {
-        inv
+        compose::ansi_always(inv)
     }
 }
 
@@ -295,7 +298,11 @@ pub(super) fn plain(inv: compose::Invocation) -> compose::Invocation {
 /// the label query the command already made; else an error (exit 1) with the command that
 /// starts the stack: `logs -f` would return at once and `restart` do nothing.
 pub(super) fn require_running(split: &Split, name: &str, why: &str) -> Result<(), UserError> {
-    if split.ours.iter().any(|c| c.state == "running" && !c.oneoff) {
+    if split
+        .ours
+        .iter()
+        .any(|c| c.state == State::Running && !c.oneoff)
+    {
         return Ok(());
     }
     Err(

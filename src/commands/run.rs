@@ -13,11 +13,12 @@ use crate::checkout::{self, Split};
 use crate::cli::RunArgs;
 use crate::compose;
 use crate::docker::{Docker, Outcome};
+use crate::engine::Engine;
 use crate::exit::{Exit, UserError};
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status::Container;
+use crate::status::{Container, State};
 use crate::ui;
 use crate::validate;
 
@@ -32,7 +33,11 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
     let first = env_name
         .clone()
         .map_or_else(|| project.resolve_env("dev"), Ok)?;
-    let mut stack = super::for_engine(Stack::new(&project, &first, name_override)?, env, global);
+    let mut stack = super::for_engine(
+        Stack::new(&project, &first, name_override)?,
+        &ctx.engine,
+        global,
+    );
     require_in_stack(&stack, &service)?;
     validate::gate(&stack, false)?;
     let docker =
@@ -40,20 +45,25 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
     validate::compose_gate(&docker, &stack)?;
     if env_name.is_none()
         && let Some(found) = checkout::pick(
-            &checkout::stacks_here(env, &docker, &project, name_override)?,
+            &checkout::stacks_here(&ctx.engine, &docker, &project, name_override)?,
             "run",
         )?
         && let Some(running) = found.env
         && running != stack.env
     {
-        stack = super::for_engine(Stack::new(&project, &running, name_override)?, env, global);
+        stack = super::for_engine(
+            Stack::new(&project, &running, name_override)?,
+            &ctx.engine,
+            global,
+        );
         require_in_stack(&stack, &service)?;
         validate::gate(&stack, false)?;
         validate::compose_gate(&docker, &stack)?;
     }
     let label = checkout::project_label(&stack.name);
     let split = Split::new(
-        checkout::query(env, &docker, &project.root, &label, false)?,
+        ctx.engine
+            .containers_with(&docker, &project.root, &label, false)?,
         &project.root,
     );
     if let Some(other) = split.other() {
@@ -67,11 +77,16 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
         )
         .into());
     }
+    if let Some(other) = checkout::other_env(&split.ours, &stack.env) {
+        let command = format!("run {} {service}", stack.env);
+        return Err(checkout::other_env_under(&stack.name, &other, &stack.env, &command).into());
+    }
     let tty = super::is_interactive();
     let before = running(&split.ours);
-    let outcome = docker.run(&compose::run(&stack, &service, &a.command, tty));
+    // stderr through the masker: the daemon quotes values it refuses, as on `up`.
+    let outcome = docker.run_masked(&compose::run(&stack, &service, &a.command, tty));
     if !matches!(outcome, Ok(Outcome::DryRun))
-        && let Err(e) = stop_started(env, &docker, &stack, &label, &before)
+        && let Err(e) = stop_started(&ctx.engine, &docker, &stack, &label, &before)
     {
         ui::warning(&format!(
             "could not stop what `run` started: {e:#} (timmy down stops the stack)"
@@ -114,7 +129,7 @@ fn require_in_stack(stack: &Stack, service: &str) -> Result<(), UserError> {
 fn running(containers: &[Container]) -> Vec<String> {
     let mut services: Vec<String> = containers
         .iter()
-        .filter(|c| c.state == "running" && !c.oneoff && !c.service.is_empty())
+        .filter(|c| c.state == State::Running && !c.oneoff && !c.service.is_empty())
         .map(|c| c.service.clone())
         .collect();
     services.sort();
@@ -127,13 +142,13 @@ fn running(containers: &[Container]) -> Vec<String> {
 /// project's containers are asked again with the label query (`label`) that found `before`;
 /// runs after Ctrl-C as well.
 fn stop_started(
-    env: &preflight::Env,
+    engine: &Engine,
     docker: &Docker,
     stack: &Stack,
     label: &str,
     before: &[String],
 ) -> Result<()> {
-    let now = checkout::query(env, docker, &stack.root, label, true)?;
+    let now = engine.containers_with(docker, &stack.root, label, true)?;
     let ours: Vec<Container> = now
         .into_iter()
         .filter(|c| checkout::is_ours(c, &stack.root))

@@ -12,7 +12,7 @@ use crate::compose;
 use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
 use crate::project::Project;
-use crate::status::Service;
+use crate::status::{Health, Service, State};
 use crate::ui;
 
 /// How long `restart` waits for health (`up`'s default `--timeout`), and how often it looks.
@@ -108,9 +108,9 @@ impl Ctx {
                 Self::explain_failure(docker, root, name)?;
                 return Err(Exit::Failure.into());
             }
-            let ready = |s: &Service| match s.state.as_str() {
-                "running" => s.health.is_empty() || s.health == "healthy",
-                "exited" => s.exit_code == 0,
+            let ready = |s: &Service| match s.state {
+                State::Running => matches!(s.health, Health::None | Health::Healthy),
+                State::Exited => s.exit_code == 0,
                 _ => false,
             };
             if services.iter().all(ready) {
@@ -159,8 +159,11 @@ impl Ctx {
     ) -> Result<()> {
         project.require_services(&[service.to_string()])?;
         let docker = self.docker()?;
+        let asked = env.clone();
         let (_, name) = self.target(&docker, project, env, what)?;
-        self.ours_only(&docker, project, &name)?;
+        let split = self.ours_only(&docker, project, &name)?;
+        let prod_name = self.name(project, crate::stack::PROD)?;
+        checkout::refuse_other_env(asked.as_deref(), &split.ours, &name, &prod_name, "entering")?;
         let inv = compose::exec(&project.root, &name, service, command, is_interactive());
         docker.run_ok(&inv).map(drop)
     }
@@ -171,8 +174,17 @@ impl Ctx {
             project.split_env(&a.services, 0, None, "restart [ENV] [SERVICE]...")?;
         project.require_services(&services)?;
         let docker = self.docker()?;
+        let asked = env.clone();
         let (_, name) = self.target(&docker, &project, env, "restart")?;
         let split = self.ours_only(&docker, &project, &name)?;
+        let prod_name = self.name(&project, crate::stack::PROD)?;
+        checkout::refuse_other_env(
+            asked.as_deref(),
+            &split.ours,
+            &name,
+            &prod_name,
+            "restarting",
+        )?;
         if !docker.dry_run {
             require_running(&split, &name, "nothing to restart")?;
         }

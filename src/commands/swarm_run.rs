@@ -68,10 +68,11 @@ impl SecretDir {
         if files.is_empty() {
             return Ok(Self(None));
         }
+        // Not recursive, and never an existing folder: in a shared temp directory another user
+        // could have made the name first (or a link to elsewhere); creating it must fail then.
         let _ = std::fs::remove_dir_all(dir);
         std::fs::DirBuilder::new()
             .mode(0o700)
-            .recursive(true)
             .create(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let guard = Self(Some(dir.to_path_buf()));

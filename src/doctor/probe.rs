@@ -21,6 +21,7 @@ use crate::checkout;
 use crate::cli::Global;
 use crate::compose;
 use crate::docker::{Captured, Docker};
+use crate::engine::Engine;
 use crate::exit::UserError;
 use crate::preflight;
 use crate::project::Project;
@@ -141,11 +142,13 @@ pub fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Facts {
 
     let name = found
         .and_then(|p| stack::project_name(&p.root, "dev", global.project_name.as_deref()).ok());
+    let engine = Engine::new(env);
     // Every stack of this checkout may hold the ports (each env has its own project name);
     // dev's name when none is found.
     let holder_names = |d: &Docker, dev: &str| -> Vec<String> {
-        let stacks = found
-            .and_then(|p| checkout::stacks_here(env, d, p, global.project_name.as_deref()).ok());
+        let stacks = found.and_then(|p| {
+            checkout::stacks_here(&engine, d, p, global.project_name.as_deref()).ok()
+        });
         match stacks {
             Some(stacks) if !stacks.is_empty() => stacks.into_iter().map(|f| f.name).collect(),
             _ => vec![dev.to_string()],

@@ -190,8 +190,8 @@ fn ports_free_taken_and_held_by_the_project() {
     let ours = Service {
         service: "timmy".into(),
         name: "proj-timmy-1".into(),
-        state: "running".into(),
-        health: String::new(),
+        state: crate::status::State::Running,
+        health: crate::status::Health::None,
         exit_code: 0,
         ports: vec!["127.0.0.1:3000->3000/tcp".into()],
         image: String::new(),
@@ -309,6 +309,7 @@ fn finding(level: crate::check::Level, line: usize, message: &str) -> crate::che
         level,
         message: message.into(),
         hint: None,
+        key: None,
     }
 }
 
@@ -316,8 +317,8 @@ fn service(ports: &[&str]) -> Service {
     Service {
         service: "timmy".into(),
         name: "proj-timmy-1".into(),
-        state: "running".into(),
-        health: String::new(),
+        state: crate::status::State::Running,
+        health: crate::status::Health::None,
         exit_code: 0,
         ports: ports.iter().map(|p| (*p).to_string()).collect(),
         image: String::new(),

@@ -12,7 +12,7 @@ mod template;
 use std::collections::HashMap;
 use std::fmt;
 
-pub use template::{RefKind, TemplateError, VarRef, substitute, variables};
+pub use template::{RefKind, TemplateError, TemplateErrorKind, VarRef, substitute, variables};
 
 /// How a value was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,8 +158,8 @@ pub fn parse(src: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<E
 /// their first appearance.
 #[must_use]
 pub fn resolve(entries: &[Entry]) -> Vec<(String, String)> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    let mut out: Vec<(String, String)> = Vec::with_capacity(entries.len());
     for entry in entries {
         if let Some(&at) = index.get(entry.key.as_str()) {
             out[at].1.clone_from(&entry.value);

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::template::{go_quote, substitute};
+use super::template::{TemplateErrorKind, go_quote, substitute};
 use super::{Entry, ParseError, ParseErrorKind, Quote};
 
 /// Compose's "space" inside a line: what it skips around keys and after `=`.
@@ -34,7 +34,7 @@ pub(super) fn parse(
         pos: 0,
         line: 1,
         entries: Vec::new(),
-        known: HashMap::new(),
+        known: HashMap::with_capacity(src.len() / 64),
     };
     while reader.seek_statement() {
         reader.statement(lookup)?;
@@ -48,8 +48,9 @@ struct Reader<'a> {
     /// Compose's line counter: 1 + newlines consumed so far.
     line: usize,
     entries: Vec<Entry>,
-    /// Values defined so far, for interpolation (the last definition of each key).
-    known: HashMap<String, String>,
+    /// Keys defined so far, for interpolation: the index in `entries` of each key's last
+    /// definition (keys are slices of the text, so nothing is copied).
+    known: HashMap<&'a str, usize>,
 }
 
 impl<'a> Reader<'a> {
@@ -121,31 +122,34 @@ impl<'a> Reader<'a> {
             }
             // The last line has no `=` and no newline: Compose reads the text as the value
             // of an empty key.
-            return self.value(String::new(), None, start_line, lookup);
+            return self.value("", None, start_line, lookup);
         };
-        let key = rest[..end].trim_end().to_owned();
+        let key = rest[..end].trim_end();
         if key.contains(' ') {
             return Err(ParseError {
                 line: self.line,
                 message: "key cannot contain a space".to_owned(),
                 kind: ParseErrorKind::KeyContainsSpace,
-                key: Some(key),
+                key: Some(key.to_owned()),
             });
         }
         self.pos = key_start + end + 1;
         if terminator == '\n' {
             self.line += 1;
-            if let Some(value) = lookup(&key) {
-                self.push(Entry {
+            if let Some(value) = lookup(key) {
+                self.push(
                     key,
-                    value,
-                    line: start_line,
-                    quote: Quote::None,
-                    raw: String::new(),
-                    missing: Vec::new(),
-                    inherited: true,
-                    separator: None,
-                });
+                    Entry {
+                        key: key.to_owned(),
+                        value,
+                        line: start_line,
+                        quote: Quote::None,
+                        raw: String::new(),
+                        missing: Vec::new(),
+                        inherited: true,
+                        separator: None,
+                    },
+                );
             }
             return Ok(());
         }
@@ -172,7 +176,7 @@ impl<'a> Reader<'a> {
 
     fn value(
         &mut self,
-        key: String,
+        key: &'a str,
         separator: Option<char>,
         start_line: usize,
         lookup: &dyn Fn(&str) -> Option<String>,
@@ -190,7 +194,8 @@ impl<'a> Reader<'a> {
             };
             self.pos += consumed;
             self.line += 1;
-            let before_comment = line.split_once(" #").map_or(line, |(value, _)| value);
+            let comment = line.as_bytes().windows(2).position(|w| w == b" #");
+            let before_comment = comment.map_or(line, |at| &line[..at]);
             let raw = before_comment.trim_end().to_owned();
             (raw.clone(), raw)
         } else {
@@ -205,29 +210,38 @@ impl<'a> Reader<'a> {
             } else {
                 text
             };
-            let known = &self.known;
-            let lookup_both = |name: &str| lookup(name).or_else(|| known.get(name).cloned());
-            substitute(&text, &lookup_both).map_err(|e| ParseError {
-                line: start_line,
-                kind: if e.message.starts_with("required variable") {
-                    ParseErrorKind::RequiredVariable
-                } else {
-                    ParseErrorKind::InvalidTemplate
-                },
-                message: e.message,
-                key: Some(key.clone()),
-            })?
+            // Without a `$` there is nothing to interpolate (most values of a long `.env`).
+            if text.contains('$') {
+                let (known, entries) = (&self.known, &self.entries);
+                let lookup_both = |name: &str| {
+                    lookup(name).or_else(|| known.get(name).map(|&at| entries[at].value.clone()))
+                };
+                substitute(&text, &lookup_both).map_err(|e| ParseError {
+                    line: start_line,
+                    kind: match e.kind {
+                        TemplateErrorKind::RequiredVariable => ParseErrorKind::RequiredVariable,
+                        TemplateErrorKind::Invalid => ParseErrorKind::InvalidTemplate,
+                    },
+                    message: e.message,
+                    key: Some(key.to_owned()),
+                })?
+            } else {
+                (text, Vec::new())
+            }
         };
-        self.push(Entry {
+        self.push(
             key,
-            value,
-            line: start_line,
-            quote,
-            raw,
-            missing,
-            inherited: false,
-            separator,
-        });
+            Entry {
+                key: key.to_owned(),
+                value,
+                line: start_line,
+                quote,
+                raw,
+                missing,
+                inherited: false,
+                separator,
+            },
+        );
         Ok(())
     }
 
@@ -268,8 +282,9 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn push(&mut self, entry: Entry) {
-        self.known.insert(entry.key.clone(), entry.value.clone());
+    /// `key` is `entry.key` as it stands in the text.
+    fn push(&mut self, key: &'a str, entry: Entry) {
+        self.known.insert(key, self.entries.len());
         self.entries.push(entry);
     }
 }

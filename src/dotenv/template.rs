@@ -14,7 +14,17 @@ use std::fmt;
 /// An interpolation error, worded as Compose words it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateError {
+    pub kind: TemplateErrorKind,
     pub message: String,
+}
+
+/// Which interpolation error, decided where it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateErrorKind {
+    /// A `${` that does not form a reference, or references nested too deep.
+    Invalid,
+    /// An unset `${V:?msg}` / `${V?msg}`.
+    RequiredVariable,
 }
 
 impl fmt::Display for TemplateError {
@@ -225,6 +235,7 @@ fn balancing_brace(s: &str, at: usize, last: usize) -> usize {
 
 fn invalid(template: &str) -> TemplateError {
     TemplateError {
+        kind: TemplateErrorKind::Invalid,
         message: format!("Invalid template: {}", go_quote(template)),
     }
 }
@@ -235,6 +246,7 @@ const MAX_NESTING: usize = 64;
 
 fn too_deep() -> TemplateError {
     TemplateError {
+        kind: TemplateErrorKind::Invalid,
         message: format!("Invalid template: references nested more than {MAX_NESTING} deep"),
     }
 }
@@ -310,7 +322,10 @@ fn apply(name: &str, op: Op, arg: String, value: Option<String>) -> Result<Strin
                 message.push_str(": ");
                 message.push_str(&arg);
             }
-            return Err(TemplateError { message });
+            return Err(TemplateError {
+                kind: TemplateErrorKind::RequiredVariable,
+                message,
+            });
         }
         _ => value.unwrap_or_default(),
     })

@@ -343,6 +343,18 @@ fn errors_carry_kind_and_display_with_line() {
 }
 
 #[test]
+fn template_errors_carry_their_kind_from_where_they_are_made() {
+    let kind = |t: &str| substitute(t, &shell).expect_err(t).kind;
+    assert_eq!(kind("${X:?}"), TemplateErrorKind::RequiredVariable);
+    assert_eq!(
+        kind("${X?required variable}"),
+        TemplateErrorKind::RequiredVariable
+    );
+    assert_eq!(kind("${"), TemplateErrorKind::Invalid);
+    assert_eq!(kind(&"${A:-".repeat(200)), TemplateErrorKind::Invalid);
+}
+
+#[test]
 fn substitute_reports_missing_once_in_order() {
     let (value, missing) = substitute("$B-$A-${B}-${C:-x}-$$D", &shell).expect("ok");
     assert_eq!(value, "---x-$D");

@@ -323,6 +323,7 @@ impl Renderer<'_> {
             level,
             message,
             hint,
+            key: None,
         });
     }
 

@@ -383,6 +383,19 @@ impl Project {
             .collect()
     }
 
+    /// The exact argv bytes of every call since `record_exact_argv` (for arguments that are not
+    /// UTF-8), in order.
+    pub fn exact_call_bytes(&self) -> Vec<Vec<Vec<u8>>> {
+        (1..)
+            .map_while(|n| fs::read(self.fake.join(format!("{n}.argv"))).ok())
+            .map(|bytes| {
+                let mut args: Vec<Vec<u8>> = bytes.split(|b| *b == 0).map(<[u8]>::to_vec).collect();
+                args.pop(); // after the last NUL
+                args
+            })
+            .collect()
+    }
+
     /// The same process setup as `timmy()`, as a plain `std::process::Command` running
     /// `program` (for what `assert_cmd` cannot do, such as running as another user).
     pub fn std_command(&self, program: &Path) -> std::process::Command {
@@ -391,6 +404,9 @@ impl Project {
             .env_clear()
             .env("PATH", self.fake.join("bin"))
             .env("HOME", self.dir.path())
+            // The machine-wide project lock (`$TMPDIR/timmy-<uid>/`) per test: tests running
+            // at once all name their project `proj`.
+            .env("TMPDIR", self.dir.path())
             .env("FAKE_DOCKER_DIR", &self.fake)
             .env("TIMMY_DOCKER", self.fake.join("bin/docker"))
             .env("DOCKER_CONFIG", self.fake.join("config"))
