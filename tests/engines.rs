@@ -325,13 +325,24 @@ fn a_failed_socket_request_falls_back_to_the_cli_and_verbose_says_which() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let ps = "compose --env-file /dev/null -p proj-dev ps --all --format json";
-    assert_eq!(p.calls(), [label_query("proj-dev"), ps.to_string()]);
+    // The engine gives no answer to `GET /services` either: `docker service ls` is asked,
+    // never "no stack deployed" assumed.
+    assert_eq!(
+        p.calls(),
+        [
+            label_query("proj-dev"),
+            common::stack_query("proj-dev"),
+            ps.to_string()
+        ]
+    );
     let label = "com.docker.compose.project=proj-dev";
     let expected = format!(
         "running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
              warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker ps` instead\n\
              running: docker ps --all --no-trunc --filter 'label={label}' --format '{LABEL_FORMAT}'\n\
              running: GET /services (label com.docker.stack.namespace=proj-dev) on the Docker socket\n\
+             warning: bad HTTP answer from the engine: no end of headers; asking `docker service ls` instead\n\
+             running: docker service ls --quiet --filter 'label=com.docker.stack.namespace=proj-dev'\n\
              running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
              warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker compose ps` instead\n\
              running: docker {ps}\n",

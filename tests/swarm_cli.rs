@@ -494,3 +494,149 @@ fn up_refuses_a_name_a_deployed_stack_uses() {
     );
     assert_eq!(p.calls(), [label_query("proj"), stack_query("proj")]);
 }
+
+/// A fake engine on its own socket: `GET /version` (API 1.41) and `GET /containers/json…`
+/// (`[]`) answer as an engine does, `GET /services…` with `services` (a whole HTTP answer,
+/// status line first). Runs until the test process ends.
+fn engine_answering_services(p: &Project, services: &'static str) -> std::path::PathBuf {
+    use std::io::{Read, Write};
+    let path = p.dir.path().join("engine.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let ok = |body: &str| {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let answer = if request.starts_with(b"GET /version ") {
+                ok(r#"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#)
+            } else if request.starts_with(b"GET /containers/json?") {
+                ok("[]")
+            } else if request.starts_with(b"GET /services?") {
+                services.to_string()
+            } else {
+                continue;
+            };
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    path
+}
+
+/// `timmy ARGS` asking the fake engine at `socket`, docker found on PATH.
+fn timmy_on_engine(p: &Project, socket: &std::path::Path, args: &[&str]) -> std::process::Output {
+    p.timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_socket_error_on_get_services_asks_docker_service_ls_never_reads_it_as_no_stack() {
+    // Was a hole: any answer but 200 or 503 read as "no stack": `down prod` said nothing ran.
+    let p = Project::new();
+    let socket = engine_answering_services(
+        &p,
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 18\r\n\r\n{\"message\":\"boom\"}",
+    );
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0)
+        .once();
+    let out = timmy_on_engine(&p, &socket, &["down", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: the engine answered 500 to GET /services: {\"message\":\"boom\"}; asking `docker service ls` instead\n\
+         timmy: removed stack `proj` from the swarm: no service, container, network, secret or config of it is left\n"
+    );
+    let filter = "label=com.docker.stack.namespace=proj";
+    assert_eq!(
+        p.calls(),
+        [
+            stack_query("proj"),
+            "stack rm proj".to_string(),
+            stack_query("proj"),
+            format!("ps --all --quiet --filter {filter}"),
+            format!("network ls --quiet --filter {filter}"),
+            format!("secret ls --quiet --filter {filter}"),
+            format!("config ls --quiet --filter {filter}"),
+        ]
+    );
+}
+
+#[test]
+fn a_garbage_answer_to_get_services_asks_docker_service_ls() {
+    let p = Project::new();
+    let socket = engine_answering_services(
+        &p,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\nnot json!",
+    );
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task("t-timmy", "timmy", "proj-timmy:0123456789ab", "running", ""),
+        ],
+    );
+    let out = timmy_on_engine(&p, &socket, &["ps", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: unexpected answer from the engine: expected ident at line 1 column 2; asking `docker service ls` instead\n\
+         timmy: stack `proj`, deployed on the swarm\n"
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy  -       -      redis:7\n\
+         timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+    assert_eq!(p.calls(), STACK_QUERIES.map(String::from));
+}
+
+#[test]
+fn a_failing_service_ls_is_an_error_and_an_engine_outside_a_swarm_has_no_stack() {
+    let p = Project::new();
+    p.answer_to(
+        &["service", "ls", "--quiet"],
+        "",
+        1,
+    )
+    .stderr("Error response from daemon: rpc error: code = Unavailable desc = the swarm does not have a leader\n")
+    .once();
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: `docker service ls --quiet --filter 'label=com.docker.stack.namespace=proj'` failed with code 1: \
+         Error response from daemon: rpc error: code = Unavailable desc = the swarm does not have a leader\n"
+    );
+    assert_eq!(p.calls(), [label_query("proj"), stack_query("proj")]);
+
+    // Measured on Engine 20.10 and 28: outside a swarm, docker service ls says so.
+    p.answer_to(&["service", "ls", "--quiet"], "", 1).stderr(
+        "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.\n",
+    );
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: nothing of project `proj` is running\n"
+    );
+}

@@ -11,9 +11,7 @@ use anyhow::Result;
 use super::Ctx;
 use super::down::confirm_volume_removal;
 use crate::docker::{Docker, Outcome};
-use crate::engine_api::EngineApi;
 use crate::exit::{Exit, UserError};
-use crate::preflight;
 use crate::swarm::converge::{self, SwarmService, Task};
 use crate::swarm::invoke::{self, Leftover};
 use crate::ui;
@@ -78,35 +76,14 @@ impl Ctx {
         Ok(())
     }
 
-    /// The ids of the services of stack `name`; `None` when there are none, or when the engine
-    /// is not a swarm manager (`docker service ls` refuses: no stack can be deployed there).
-    /// Asked of the engine's socket (no process: `ps` of a Compose stack stays process-free),
-    /// else through `docker service ls`.
+    /// The ids of the services of stack `name` (see [`crate::engine::Engine::stack_services`]).
     pub(super) fn deployed(
         &self,
         docker: &Docker,
         root: &Path,
         name: &str,
     ) -> Result<Option<Vec<String>>> {
-        let api = (self.env.timmy_docker.is_none())
-            .then(|| preflight::daemon_socket(&self.env))
-            .flatten()
-            .map(|socket| EngineApi::new(&socket));
-        let label = format!("{}={name}", converge::LABEL_NAMESPACE);
-        if let Some(api) = api {
-            if docker.verbose {
-                ui::command_line(
-                    "running:",
-                    &format!("GET /services (label {label}) on the Docker socket"),
-                );
-            }
-            // An engine that cannot answer this cannot have deployed the stack either.
-            let found = api.service_ids_with(&label).ok().flatten();
-            return Ok(found.filter(|ids| !ids.is_empty()));
-        }
-        let out = docker.query(&invoke::service_ids(root, name))?;
-        let found = ids(&out.stdout);
-        Ok((out.code == 0 && !found.is_empty()).then_some(found))
+        self.engine.stack_services(docker, root, name)
     }
 
     /// The stack's services and every task of theirs, as docker reports them. A task removed

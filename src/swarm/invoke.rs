@@ -25,6 +25,14 @@ fn namespace_filter(name: &str) -> String {
     format!("label={LABEL_NAMESPACE}={name}")
 }
 
+/// docker's stderr when an engine outside a swarm (or a worker) refuses a cluster query such as
+/// [`service_ids`]: "Error response from daemon: This node is not a swarm manager. …" (Engine
+/// 20.10 and 28 alike). No stack can be deployed there.
+#[must_use]
+pub fn not_a_manager(stderr: &str) -> bool {
+    stderr.contains("This node is not a swarm manager")
+}
+
 /// `<node state> <manager?>`, e.g. `active true` on a manager, `inactive false` outside a swarm.
 pub fn swarm_state(root: &Path) -> Invocation {
     inv(
