@@ -268,6 +268,9 @@ fn ps_asks_compose_where_there_is_no_socket() {
         [
             here_query(&p),
             label_query("proj-dev"),
+            common::stack_query("proj-dev"),
+            common::stack_query("proj"),
+            common::stack_query("proj-test"),
             "compose --env-file /dev/null -p proj-dev ps --all --format json".to_string()
         ]
     );

@@ -640,3 +640,83 @@ fn a_failing_service_ls_is_an_error_and_an_engine_outside_a_swarm_has_no_stack()
         "timmy: nothing of project `proj` is running\n"
     );
 }
+
+#[test]
+fn without_an_environment_ps_and_logs_show_the_deployed_stack_and_down_names_it() {
+    // Was a hole: with only a deployed stack, a bare `timmy down` said nothing was running.
+    let p = Project::new();
+    for other in ["proj-dev", "proj-test"] {
+        let filter = format!("label=com.docker.stack.namespace={other}");
+        p.answer_to(&["service", "ls", "--quiet", "--filter", &filter], "", 0);
+    }
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task("t-timmy", "timmy", "proj-timmy:0123456789ab", "running", ""),
+        ],
+    );
+    let lookups = [
+        common::here_query(&p),
+        label_query("proj-dev"),
+        stack_query("proj-dev"),
+        stack_query("proj"),
+        stack_query("proj-test"),
+    ];
+
+    let out = p.timmy().args(["ps"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: stack `proj`, deployed on the swarm\n"
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy  -       -      redis:7\n\
+         timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+    let mut expected = lookups.to_vec();
+    expected.extend(STACK_QUERIES[1..].iter().map(|q| (*q).to_string()));
+    assert_eq!(p.calls(), expected);
+
+    p.forget_calls();
+    let out = p.timmy().args(["logs", "timmy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mut expected = lookups.to_vec();
+    expected.push("service logs proj_timmy".to_string());
+    assert_eq!(p.calls(), expected);
+
+    p.forget_calls();
+    let out = p.timmy().args(["down"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: no Compose stack of this checkout is running, but `proj` is deployed as a Swarm stack on this engine\n  \
+         hint: timmy down prod removes it (a deployed stack is only removed when its environment is named)\n"
+    );
+    assert_eq!(
+        p.calls(),
+        [
+            common::here_query(&p),
+            stack_query("proj-dev"),
+            stack_query("proj"),
+            stack_query("proj-test"),
+        ]
+    );
+
+    // Several deployed under this checkout's names: which one is for the user to say.
+    let p = Project::new();
+    p.answer_to(&["service", "ls", "--quiet"], "svc-x\n", 0);
+    let out = p.timmy().args(["ps"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: 3 stacks of this checkout's names are deployed on the swarm: dev (`proj-dev`), prod (`proj`), test (`proj-test`)\n  \
+         hint: name the environment, e.g. timmy ps dev\n"
+    );
+}

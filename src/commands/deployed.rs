@@ -30,14 +30,57 @@ pub(super) fn ids(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A stack deployed under one of this checkout's project names.
+pub(super) struct Deployed {
+    pub env: String,
+    pub name: String,
+    pub ids: Vec<String>,
+}
+
 impl Ctx {
+    /// For `ps`, `logs` and `down` without an environment when no Compose stack of this
+    /// checkout is there: the stack deployed under one of this checkout's project names (one
+    /// lookup per environment). A stack carries no checkout label, so its name is all there
+    /// is to go by; several are an error naming each.
+    pub(super) fn deployed_here(
+        &self,
+        docker: &Docker,
+        project: &crate::project::Project,
+        command: &str,
+    ) -> Result<Option<Deployed>> {
+        let mut found = Vec::new();
+        for (env, name) in self.names(project)? {
+            if let Some(ids) = self.deployed(docker, &project.root, &name)? {
+                found.push(Deployed { env, name, ids });
+            }
+        }
+        if found.len() > 1 {
+            let list: Vec<String> = found
+                .iter()
+                .map(|d| format!("{} (`{}`)", d.env, d.name))
+                .collect();
+            return Err(UserError::new(format!(
+                "{} stacks of this checkout's names are deployed on the swarm: {}",
+                found.len(),
+                list.join(", ")
+            ))
+            .hint(format!(
+                "name the environment, e.g. timmy {command} {}",
+                found[0].env
+            ))
+            .into());
+        }
+        Ok(found.pop())
+    }
+
     /// [`Ctx::deployed`], asked only when no container under the name was created by Compose
     /// (all lack its working-dir label): a stack's task containers carry the Compose project
     /// label too, inherited from the image `docker compose build` labelled (measured with
     /// Compose 2.26 and 2.40), so they look like the project's.
     /// Only for an environment named on the command line (`timmy ps prod`): without one,
     /// these commands act on the stack of this checkout that runs, learnt from Compose's
-    /// working-dir label, which a stack's containers do not carry.
+    /// working-dir label, which a stack's containers do not carry (when none runs, see
+    /// [`Ctx::deployed_here`]).
     pub(super) fn deployed_unless_compose(
         &self,
         docker: &Docker,
@@ -211,6 +254,20 @@ impl Ctx {
         ui::info(&format!("removed stack `{name}` from the swarm: {removed}"));
         Ok(())
     }
+}
+
+/// `down` without an environment finds no Compose stack of this checkout but a deployed one:
+/// named with the command that removes it, never removed unasked (nothing tells which
+/// checkout deployed it).
+pub(super) fn deployed_not_picked(d: &Deployed) -> UserError {
+    UserError::new(format!(
+        "no Compose stack of this checkout is running, but `{}` is deployed as a Swarm stack on this engine",
+        d.name
+    ))
+    .hint(format!(
+        "timmy down {} removes it (a deployed stack is only removed when its environment is named)",
+        d.env
+    ))
 }
 
 /// The error and hint when `docker stack rm` left something behind.

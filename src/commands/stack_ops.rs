@@ -37,6 +37,13 @@ impl Ctx {
         {
             return Self::stack_ps(&docker, &project.root, &name, &ids, a.json);
         }
+        if !asked
+            && split.ours.is_empty()
+            && split.other().is_none()
+            && let Some(d) = self.deployed_here(&docker, &project, "ps")?
+        {
+            return Self::stack_ps(&docker, &project.root, &d.name, &d.ids, a.json);
+        }
         let mut services = self.service_list(&docker, &project.root, &name)?;
         if split.other().is_some() {
             services.retain(|s| split.ours.iter().any(|c| c.name == s.name));
@@ -69,6 +76,19 @@ impl Ctx {
                 &project.root,
                 (&name, &shown_env),
                 &ids,
+                &services,
+                a,
+            );
+        }
+        if !asked
+            && split.ours.is_empty()
+            && let Some(d) = self.deployed_here(&docker, &project, "logs")?
+        {
+            return Self::stack_logs(
+                &docker,
+                &project.root,
+                (&d.name, &d.env),
+                &d.ids,
                 &services,
                 a,
             );
