@@ -238,11 +238,59 @@ fn a_bad_env_stops_before_docker_is_asked_anything() {
     );
     let out = p.timmy().args(["deploy", "--render"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+    // `check`'s verdict, which `deploy` applies first: deploy's own message, with the line.
     assert_eq!(
         stderr_of(&out),
-        "error: .env: SWARM_ENDPOINT_MODE must be vip or dnsrr\n  hint: vip: a virtual IP per service (Swarm's default); dnsrr: DNS round robin, for hosts without IPVS\n"
+        "error: .env:4: SWARM_ENDPOINT_MODE must be vip or dnsrr\n  hint: vip: a virtual IP per service (Swarm's default); dnsrr: DNS round robin, for hosts without IPVS\n\
+         error: 1 error in the configuration; nothing was started\n"
     );
     assert!(p.calls().is_empty());
+}
+
+#[test]
+fn check_reports_the_swarm_settings_deploy_would_refuse() {
+    // Was a hole: a bad SWARM_PUBLISH_MODE passed `check prod`, then failed at deploy.
+    let p = Project::new();
+    p.write(
+        ".env",
+        &format!(
+            "{}SWARM_PUBLISH_MODE=mesh\nSWARM_ENDPOINT_MODE=dnsrr\n",
+            common::GOOD_ENV
+        ),
+    );
+    let out = p.timmy().args(["check", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: .env:4: SWARM_PUBLISH_MODE must be ingress or host\n  \
+         hint: ingress: the port answers on every node; host: only on the node running the task\n\
+         error: 1 error in the configuration\n"
+    );
+    // The shell's value is the one deploy takes.
+    let out = p
+        .timmy()
+        .env("SWARM_PUBLISH_MODE", "host")
+        .env("SWARM_ENDPOINT_MODE", "VIP")
+        .args(["check", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: .env: SWARM_ENDPOINT_MODE (set in your shell) must be vip or dnsrr\n  \
+         hint: vip: a virtual IP per service (Swarm's default); dnsrr: DNS round robin, for hosts without IPVS\n\
+         warning: .env:4: SWARM_PUBLISH_MODE is also set in your shell with a different value; Compose uses the shell's\n  \
+         hint: unset SWARM_PUBLISH_MODE in your shell, or remove it from .env\n\
+         warning: .env:5: SWARM_ENDPOINT_MODE is also set in your shell with a different value; Compose uses the shell's\n  \
+         hint: unset SWARM_ENDPOINT_MODE in your shell, or remove it from .env\n\
+         error: 1 error in the configuration\n"
+    );
+    p.write(
+        ".env",
+        &format!("{}SWARM_PUBLISH_MODE=\n", common::GOOD_ENV),
+    );
+    let out = p.timmy().args(["check", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
 }
 
 #[test]
