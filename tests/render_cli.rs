@@ -344,3 +344,34 @@ fn the_swarm_settings_of_env_example_keep_check_quiet_set_or_not() {
         }
     }
 }
+
+#[test]
+fn start_first_updates_with_a_host_mode_port_are_a_warning() {
+    // Measured on Engine 28.5, one node: a redeploy of such a service (a changed secret) waited
+    // for the old task's port until --timeout and failed; stop-first converged in 24 s.
+    let p = Project::new();
+    p.write("docker/docker-compose.prod.yml", PROD);
+    p.answer_to(
+        &["compose", "config", "--format", "json"],
+        r#"{"name": "proj", "services": {"timmy": {"image": "proj-timmy:prod",
+  "deploy": {"update_config": {"order": "start-first"}, "rollback_config": {"order": "start-first"}},
+  "ports": [{"mode": "ingress", "target": 3000, "published": "3000", "protocol": "tcp"}]}}}"#,
+        0,
+    );
+    let warning = "warning: docker/swarm.compose.yml: service `timmy` updates start-first (update_config, rollback_config) and publishes port 3000 in host mode: the new task cannot bind it while the old one holds it on the same node, so on one node every update of `timmy` waits until --timeout\n  \
+                   hint: set `order: stop-first` in update_config and rollback_config of `timmy` (a short gap per update), or publish in ingress mode\n";
+    let out = p
+        .timmy()
+        .args(["deploy", "--render", "--publish", "host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), warning);
+    let out = p
+        .timmy()
+        .args(["deploy", "--render", "--publish", "ingress"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
+}

@@ -40,7 +40,10 @@ impl Ctx {
         let config: serde_json::Value = serde_json::from_str(&out.stdout)
             .context("cannot read the JSON of `docker compose config`")?;
         let sources = sources(&stack);
-        let rendered = swarm::render(&config, &sources, &options);
+        let mut rendered = swarm::render(&config, &sources, &options);
+        rendered
+            .findings
+            .extend(swarm::update_hazards(&rendered.stack));
         validate::report(
             &rendered.findings,
             false,

@@ -163,6 +163,58 @@ pub fn env_findings(
     found
 }
 
+/// For a rendered stack ([`Rendered::stack`]): a warning for each service that updates or
+/// rolls back `start-first` while it publishes a port in host mode. The new task needs the
+/// port on its node while the old task still holds it there: it waits ("no suitable node
+/// (host-mode port already in use on 1 node)"), so on one node every update of the service
+/// waits until `--timeout` and the old task keeps running — with the old image and secrets
+/// (measured on Engine 28.5: a changed secret redeployed, `deploy` failed after 120 s).
+#[must_use]
+pub fn update_hazards(stack: &serde_json::Value) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let Some(services) = stack.get("services").and_then(serde_json::Value::as_object) else {
+        return found;
+    };
+    for (name, svc) in services {
+        let host_ports: Vec<String> = svc
+            .get("ports")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.get("mode").and_then(serde_json::Value::as_str) == Some("host"))
+            .filter_map(|p| p.get("published").map(ToString::to_string))
+            .collect();
+        let start_first: Vec<&str> = ["update_config", "rollback_config"]
+            .into_iter()
+            .filter(|key| {
+                svc.pointer(&format!("/deploy/{key}/order"))
+                    .and_then(serde_json::Value::as_str)
+                    == Some("start-first")
+            })
+            .collect();
+        if host_ports.is_empty() || start_first.is_empty() {
+            continue;
+        }
+        found.push(Finding {
+            file: SWARM_FILE.to_owned(),
+            line: None,
+            level: Level::Warning,
+            message: format!(
+                "service `{name}` updates start-first ({}) and publishes {} {} in host mode: the new task cannot bind it while the old one holds it on the same node, so on one node every update of `{name}` waits until --timeout",
+                start_first.join(", "),
+                if host_ports.len() == 1 { "port" } else { "ports" },
+                host_ports.join(", ")
+            ),
+            hint: Some(format!(
+                "set `order: stop-first` in {} of `{name}` (a short gap per update), or publish in ingress mode",
+                start_first.join(" and ")
+            )),
+            key: None,
+        });
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +270,40 @@ mod tests {
                 ".env: SWARM_PUBLISH_MODE (set in your shell) must be ingress or host [SWARM_PUBLISH_MODE]",
             ],
         );
+    }
+
+    #[test]
+    fn start_first_with_a_host_mode_port_is_a_warning() {
+        let stack = |order: &str, mode: &str| {
+            serde_json::json!({"services": {
+                "redis": {"deploy": {"update_config": {"order": "start-first"}}},
+                "timmy": {
+                    "deploy": {
+                        "update_config": {"order": order},
+                        "rollback_config": {"order": "stop-first"}
+                    },
+                    "ports": [
+                        {"mode": mode, "published": 3300, "target": 3000},
+                        {"mode": mode, "target": 9229}
+                    ]
+                }
+            }})
+        };
+        let found = update_hazards(&stack("start-first", "host"));
+        let shown: Vec<String> = found
+            .iter()
+            .map(|f| format!("{f} (hint: {})", f.hint.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "docker/swarm.compose.yml: service `timmy` updates start-first (update_config) and publishes port 3300 in host mode: the new task cannot bind it while the old one holds it on the same node, so on one node every update of `timmy` waits until --timeout (hint: set `order: stop-first` in update_config of `timmy` (a short gap per update), or publish in ingress mode)"
+            ]
+        );
+        assert_eq!(found[0].level, Level::Warning);
+        assert!(update_hazards(&stack("stop-first", "host")).is_empty());
+        assert!(update_hazards(&stack("start-first", "ingress")).is_empty());
+        assert!(update_hazards(&serde_json::json!({})).is_empty());
     }
 
     #[test]
