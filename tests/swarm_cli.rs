@@ -140,6 +140,8 @@ fn deploy_builds_tags_by_content_deploys_from_stdin_and_waits_until_healthy() {
         "stack deploy --compose-file - --resolve-image never --prune proj".to_string(),
     ];
     expected.extend(STACK_QUERIES.map(String::from));
+    // Converged: the stack's secrets, none of them an earlier value to remove.
+    expected.push(SECRET_NAMES.to_string());
     assert_eq!(calls, expected);
     let stack = std::fs::read_to_string(p.fake.join("stack.yml")).unwrap();
     assert!(
@@ -163,6 +165,91 @@ fn deploy_builds_tags_by_content_deploys_from_stdin_and_waits_until_healthy() {
         "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
          redis    1/1       healthy  -       -      redis:7\n\
          timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+}
+
+/// The names of the stack's secrets, asked once it converged.
+const SECRET_NAMES: &str =
+    "secret ls --filter label=com.docker.stack.namespace=proj --format {{.Name}}";
+
+#[test]
+fn a_converged_deploy_removes_the_earlier_values_of_its_secrets() {
+    // Measured on Engine 28.5: each new value of a key is a new secret (named by content), and
+    // `docker stack deploy --prune` leaves the earlier ones on the swarm.
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task("t-timmy", "timmy", "proj-timmy:0123456789ab", "running", ""),
+        ],
+    );
+    p.answer_to(
+        &["secret", "ls", "--filter"],
+        "proj_GITHUB_TOKEN_d03680ebb084\nproj_GITHUB_TOKEN_ed974400d0ce\n",
+        0,
+    );
+    p.answer_to(
+        &["secret", "rm"],
+        "proj_GITHUB_TOKEN_d03680ebb084\nproj_GITHUB_TOKEN_ed974400d0ce\n",
+        0,
+    );
+    let out = p.timmy().args(["deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let calls = p.calls();
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            SECRET_NAMES.to_string(),
+            "secret rm proj_GITHUB_TOKEN_d03680ebb084 proj_GITHUB_TOKEN_ed974400d0ce".to_string()
+        ]
+    );
+    assert!(
+        stderr_of(&out).ends_with(
+            "timmy: removed 2 earlier secrets the stack no longer uses: proj_GITHUB_TOKEN_d03680ebb084, proj_GITHUB_TOKEN_ed974400d0ce\n"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+    // docker's own list of removed names stays off stdout, the table's.
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy  -       -      redis:7\n\
+         timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+
+    // A removal docker refuses is a warning: the deploy itself succeeded.
+    p.forget_answers();
+    answer_deploy_inputs(&p, "active true\n");
+    answer_stack(
+        &p,
+        &[service("timmy", 1, "proj-timmy:0123456789ab", true)],
+        &[task(
+            "t-timmy",
+            "timmy",
+            "proj-timmy:0123456789ab",
+            "running",
+            "",
+        )],
+    );
+    p.answer_to(&["secret", "ls", "--filter"], "proj_X_1\n", 0);
+    p.answer_to(&["secret", "rm"], "", 1).stderr(
+        "Error response from daemon: rpc error: code = InvalidArgument desc = secret 'proj_X_1' is in use by the following service: other\n",
+    );
+    let out = p.timmy().args(["deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).ends_with(
+            "warning: `docker secret rm proj_X_1` failed with code 1: Error response from daemon: rpc error: code = InvalidArgument desc = secret 'proj_X_1' is in use by the following service: other; earlier secret values stay on the swarm: proj_X_1\n"
+        ),
+        "{}",
+        stderr_of(&out)
     );
 }
 

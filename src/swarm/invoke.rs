@@ -196,6 +196,25 @@ pub fn remove_volumes(root: &Path, names: &[String]) -> Invocation {
     with(inv(root, &["volume", "rm"]), names)
 }
 
+/// The names of the stack's secrets (`docker stack deploy` labels those it creates).
+pub fn secret_names(root: &Path, name: &str) -> Invocation {
+    inv(
+        root,
+        &[
+            "secret",
+            "ls",
+            "--filter",
+            &namespace_filter(name),
+            "--format",
+            "{{.Name}}",
+        ],
+    )
+}
+
+pub fn remove_secrets(root: &Path, names: &[String]) -> Invocation {
+    with(inv(root, &["secret", "rm"]), names)
+}
+
 /// What a removed stack must not leave, in the order `docker stack rm` removes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Leftover {
