@@ -807,3 +807,28 @@ fn without_an_environment_ps_and_logs_show_the_deployed_stack_and_down_names_it(
          hint: name the environment, e.g. timmy ps dev\n"
     );
 }
+
+#[test]
+fn ctrl_c_while_deploy_waits_says_the_swarm_goes_on() {
+    // Measured on Engine 28.5: Ctrl-C during the wait exited 130 and said nothing, while the
+    // swarm went on rolling the update docker had accepted.
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0)
+        .run("trap '' INT TERM; kill -INT \"$FAKE_DOCKER_CALLER\"; sleep 0.3");
+    let out = p.timmy().args(["deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    let err = err.strip_prefix(WARNINGS).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "{DOCKER_SAYS}timmy: stopped waiting; the swarm goes on deploying stack `proj`: timmy ps prod shows how far it got\n"
+        )
+    );
+    assert_eq!(stdout_of(&out), "");
+    assert_eq!(
+        p.calls().last().unwrap(),
+        "service ls --quiet --filter label=com.docker.stack.namespace=proj"
+    );
+}

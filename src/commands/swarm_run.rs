@@ -210,7 +210,16 @@ impl Ctx {
             ));
             return Ok(());
         }
-        self.wait_converged(&docker, stack, since, run.timeout)?;
+        self.wait_converged(&docker, stack, since, run.timeout)
+            .inspect_err(|e| {
+                // Ctrl-C stops the wait only: docker accepted the stack and the swarm goes on.
+                if let Some(Exit::Signal(_)) = e.downcast_ref::<Exit>() {
+                    ui::info(&format!(
+                        "stopped waiting; the swarm goes on deploying stack `{}`: timmy ps {} shows how far it got",
+                        stack.name, stack.env
+                    ));
+                }
+            })?;
         Self::prune_secrets(&docker, stack, &rendered.stack);
         Ok(())
     }
