@@ -832,3 +832,47 @@ fn ctrl_c_while_deploy_waits_says_the_swarm_goes_on() {
         "service ls --quiet --filter label=com.docker.stack.namespace=proj"
     );
 }
+
+#[test]
+fn restart_exec_shell_and_run_refuse_a_deployed_stack() {
+    // Was a hole (measured on Engine 28.5): `restart prod` restarted the swarm's task
+    // container behind its back and showed a table without redis; `exec` said "service timmy
+    // is not running"; `run` failed on the stack's network with Compose's label error.
+    let p = Project::new();
+    // A task container: Compose's project label (inherited from the image), no working dir.
+    p.answer_labels("proj", "t1\tproj_timmy.1.abc\trunning\ttimmy\t\t\tproj\t\n");
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0);
+    let exec_hint = "  hint: docker ps --filter label=com.docker.stack.namespace=proj lists its task containers, for docker exec\n";
+    for (args, expected) in [
+        (
+            &["restart", "prod"][..],
+            "error: `proj` is deployed as a Swarm stack on this engine: timmy restart acts on Compose stacks\n  \
+             hint: docker service update --force proj_SERVICE restarts a service's tasks on the swarm\n"
+                .to_string(),
+        ),
+        (
+            &["exec", "prod", "timmy", "--", "true"][..],
+            format!("error: `proj` is deployed as a Swarm stack on this engine: timmy exec acts on Compose stacks\n{exec_hint}"),
+        ),
+        (
+            &["shell", "prod"][..],
+            format!("error: `proj` is deployed as a Swarm stack on this engine: timmy shell acts on Compose stacks\n{exec_hint}"),
+        ),
+        (
+            &["run", "prod", "timmy", "--", "true"][..],
+            "error: `proj` is deployed as a Swarm stack on this engine\n  \
+             hint: timmy down prod removes the stack first (its named volumes stay); timmy ps prod shows it\n"
+                .to_string(),
+        ),
+    ] {
+        p.forget_calls();
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr_of(&out));
+        assert_eq!(stderr_of(&out), expected, "{args:?}");
+        assert_eq!(
+            p.calls(),
+            [label_query("proj"), stack_query("proj")],
+            "{args:?}: nothing acted"
+        );
+    }
+}

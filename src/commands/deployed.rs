@@ -119,6 +119,41 @@ impl Ctx {
         Ok(())
     }
 
+    /// For `restart`, `exec` and `shell` of a name a deployed stack uses (its task containers,
+    /// which Compose did not create, under the project label): refuse. Measured on Engine
+    /// 28.5: `restart` restarted the swarm's task container behind its back and showed a
+    /// table without redis; `exec` said "service timmy is not running".
+    pub(super) fn refuse_compose_on_stack(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        ours: &[crate::status::Container],
+        command: &str,
+    ) -> Result<()> {
+        if !ours.iter().any(|c| c.working_dir.is_empty())
+            || self
+                .deployed_unless_compose(docker, root, (name, true), ours)?
+                .is_none()
+        {
+            return Ok(());
+        }
+        let hint = if command == "restart" {
+            format!(
+                "docker service update --force {name}_SERVICE restarts a service's tasks on the swarm"
+            )
+        } else {
+            format!(
+                "docker ps --filter label=com.docker.stack.namespace={name} lists its task containers, for docker exec"
+            )
+        };
+        Err(UserError::new(format!(
+            "`{name}` is deployed as a Swarm stack on this engine: timmy {command} acts on Compose stacks"
+        ))
+        .hint(hint)
+        .into())
+    }
+
     /// The ids of the services of stack `name` (see [`crate::engine::Engine::stack_services`]).
     pub(super) fn deployed(
         &self,

@@ -182,6 +182,7 @@ impl Ctx {
         let asked = env.clone();
         let (_, name) = self.target(&docker, project, env, what)?;
         let split = self.ours_only(&docker, project, &name)?;
+        self.refuse_compose_on_stack(&docker, &project.root, &name, &split.ours, what)?;
         let prod_name = self.name(project, crate::stack::PROD)?;
         checkout::refuse_other_env(asked.as_deref(), &split.ours, &name, &prod_name, "entering")?;
         let inv = compose::exec(&project.root, &name, service, command, is_interactive());
@@ -197,6 +198,7 @@ impl Ctx {
         let asked = env.clone();
         let (_, name) = self.target(&docker, &project, env, "restart")?;
         let split = self.ours_only(&docker, &project, &name)?;
+        self.refuse_compose_on_stack(&docker, &project.root, &name, &split.ours, "restart")?;
         let prod_name = self.name(&project, crate::stack::PROD)?;
         checkout::refuse_other_env(
             asked.as_deref(),
