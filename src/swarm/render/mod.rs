@@ -5,6 +5,12 @@
 //! which types they take follows docker/cli's own v3 loader and schema (`cli/compose/`,
 //! schema 3.9, the newest CLI 20.10 reads): a key it does not know is refused here, so a
 //! deploy never starts with a file Swarm reads differently from what the user wrote.
+//!
+//! Here: the entry points ([`render`], [`builds`]), their options and result, and where a
+//! finding points (the file and line that wrote a key). Each part of the file is translated in
+//! its own module: `services` (a service's keys, `deploy`, healthcheck), `ports`, `mounts`
+//! (and the named volumes), `networks`, `stack_secrets` (secret values as Swarm secrets,
+//! top-level `secrets` and `configs`); `emit` writes the YAML.
 
 mod emit;
 mod mounts;
