@@ -996,6 +996,18 @@ catalogue! {
         ],
         ..BASE
     };
+    // Was a bug: `TIMMY_PROJECT_DIR=` (set but empty) was reported as `--project-dir` given
+    // without a value, a flag the user had not typed.
+    usage_project_dir_empty_in_the_environment: Case {
+        runs: &[&["ps"], &["up"], &["check"]],
+        env: &[("TIMMY_PROJECT_DIR", "")],
+        code: 2,
+        stderr: &[
+            "error: TIMMY_PROJECT_DIR is set but empty",
+            "  hint: unset TIMMY_PROJECT_DIR to find the project from the current directory, or set it to the project root",
+        ],
+        ..BASE
+    };
     usage_unknown_flag: Case {
         runs: &[&["check", "--bogus"]],
         code: 2,
