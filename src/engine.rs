@@ -2,9 +2,13 @@
 //! once (in `commands::Ctx`): the engine's local Unix socket when there is one and
 //! `TIMMY_DOCKER` is unset (one GET, no process; see `engine_api`), else the docker CLI (TCP,
 //! SSH, a non-default context, or a `TIMMY_DOCKER` that may talk to another daemon). A socket
-//! request that fails falls back to the CLI with a warning; `-v` shows what was asked.
+//! request that fails falls back to the CLI with a warning, and the CLI answers every later
+//! query of the command (a failing socket warns once, not at each poll of a wait loop); `-v`
+//! shows what was asked.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 
@@ -28,6 +32,8 @@ pub enum Route {
 #[derive(Debug, Clone)]
 pub struct Engine {
     api: Option<EngineApi>,
+    /// Set when a socket request failed: the CLI answers from then on (clones share it).
+    fell_back: Arc<AtomicBool>,
 }
 
 impl Engine {
@@ -40,7 +46,24 @@ impl Engine {
             .then(|| preflight::daemon_socket(env))
             .flatten()
             .map(|socket| EngineApi::new(&socket));
-        Self { api }
+        Self {
+            api,
+            fell_back: Arc::default(),
+        }
+    }
+
+    /// The socket to ask, `None` once a request on it failed (or without one).
+    fn socket(&self) -> Option<&EngineApi> {
+        self.api
+            .as_ref()
+            .filter(|_| !self.fell_back.load(Ordering::Relaxed))
+    }
+
+    /// Warns that the socket failed with `e` and that `instead` answers; later queries go
+    /// straight to the CLI.
+    fn fall_back(&self, e: &std::io::Error, instead: &str) {
+        self.fell_back.store(true, Ordering::Relaxed);
+        ui::warning(&format!("{e}; asking `{instead}` instead"));
     }
 
     pub fn route(&self) -> Route {
@@ -64,13 +87,13 @@ impl Engine {
         label: &str,
         after_signal: bool,
     ) -> Result<Vec<Container>> {
-        if let Some(api) = &self.api {
+        if let Some(api) = self.socket() {
             if docker.verbose {
                 ui::command_line("running:", &engine_api::describe_query(label));
             }
             match api.containers_with(label) {
                 Ok(containers) => return Ok(containers),
-                Err(e) => ui::warning(&format!("{e}; asking `docker ps` instead")),
+                Err(e) => self.fall_back(&e, "docker ps"),
             }
         }
         let query = compose::containers_with(root, label);
@@ -86,7 +109,7 @@ impl Engine {
 
     /// Project `name`'s containers as `docker compose ps --all` lists them.
     pub fn services_of(&self, docker: &Docker, root: &Path, name: &str) -> Result<Vec<Service>> {
-        if let Some(api) = &self.api {
+        if let Some(api) = self.socket() {
             if docker.verbose {
                 ui::command_line(
                     "running:",
@@ -95,7 +118,7 @@ impl Engine {
             }
             match api.services_of(name) {
                 Ok(services) => return Ok(services),
-                Err(e) => ui::warning(&format!("{e}; asking `docker compose ps` instead")),
+                Err(e) => self.fall_back(&e, "docker compose ps"),
             }
         }
         let out = docker.query_ok(&compose::ps(root, name))?;
@@ -113,7 +136,7 @@ impl Engine {
         root: &Path,
         name: &str,
     ) -> Result<Option<Vec<String>>> {
-        if let Some(api) = &self.api {
+        if let Some(api) = self.socket() {
             let label = format!("{}={name}", converge::LABEL_NAMESPACE);
             if docker.verbose {
                 ui::command_line(
@@ -123,7 +146,7 @@ impl Engine {
             }
             match api.service_ids_with(&label) {
                 Ok(found) => return Ok(found.filter(|ids| !ids.is_empty())),
-                Err(e) => ui::warning(&format!("{e}; asking `docker service ls` instead")),
+                Err(e) => self.fall_back(&e, "docker service ls"),
             }
         }
         let query = invoke::service_ids(root, name);

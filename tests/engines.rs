@@ -329,8 +329,8 @@ fn a_failed_socket_request_falls_back_to_the_cli_and_verbose_says_which() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let ps = "compose --env-file /dev/null -p proj-dev ps --all --format json";
-    // The engine gives no answer to `GET /services` either: `docker service ls` is asked,
-    // never "no stack deployed" assumed.
+    // After the first failure the socket is not asked again: `docker service ls` and
+    // `docker compose ps` answer, never "no stack deployed" assumed.
     assert_eq!(
         p.calls(),
         [
@@ -344,11 +344,7 @@ fn a_failed_socket_request_falls_back_to_the_cli_and_verbose_says_which() {
         "running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
              warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker ps` instead\n\
              running: docker ps --all --no-trunc --filter 'label={label}' --format '{LABEL_FORMAT}'\n\
-             running: GET /services (label com.docker.stack.namespace=proj-dev) on the Docker socket\n\
-             warning: bad HTTP answer from the engine: no end of headers; asking `docker service ls` instead\n\
              running: docker service ls --quiet --filter 'label=com.docker.stack.namespace=proj-dev'\n\
-             running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
-             warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker compose ps` instead\n\
              running: docker {ps}\n",
     );
     assert_eq!(stderr_of(&out), expected);
@@ -484,7 +480,7 @@ fn bare_timmy_reads_the_engine_socket_and_starts_no_process() {
     );
 }
 
-/// The same when the socket fails: `docker ps` and `docker compose ps`, each with a warning.
+/// The same when the socket fails: `docker ps` and `docker compose ps`, with one warning.
 #[test]
 fn bare_timmy_falls_back_to_the_cli_when_the_socket_fails() {
     let p = Project::new();
@@ -513,7 +509,7 @@ fn bare_timmy_falls_back_to_the_cli_when_the_socket_fails() {
     let boom = "warning: the engine answered 500 to GET /containers/json: {\"message\":\"boom\"}";
     assert_eq!(
         stderr_of(&out),
-        format!("{boom}; asking `docker ps` instead\n{boom}; asking `docker compose ps` instead\n")
+        format!("{boom}; asking `docker ps` instead\n")
     );
     assert_eq!(
         stdout_of(&out),
@@ -671,5 +667,51 @@ fn doctor_asks_the_engine_socket_who_holds_a_port_not_compose_ps() {
             .any(|c| c.contains("compose") && c.contains(" ps")),
         "{:?}",
         p.calls()
+    );
+}
+
+/// A socket that keeps failing is given up after its first failure: `restart`'s health wait
+/// polls `docker compose ps` three times and the label queries go to `docker ps`, with one
+/// warning for the whole command, not one per query.
+#[test]
+fn a_failing_socket_warns_once_and_the_cli_answers_for_the_rest_of_the_command() {
+    let p = Project::new();
+    let socket = failing_engine(&p);
+    let root = p.root().display().to_string();
+    let line = common::container_line("t", "proj-dev", "dev", &root);
+    p.answer_here(&line);
+    p.answer_labels("proj-dev", &line);
+    let starting = r#"{"Name":"proj-dev-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Publishers":[]}"#;
+    p.answer_to(&["compose", "ps"], starting, 0).once();
+    p.answer_to(&["compose", "ps"], starting, 0).once();
+    p.answer_to(
+        &["compose", "ps"],
+        &starting.replace("\"starting\"", "\"healthy\""),
+        0,
+    );
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(["restart", "timmy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: the engine answered 500 to GET /containers/json: {\"message\":\"boom\"}; asking `docker ps` instead\n\
+         timmy: restarted; `proj-dev` is healthy\n"
+    );
+    let ps = "compose --env-file /dev/null -p proj-dev ps --all --format json";
+    assert_eq!(
+        p.calls(),
+        [
+            &here_query(&p),
+            &label_query("proj-dev"),
+            "compose --env-file /dev/null -p proj-dev restart timmy",
+            ps,
+            ps,
+            ps
+        ]
     );
 }
