@@ -4,7 +4,10 @@
 //                integrations (ClickUp, GitHub, Anthropic, OpenAI) are listed as available or
 //                unavailable and never change the status: the service runs without their tokens
 //   GET /        200 with the service's name, version and NODE_ENV
-//   JSON log lines on stdout; clean exit (code 0) within a second on SIGTERM/SIGINT.
+//   JSON log lines on stdout; clean exit (code 0) within a second on SIGTERM/SIGINT, after a
+//   drain: for DRAIN_MS it keeps answering, every answer with `Connection: close` (a keep-alive
+//   client reconnects, on Swarm to the new task), then stops listening, closes idle
+//   connections, lets requests in flight finish and exits; EXIT_WITHIN_MS ends it regardless.
 //   Successful health probes are logged at debug level once a minute (with how many there
 //   were), failed ones every time at warn: a probe every 3 s would bury the app's own lines.
 // Environment: PORT (3000), REDIS_HOST (redis), REDIS_PORT (6379), LOG_LEVEL (info), NODE_ENV,
@@ -20,11 +23,16 @@ const { integrations } = require('./integrations');
 const { version } = require('./package.json');
 
 const PROBE_LOG_EVERY_MS = 60_000;
+// Longer than a keep-alive client's pause between requests (a prober's 100 ms), short enough
+// that `docker compose down` never waits for its 10-second kill.
+const DRAIN_MS = 400;
+const EXIT_WITHIN_MS = 800;
 
 function createApp({
   env = process.env,
   log = createLogger(env.LOG_LEVEL),
   probeLogEveryMs = PROBE_LOG_EVERY_MS,
+  draining = () => false,
 } = {}) {
   const external = integrations(env).status;
   // Successful probes since the last one logged; the first one is always logged.
@@ -38,10 +46,13 @@ function createApp({
 
   const send = (res, status, body) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, {
+    const headers = {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(text),
-    });
+    };
+    // Draining: the client must not send its next request on this connection.
+    if (draining()) headers.connection = 'close';
+    res.writeHead(status, headers);
     res.end(text);
   };
 
@@ -108,17 +119,21 @@ function main() {
     log.warn('both KEY and KEY_FILE are set: the file wins', { keys: shadowed });
   }
   const port = Number(env.PORT || 3000);
-  const server = createApp({ env, log });
-
   let stopping = false;
+  const server = createApp({ env, log, draining: () => stopping });
+
   const stop = (signal) => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal });
+    log.info('shutting down', { signal, drain_ms: DRAIN_MS });
     // Never let `docker compose down` wait for its 10-second kill.
-    setTimeout(() => process.exit(0), 800).unref();
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
+    setTimeout(() => process.exit(0), EXIT_WITHIN_MS).unref();
+    // Closing a keep-alive connection at once resets a request the client may be sending on
+    // it: answer with `Connection: close` first, then close what is idle.
+    setTimeout(() => {
+      server.close(() => process.exit(0));
+      server.closeIdleConnections();
+    }, DRAIN_MS);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

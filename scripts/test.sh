@@ -29,9 +29,10 @@ else
         "fail with TIMMY_E2E=1 (without it they are skipped)" >&2
 fi
 
-step "node --test app/test/health.test.js app/test/integrations.test.js app/test/swarm.test.js (reference service, no stack needed)"
+step "node --test app/test/health.test.js app/test/integrations.test.js app/test/swarm.test.js app/test/drain.test.js (reference service, no stack needed)"
 if command -v node >/dev/null; then
-    node --test app/test/health.test.js app/test/integrations.test.js app/test/swarm.test.js
+    node --test app/test/health.test.js app/test/integrations.test.js app/test/swarm.test.js \
+        app/test/drain.test.js
 else
     echo "node not found: skipped (the stack's own tests run it inside the container)" >&2
 fi
