@@ -1,0 +1,801 @@
+//! When may `timmy up` skip Compose because nothing would change? The decision is pure: the
+//! facts gathered about the request, the resolved configuration, the running containers, the
+//! images and the build inputs go in; [`Decision::Skip`] or [`Decision::Full`] with every
+//! reason (one line each, for `-v`) comes out. Any fact that is missing or not understood is a
+//! reason for the full `up`: a wrong skip leaves old code running after a change.
+//!
+//! Not wired into `up` yet (see docs/PERFORMANCE.md, "A no-op `up`"). Measured with Compose
+//! 2.26.1 and 2.40.3: `config --hash` cannot be compared with the containers'
+//! `com.docker.compose.config-hash` label for a service with `env_file:` (the two never agree)
+//! and does not change when the env file's values change, so the configuration is compared
+//! through a digest of the whole resolved `config --format json` instead, recorded by the last
+//! full `up`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::status::{Health, State};
+
+/// What the user asked `up` to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    pub detach: bool,
+    /// `--build` given explicitly.
+    pub build: bool,
+    pub dry_run: bool,
+}
+
+/// One container of the project as the engine shows it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Running {
+    pub service: String,
+    pub id: String,
+    pub state: State,
+    pub health: Health,
+    /// The image ID the container runs.
+    pub image_id: String,
+    /// Started from this checkout with this env's files (`checkout::is_ours` and the config
+    /// files label).
+    pub ours: bool,
+}
+
+/// What the last successful full `up` of this project recorded, per service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub container_id: String,
+    pub image_id: String,
+    /// Digest of the build inputs ([`inputs_digest`]); `None` for a service with `image:` only.
+    pub inputs: Option<String>,
+}
+
+/// What the last successful full `up` recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Digest of `config --format json` taken before that `up` ran ([`config_digest`]).
+    pub config: String,
+    pub services: BTreeMap<String, Recorded>,
+}
+
+/// A service of the resolved configuration now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// The image ID its tag points at now; `None` when the tag is not there.
+    pub tag_id: Option<String>,
+    /// For a service that builds: the digest of its build inputs now, or why it is unknown.
+    pub inputs: Option<Result<String, String>>,
+}
+
+/// Everything the decision needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub request: Request,
+    /// Digest of `config --format json` now.
+    pub config: String,
+    pub record: Option<Record>,
+    pub wanted: BTreeMap<String, Wanted>,
+    pub running: Vec<Running>,
+}
+
+/// Why the full `up` runs: one line each under `-v`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    NotDetached,
+    BuildAsked,
+    DryRun,
+    NoRecord,
+    ConfigChanged,
+    ServicesDiffer {
+        wanted: Vec<String>,
+        running: Vec<String>,
+    },
+    RecordDiffers(Vec<String>),
+    NotOurs(String),
+    NotReady {
+        service: String,
+        state: String,
+    },
+    Recreated(String),
+    TagMoved(String),
+    TagMissing(String),
+    ImageDiffers(String),
+    InputsChanged(String),
+    InputsUnknown {
+        service: String,
+        why: String,
+    },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotDetached => f.write_str("up without --detach follows the logs"),
+            Self::BuildAsked => f.write_str("--build asked for the full up"),
+            Self::DryRun => f.write_str("--dry-run shows the full up"),
+            Self::NoRecord => f.write_str("no full up of this stack recorded yet"),
+            Self::ConfigChanged => {
+                f.write_str("the resolved configuration differs from the last full up's")
+            }
+            Self::ServicesDiffer { wanted, running } => write!(
+                f,
+                "services wanted ({}) differ from the containers running ({})",
+                wanted.join(", "),
+                running.join(", ")
+            ),
+            Self::RecordDiffers(recorded) => write!(
+                f,
+                "the last full up recorded other services ({})",
+                recorded.join(", ")
+            ),
+            Self::NotOurs(s) => write!(
+                f,
+                "the container of `{s}` was not started from this checkout with these files"
+            ),
+            Self::NotReady { service, state } => write!(f, "`{service}` is {state}"),
+            Self::Recreated(s) => write!(
+                f,
+                "the container of `{s}` is not the one the last full up left"
+            ),
+            Self::TagMoved(s) => write!(
+                f,
+                "the image tag of `{s}` points at another image than the last full up's"
+            ),
+            Self::TagMissing(s) => write!(f, "the image tag of `{s}` is not on the engine"),
+            Self::ImageDiffers(s) => write!(
+                f,
+                "the container of `{s}` runs another image than its tag points at"
+            ),
+            Self::InputsChanged(s) => write!(
+                f,
+                "the build inputs of `{s}` changed since the last full up"
+            ),
+            Self::InputsUnknown { service, why } => {
+                write!(f, "the build inputs of `{service}` cannot be judged: {why}")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing would change: every service runs its current configuration and image, ready.
+    Skip,
+    /// Run the full `up`, for these reasons (never empty).
+    Full(Vec<Reason>),
+}
+
+/// Skip only when every fact proves that Compose's `up --build` would change nothing.
+pub fn decide(facts: &Facts) -> Decision {
+    let mut reasons = Vec::new();
+    let r = facts.request;
+    if !r.detach {
+        reasons.push(Reason::NotDetached);
+    }
+    if r.build {
+        reasons.push(Reason::BuildAsked);
+    }
+    if r.dry_run {
+        reasons.push(Reason::DryRun);
+    }
+    let Some(record) = &facts.record else {
+        reasons.push(Reason::NoRecord);
+        return Decision::Full(reasons);
+    };
+    if record.config != facts.config {
+        reasons.push(Reason::ConfigChanged);
+    }
+    let wanted: Vec<String> = facts.wanted.keys().cloned().collect();
+    let mut running: Vec<String> = facts.running.iter().map(|c| c.service.clone()).collect();
+    running.sort();
+    let recorded: Vec<String> = record.services.keys().cloned().collect();
+    if wanted != running {
+        reasons.push(Reason::ServicesDiffer { wanted, running });
+        return Decision::Full(reasons);
+    }
+    if wanted != recorded {
+        reasons.push(Reason::RecordDiffers(recorded));
+        return Decision::Full(reasons);
+    }
+    for c in &facts.running {
+        let (Some(want), Some(rec)) = (
+            facts.wanted.get(&c.service),
+            record.services.get(&c.service),
+        ) else {
+            continue;
+        };
+        reasons.extend(service_reasons(c, want, rec));
+    }
+    if reasons.is_empty() {
+        Decision::Skip
+    } else {
+        Decision::Full(reasons)
+    }
+}
+
+fn service_reasons(c: &Running, want: &Wanted, rec: &Recorded) -> Vec<Reason> {
+    let s = || c.service.clone();
+    let mut reasons = Vec::new();
+    if !c.ours {
+        reasons.push(Reason::NotOurs(s()));
+    }
+    let ready = c.state == State::Running && matches!(c.health, Health::Healthy | Health::None);
+    if !ready {
+        let state = match (&c.state, &c.health) {
+            (State::Running, h) => h.as_str().to_string(),
+            (st, _) => st.as_str().to_string(),
+        };
+        reasons.push(Reason::NotReady {
+            service: s(),
+            state,
+        });
+    }
+    if c.id != rec.container_id {
+        reasons.push(Reason::Recreated(s()));
+    }
+    match &want.tag_id {
+        None => reasons.push(Reason::TagMissing(s())),
+        Some(tag) if *tag != rec.image_id => reasons.push(Reason::TagMoved(s())),
+        Some(tag) if *tag != c.image_id => reasons.push(Reason::ImageDiffers(s())),
+        Some(_) => {}
+    }
+    match (&want.inputs, &rec.inputs) {
+        (None, None) => {}
+        (Some(Ok(now)), Some(then)) if now == then => {}
+        (Some(Err(why)), _) => reasons.push(Reason::InputsUnknown {
+            service: s(),
+            why: why.clone(),
+        }),
+        _ => reasons.push(Reason::InputsChanged(s())),
+    }
+    reasons
+}
+
+/// The digest of Compose's resolved configuration (`config --format json`): every service's
+/// settings with `.env` and `env_file:` values interpolated, build sections, ports, volumes.
+pub fn config_digest(config_json: &str) -> String {
+    hex(&Sha256::digest(config_json.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// A `.dockerignore` in the forms this repository uses: `*`, `!dir/`, `!file`, plain paths,
+/// comments and blank lines. Any other form (wildcards inside a path, `?`, `[`, `**`, `..`,
+/// a leading `/`) is refused: what the builder would send is then in doubt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// (excluded?, pattern): `*` as the empty path, which every path lies under.
+    rules: Vec<(bool, PathBuf)>,
+}
+
+impl Ignore {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut rules = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (exclude, pattern) = match line.strip_prefix('!') {
+                Some(rest) => (false, rest.trim()),
+                None => (true, line),
+            };
+            if pattern == "*" {
+                rules.push((exclude, PathBuf::new()));
+                continue;
+            }
+            let plain = !pattern.is_empty()
+                && !pattern.starts_with('/')
+                && !pattern.contains(['*', '?', '[', '\\'])
+                && Path::new(pattern)
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_)));
+            if !plain {
+                return Err(format!(
+                    ".dockerignore line {}: `{line}` is a form timmy does not judge",
+                    n + 1
+                ));
+            }
+            rules.push((exclude, PathBuf::from(pattern.trim_end_matches('/'))));
+        }
+        Ok(Self { rules })
+    }
+
+    /// Does the builder send `rel` (a file's path inside the context)? The last rule that
+    /// names the path or a folder above it decides.
+    pub fn sends(&self, rel: &Path) -> bool {
+        self.rules
+            .iter()
+            .rev()
+            .find(|(_, p)| rel.starts_with(p))
+            .is_none_or(|(exclude, _)| !exclude)
+    }
+}
+
+/// The digest of what a build depends on besides its settings (those are in the configuration
+/// digest): the Dockerfile's text, each file the context sends (its path and content, in path
+/// order) and the image IDs of the `FROM` images. An error says why it cannot be known (a
+/// symlink, a special file or an unreadable one in the context, an ignore form not judged).
+pub fn inputs_digest(
+    context: &Path,
+    dockerfile: &[u8],
+    ignore: Option<&str>,
+    from_ids: &[String],
+) -> Result<String, String> {
+    let ignore = match ignore {
+        Some(text) => Ignore::parse(text)?,
+        None => Ignore { rules: Vec::new() },
+    };
+    let mut files = Vec::new();
+    walk(context, Path::new(""), &ignore, &mut files)?;
+    files.sort();
+    let mut h = Sha256::new();
+    h.update(b"dockerfile\0");
+    h.update(dockerfile);
+    for rel in &files {
+        let bytes = std::fs::read(context.join(rel))
+            .map_err(|e| format!("{} cannot be read: {e}", rel.display()))?;
+        h.update(b"\0file\0");
+        h.update(rel.as_os_str().as_encoded_bytes());
+        h.update(b"\0");
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    for id in from_ids {
+        h.update(b"\0from\0");
+        h.update(id.as_bytes());
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn walk(root: &Path, rel: &Path, ignore: &Ignore, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let dir = root.join(rel);
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("{} cannot be listed: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{} cannot be listed: {e}", dir.display()))?;
+        let path = rel.join(entry.file_name());
+        let kind = entry
+            .file_type()
+            .map_err(|e| format!("{} cannot be read: {e}", path.display()))?;
+        if kind.is_dir() {
+            // A folder may hold a file an exception sends again: look inside every one.
+            walk(root, &path, ignore, files)?;
+        } else if ignore.sends(&path) {
+            if !kind.is_file() {
+                return Err(format!(
+                    "{} is sent and is not a regular file",
+                    path.display()
+                ));
+            }
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The images a Dockerfile's `FROM` lines name, with `${ARG}` / `$ARG` taken from the build
+/// arguments or the `ARG` defaults before the first `FROM`; a `FROM` naming an earlier stage
+/// is not an image. An error for what is not understood (`--platform`, a variable without a
+/// value, a line continued with `\`).
+pub fn from_images(
+    dockerfile: &str,
+    args: &BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
+    let mut defaults: BTreeMap<String, String> = BTreeMap::new();
+    let mut stages: Vec<String> = Vec::new();
+    let mut images = Vec::new();
+    let mut seen_from = false;
+    for line in dockerfile.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        if rest.ends_with('\\')
+            && (word.eq_ignore_ascii_case("FROM") || word.eq_ignore_ascii_case("ARG"))
+        {
+            return Err(format!("`{line}` continues on the next line"));
+        }
+        if word.eq_ignore_ascii_case("ARG") && !seen_from {
+            let (name, value) = rest.split_once('=').unwrap_or((rest, ""));
+            let value = value.trim_matches('"');
+            if !value.is_empty() {
+                defaults.insert(name.trim().to_string(), value.to_string());
+            }
+        } else if word.eq_ignore_ascii_case("FROM") {
+            seen_from = true;
+            let mut parts = rest.split_whitespace();
+            let image = parts.next().unwrap_or_default();
+            if image.starts_with("--") || image.is_empty() {
+                return Err(format!("`{line}` is a FROM timmy does not judge"));
+            }
+            let image = substitute(image, args, &defaults)
+                .ok_or_else(|| format!("`{line}` names a variable without a value"))?;
+            if !stages.iter().any(|s| s.eq_ignore_ascii_case(&image)) && image != "scratch" {
+                images.push(image);
+            }
+            match (parts.next(), parts.next()) {
+                (Some(as_), Some(stage)) if as_.eq_ignore_ascii_case("AS") => {
+                    stages.push(stage.to_string());
+                }
+                (None, None) => {}
+                _ => return Err(format!("`{line}` is a FROM timmy does not judge")),
+            }
+        }
+    }
+    if images.is_empty() && !seen_from {
+        return Err("the Dockerfile has no FROM".to_string());
+    }
+    Ok(images)
+}
+
+fn substitute(
+    word: &str,
+    args: &BTreeMap<String, String>,
+    defaults: &BTreeMap<String, String>,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, tail) = if let Some(inner) = after.strip_prefix('{') {
+            let end = inner.find('}')?;
+            let name = &inner[..end];
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return None;
+            }
+            (name, &inner[end + 1..])
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        let value = args.get(name).or_else(|| defaults.get(name))?;
+        if value.is_empty() {
+            return None;
+        }
+        out.push_str(value);
+        rest = tail;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(service: &str) -> Running {
+        Running {
+            service: service.into(),
+            id: format!("c-{service}"),
+            state: State::Running,
+            health: Health::Healthy,
+            image_id: format!("i-{service}"),
+            ours: true,
+        }
+    }
+
+    /// redis (image only) and timmy (built), both running what the last full up left.
+    fn facts() -> Facts {
+        let rec = |s: &str, inputs: Option<&str>| Recorded {
+            container_id: format!("c-{s}"),
+            image_id: format!("i-{s}"),
+            inputs: inputs.map(String::from),
+        };
+        Facts {
+            request: Request {
+                detach: true,
+                build: false,
+                dry_run: false,
+            },
+            config: "cfg".into(),
+            record: Some(Record {
+                config: "cfg".into(),
+                services: BTreeMap::from([
+                    ("redis".into(), rec("redis", None)),
+                    ("timmy".into(), rec("timmy", Some("in"))),
+                ]),
+            }),
+            wanted: BTreeMap::from([
+                (
+                    "redis".into(),
+                    Wanted {
+                        tag_id: Some("i-redis".into()),
+                        inputs: None,
+                    },
+                ),
+                (
+                    "timmy".into(),
+                    Wanted {
+                        tag_id: Some("i-timmy".into()),
+                        inputs: Some(Ok("in".into())),
+                    },
+                ),
+            ]),
+            running: vec![running("redis"), running("timmy")],
+        }
+    }
+
+    #[track_caller]
+    fn case(change: impl Fn(&mut Facts), expected: &[&str]) {
+        let mut f = facts();
+        change(&mut f);
+        let lines: Vec<String> = match decide(&f) {
+            Decision::Skip => Vec::new(),
+            Decision::Full(reasons) => {
+                assert!(!reasons.is_empty());
+                reasons.iter().map(ToString::to_string).collect()
+            }
+        };
+        assert_eq!(lines, expected);
+    }
+
+    fn timmy(f: &mut Facts) -> &mut Running {
+        &mut f.running[1]
+    }
+
+    #[test]
+    fn skips_only_when_every_fact_says_nothing_would_change() {
+        case(|_| {}, &[]);
+        case(|f| f.running[0].health = Health::None, &[]);
+        case(
+            |f| f.request.detach = false,
+            &["up without --detach follows the logs"],
+        );
+        case(
+            |f| f.request.build = true,
+            &["--build asked for the full up"],
+        );
+        case(
+            |f| f.request.dry_run = true,
+            &["--dry-run shows the full up"],
+        );
+        case(
+            |f| f.record = None,
+            &["no full up of this stack recorded yet"],
+        );
+        case(
+            |f| f.config = "other".into(),
+            &["the resolved configuration differs from the last full up's"],
+        );
+        case(
+            |f| {
+                f.running.remove(0);
+            },
+            &["services wanted (redis, timmy) differ from the containers running (timmy)"],
+        );
+        case(
+            |f| f.running.push(running("worker")),
+            &[
+                "services wanted (redis, timmy) differ from the containers running (redis, timmy, worker)",
+            ],
+        );
+        case(
+            |f| {
+                f.wanted.insert(
+                    "worker".into(),
+                    Wanted {
+                        tag_id: None,
+                        inputs: None,
+                    },
+                );
+                f.running.push(running("worker"));
+            },
+            &["the last full up recorded other services (redis, timmy)"],
+        );
+    }
+
+    #[test]
+    fn each_service_must_run_its_recorded_container_image_and_inputs() {
+        case(
+            |f| timmy(f).ours = false,
+            &["the container of `timmy` was not started from this checkout with these files"],
+        );
+        case(
+            |f| timmy(f).health = Health::Starting,
+            &["`timmy` is starting"],
+        );
+        case(
+            |f| timmy(f).health = Health::Unhealthy,
+            &["`timmy` is unhealthy"],
+        );
+        case(
+            |f| timmy(f).state = State::Restarting,
+            &["`timmy` is restarting"],
+        );
+        case(|f| timmy(f).state = State::Exited, &["`timmy` is exited"]);
+        case(
+            |f| timmy(f).id = "c-new".into(),
+            &["the container of `timmy` is not the one the last full up left"],
+        );
+        case(
+            |f| f.wanted.get_mut("redis").unwrap().tag_id = Some("i-pulled".into()),
+            &["the image tag of `redis` points at another image than the last full up's"],
+        );
+        case(
+            |f| f.wanted.get_mut("redis").unwrap().tag_id = None,
+            &["the image tag of `redis` is not on the engine"],
+        );
+        case(
+            |f| f.running[0].image_id = "i-old".into(),
+            &["the container of `redis` runs another image than its tag points at"],
+        );
+        case(
+            |f| f.wanted.get_mut("timmy").unwrap().inputs = Some(Ok("edited".into())),
+            &["the build inputs of `timmy` changed since the last full up"],
+        );
+        case(
+            |f| f.wanted.get_mut("redis").unwrap().inputs = Some(Ok("in".into())),
+            &["the build inputs of `redis` changed since the last full up"],
+        );
+        case(
+            |f| f.wanted.get_mut("timmy").unwrap().inputs = None,
+            &["the build inputs of `timmy` changed since the last full up"],
+        );
+        case(
+            |f| {
+                f.wanted.get_mut("timmy").unwrap().inputs = Some(Err(
+                    "`FROM --platform=x y` is a FROM timmy does not judge".into(),
+                ));
+            },
+            &[
+                "the build inputs of `timmy` cannot be judged: `FROM --platform=x y` is a FROM timmy does not judge",
+            ],
+        );
+        case(
+            |f| {
+                f.request.detach = false;
+                f.config = "other".into();
+                timmy(f).health = Health::Unhealthy;
+            },
+            &[
+                "up without --detach follows the logs",
+                "the resolved configuration differs from the last full up's",
+                "`timmy` is unhealthy",
+            ],
+        );
+    }
+
+    #[test]
+    fn dockerignore_forms_this_repository_uses() {
+        let ig = Ignore::parse("# c\n*\n!app/\n!scripts/healthcheck.js\n\n").unwrap();
+        for (path, sent) in [
+            ("app/server.js", true),
+            ("app/test/a.js", true),
+            ("apps/x", false),
+            ("scripts/healthcheck.js", true),
+            ("scripts/bench.sh", false),
+            (".env", false),
+            ("target/debug/timmy", false),
+        ] {
+            assert_eq!(ig.sends(Path::new(path)), sent, "{path}");
+        }
+        let ig = Ignore::parse("target/\nnode_modules\n!target/keep").unwrap();
+        assert!(ig.sends(Path::new("app/x")));
+        assert!(!ig.sends(Path::new("target/x")));
+        assert!(ig.sends(Path::new("target/keep")));
+        assert!(!ig.sends(Path::new("node_modules/a/b")));
+        for bad in ["*.md", "**/x", "a?", "[ab]", "/abs", "../up", "!", "a/*/b"] {
+            assert_eq!(
+                Ignore::parse(bad).unwrap_err(),
+                format!(".dockerignore line 1: `{bad}` is a form timmy does not judge"),
+            );
+        }
+    }
+
+    #[test]
+    fn inputs_digest_follows_what_the_context_sends() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::create_dir_all(root.join("scripts")).unwrap();
+        std::fs::write(root.join("app/server.js"), "v1").unwrap();
+        std::fs::write(root.join("scripts/healthcheck.js"), "h").unwrap();
+        std::fs::write(root.join("scripts/bench.sh"), "b").unwrap();
+        std::fs::write(root.join(".env"), "SECRET=1").unwrap();
+        let ignore = "*\n!app/\n!scripts/healthcheck.js\n";
+        let ids = vec!["sha256:node".to_string()];
+        let digest = || inputs_digest(root, b"FROM x", Some(ignore), &ids).unwrap();
+        let first = digest();
+        assert_eq!(first, digest());
+        // Files the context does not send change nothing.
+        std::fs::write(root.join(".env"), "SECRET=2").unwrap();
+        std::fs::write(root.join("scripts/bench.sh"), "b2").unwrap();
+        std::fs::create_dir_all(root.join("target")).unwrap();
+        std::fs::write(root.join("target/t"), "t").unwrap();
+        assert_eq!(digest(), first);
+        // A sent file's content, a new sent file, the Dockerfile, a FROM image: each changes it.
+        std::fs::write(root.join("app/server.js"), "v2").unwrap();
+        let edited = digest();
+        assert_ne!(edited, first);
+        std::fs::write(root.join("app/new.js"), "n").unwrap();
+        let added = digest();
+        assert_ne!(added, edited);
+        assert_ne!(
+            inputs_digest(root, b"FROM y", Some(ignore), &ids).unwrap(),
+            added
+        );
+        assert_ne!(
+            inputs_digest(root, b"FROM x", Some(ignore), &["sha256:other".into()]).unwrap(),
+            added
+        );
+        assert_eq!(
+            inputs_digest(root, b"FROM x", Some("**/x"), &ids).unwrap_err(),
+            ".dockerignore line 1: `**/x` is a form timmy does not judge"
+        );
+        std::os::unix::fs::symlink("/etc/hostname", root.join("app/link")).unwrap();
+        assert_eq!(
+            inputs_digest(root, b"FROM x", Some(ignore), &ids).unwrap_err(),
+            "app/link is sent and is not a regular file"
+        );
+    }
+
+    #[test]
+    fn from_images_resolve_args_and_skip_stages() {
+        let args = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect()
+        };
+        let repo = "ARG NODE_IMAGE=node:20-slim\nFROM ${NODE_IMAGE}\nRUN x\n";
+        assert_eq!(from_images(repo, &args(&[])).unwrap(), ["node:20-slim"]);
+        assert_eq!(
+            from_images(repo, &args(&[("NODE_IMAGE", "timmy-offline/node:20")])).unwrap(),
+            ["timmy-offline/node:20"]
+        );
+        assert_eq!(
+            from_images(
+                "FROM a:1 AS build\nFROM $BASE\nCOPY --from=build / /\nFROM build\nFROM scratch\n",
+                &args(&[("BASE", "b:2")])
+            )
+            .unwrap(),
+            ["a:1", "b:2"]
+        );
+        for (text, err) in [
+            (
+                "FROM $NOPE\n",
+                "`FROM $NOPE` names a variable without a value",
+            ),
+            (
+                "FROM --platform=linux/amd64 a\n",
+                "`FROM --platform=linux/amd64 a` is a FROM timmy does not judge",
+            ),
+            (
+                "FROM a \\\n AS b\n",
+                "`FROM a \\` continues on the next line",
+            ),
+            (
+                "FROM ${A:-x}\n",
+                "`FROM ${A:-x}` names a variable without a value",
+            ),
+            ("RUN x\n", "the Dockerfile has no FROM"),
+        ] {
+            assert_eq!(from_images(text, &args(&[])).unwrap_err(), err, "{text}");
+        }
+    }
+
+    #[test]
+    fn config_digest_sees_any_change_of_the_resolved_text() {
+        assert_eq!(
+            config_digest("{}"),
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+        assert_ne!(
+            config_digest(r#"{"FOO":"1"}"#),
+            config_digest(r#"{"FOO":"2"}"#)
+        );
+    }
+}
