@@ -399,6 +399,7 @@ noop_table() {
     "$bin" up -d >/dev/null 2>&1 || die "timmy up -d failed on the running stack"
     bench noop --warmup 1 --runs "$noop_runs" \
         -n "timmy up -d (nothing changed)" "$bin up -d" \
+        -n "timmy up -d --build (the full up)" "$bin up -d --build" \
         -n "docker compose … up --detach --wait … --build" "$up_cmd" \
         -n "… the same without --build" "${up_cmd% --build}" \
         -n "docker compose … config --format json" "$prefix config --format json" \

@@ -5,7 +5,7 @@
 //! reason for the full `up`: a wrong skip leaves old code running after a change.
 //!
 //! The facts are gathered by [`wanted`], [`running`] (the engine's socket only) and the record
-//! the last full `up -d` left in timmy's cache folder ([`Store`]). Measured with Compose
+//! the last full `up` left in timmy's cache folder ([`Store`]). Measured with Compose
 //! 2.26.1 and 2.40.3: `config --hash` cannot be compared with the containers'
 //! `com.docker.compose.config-hash` label for a service with `env_file:` (the two never agree)
 //! and does not change when the env file's values change, so the configuration is compared
