@@ -186,6 +186,15 @@ pub fn decide(facts: &Facts) -> Decision {
     }
     let Some(record) = &facts.record else {
         reasons.push(Reason::NoRecord);
+        // Why none could be recorded, and never will be while it lasts.
+        for (service, want) in &facts.wanted {
+            if let Some(Err(why)) = &want.inputs {
+                reasons.push(Reason::InputsUnknown {
+                    service: service.clone(),
+                    why: why.clone(),
+                });
+            }
+        }
         return Decision::Full(reasons);
     };
     if record.config != facts.config {
@@ -764,6 +773,16 @@ mod tests {
         case(
             |f| f.record = None,
             &["no full up of this stack recorded yet"],
+        );
+        case(
+            |f| {
+                f.record = None;
+                f.wanted.get_mut("timmy").unwrap().inputs = Some(Err("a symlink".into()));
+            },
+            &[
+                "no full up of this stack recorded yet",
+                "the build inputs of `timmy` cannot be judged: a symlink",
+            ],
         );
         case(
             |f| f.config = "other".into(),
