@@ -137,13 +137,24 @@ impl Ctx {
             return full("docker compose config failed");
         }
         let config = noop::config_digest(&out.stdout);
+        // Nothing to record, but the port check still reads this configuration.
+        let unrecorded = |why: &str, config_json: String| {
+            say(&format!("full up: {why}"));
+            store.forget();
+            Ok(NoOp::Full(Some(Pending {
+                store: store.clone(),
+                config: String::new(),
+                config_json,
+                wanted: None,
+            })))
+        };
         let wanted = match noop::wanted(api, &out.stdout) {
             Ok(wanted) => wanted,
-            Err(why) => return full(&why),
+            Err(why) => return unrecorded(&why, out.stdout),
         };
         let running = match noop::running(api, stack) {
             Ok(running) => running,
-            Err(e) => return full(&format!("the engine's containers: {e}")),
+            Err(e) => return unrecorded(&format!("the engine's containers: {e}"), out.stdout),
         };
         let facts = noop::Facts {
             request: noop::Request {
@@ -172,7 +183,7 @@ impl Ctx {
                     store,
                     config: facts.config,
                     config_json: out.stdout,
-                    wanted: facts.wanted,
+                    wanted: Some(facts.wanted),
                 })))
             }
         }
@@ -180,9 +191,11 @@ impl Ctx {
 
     /// After a successful full `up`: record what it left, for the next `up` to compare with.
     fn remember_up(&self, stack: &Stack, p: &Pending) {
-        let Some(api) = self.engine.api() else { return };
+        let (Some(api), Some(wanted)) = (self.engine.api(), &p.wanted) else {
+            return;
+        };
         if let Ok(now) = noop::running(api, stack)
-            && let Some(record) = noop::record(&p.config, &p.wanted, &now)
+            && let Some(record) = noop::record(&p.config, wanted, &now)
         {
             p.store.save(&record);
         }
@@ -312,7 +325,8 @@ struct Pending {
     config: String,
     /// Compose's resolved configuration, also the port check's input.
     config_json: String,
-    wanted: std::collections::BTreeMap<String, noop::Wanted>,
+    /// `None`: nothing to record (the facts could not be gathered).
+    wanted: Option<std::collections::BTreeMap<String, noop::Wanted>>,
 }
 
 /// timmy's cache folder: `$XDG_CACHE_HOME` when absolute, else `$HOME/.cache`.
