@@ -591,8 +591,10 @@ fn walk(root: &Path, rel: &Path, ignore: &Ignore, files: &mut Vec<PathBuf>) -> R
 
 /// The images a Dockerfile's `FROM` lines name, with `${ARG}` / `$ARG` taken from the build
 /// arguments or the `ARG` defaults before the first `FROM`; a `FROM` naming an earlier stage
-/// is not an image. An error for what is not understood (`--platform`, a variable without a
-/// value, a line continued with `\`).
+/// is not an image. Lines continued with `\` are joined first. An error for what is not
+/// understood, or brings in content the digest cannot see: `FROM --platform`, a variable
+/// without a value, a `# syntax=` frontend, `COPY --from=` an image (not a stage), a
+/// `RUN --mount` from another image, `ADD` of a URL or a git repository.
 pub fn from_images(
     dockerfile: &str,
     args: &BTreeMap<String, String>,
@@ -600,50 +602,96 @@ pub fn from_images(
     let mut defaults: BTreeMap<String, String> = BTreeMap::new();
     let mut stages: Vec<String> = Vec::new();
     let mut images = Vec::new();
-    let mut seen_from = false;
-    for line in dockerfile.lines() {
+    let mut froms = 0_usize;
+    for line in logical_lines(dockerfile) {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('#') {
+            let directive = line.trim_start_matches('#').replace(' ', "");
+            if froms == 0 && directive.to_ascii_lowercase().starts_with("syntax=") {
+                return Err(format!(
+                    "`{line}` picks a builder frontend timmy does not judge"
+                ));
+            }
             continue;
         }
         let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let word = word.to_ascii_uppercase();
         let rest = rest.trim();
-        if rest.ends_with('\\')
-            && (word.eq_ignore_ascii_case("FROM") || word.eq_ignore_ascii_case("ARG"))
-        {
-            return Err(format!("`{line}` continues on the next line"));
-        }
-        if word.eq_ignore_ascii_case("ARG") && !seen_from {
-            let (name, value) = rest.split_once('=').unwrap_or((rest, ""));
-            let value = value.trim_matches('"');
-            if !value.is_empty() {
-                defaults.insert(name.trim().to_string(), value.to_string());
-            }
-        } else if word.eq_ignore_ascii_case("FROM") {
-            seen_from = true;
-            let mut parts = rest.split_whitespace();
-            let image = parts.next().unwrap_or_default();
-            if image.starts_with("--") || image.is_empty() {
-                return Err(format!("`{line}` is a FROM timmy does not judge"));
-            }
-            let image = substitute(image, args, &defaults)
-                .ok_or_else(|| format!("`{line}` names a variable without a value"))?;
-            if !stages.iter().any(|s| s.eq_ignore_ascii_case(&image)) && image != "scratch" {
-                images.push(image);
-            }
-            match (parts.next(), parts.next()) {
-                (Some(as_), Some(stage)) if as_.eq_ignore_ascii_case("AS") => {
-                    stages.push(stage.to_string());
+        let unjudged = || format!("`{line}` is a {word} timmy does not judge");
+        match word.as_str() {
+            "ARG" if froms == 0 => {
+                let (name, value) = rest.split_once('=').unwrap_or((rest, ""));
+                let value = value.trim_matches('"');
+                if !value.is_empty() {
+                    defaults.insert(name.trim().to_string(), value.to_string());
                 }
-                (None, None) => {}
-                _ => return Err(format!("`{line}` is a FROM timmy does not judge")),
             }
+            "FROM" => {
+                froms += 1;
+                let mut parts = rest.split_whitespace();
+                let image = parts.next().unwrap_or_default();
+                if image.starts_with("--") || image.is_empty() {
+                    return Err(unjudged());
+                }
+                let image = substitute(image, args, &defaults)
+                    .ok_or_else(|| format!("`{line}` names a variable without a value"))?;
+                if !stages.iter().any(|s| s.eq_ignore_ascii_case(&image)) && image != "scratch" {
+                    images.push(image);
+                }
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(as_), Some(stage), None) if as_.eq_ignore_ascii_case("AS") => {
+                        stages.push(stage.to_string());
+                    }
+                    (None, None, None) => {}
+                    _ => return Err(unjudged()),
+                }
+            }
+            "COPY" | "ADD" => {
+                for flag in rest.split_whitespace().take_while(|w| w.starts_with("--")) {
+                    if let Some(from) = flag.strip_prefix("--from=") {
+                        let stage = stages.iter().any(|s| s.eq_ignore_ascii_case(from))
+                            || from.parse::<usize>().is_ok_and(|n| n + 1 < froms);
+                        if !stage {
+                            return Err(unjudged());
+                        }
+                    }
+                }
+                if word == "ADD" && (rest.contains("://") || rest.contains("git@")) {
+                    return Err(unjudged());
+                }
+            }
+            "RUN" if rest.contains("--mount") && rest.contains("from=") => {
+                return Err(unjudged());
+            }
+            _ => {}
         }
     }
-    if images.is_empty() && !seen_from {
+    if froms == 0 {
         return Err("the Dockerfile has no FROM".to_string());
     }
     Ok(images)
+}
+
+/// The Dockerfile's lines with each `\`-continued line joined to the next.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if let Some(head) = line.trim_end().strip_suffix('\\') {
+            current.push_str(head);
+            current.push(' ');
+        } else {
+            current.push_str(line);
+            lines.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
 }
 
 fn substitute(
@@ -982,6 +1030,14 @@ mod tests {
             .unwrap(),
             ["a:1", "b:2"]
         );
+        assert_eq!(
+            from_images(
+                "FROM a:1 \\\n  AS build\nFROM b\nCOPY --from=build /x /x\nCOPY --from=0 /y /y\n",
+                &args(&[])
+            )
+            .unwrap(),
+            ["a:1", "b"]
+        );
         for (text, err) in [
             (
                 "FROM $NOPE\n",
@@ -992,8 +1048,28 @@ mod tests {
                 "`FROM --platform=linux/amd64 a` is a FROM timmy does not judge",
             ),
             (
-                "FROM a \\\n AS b\n",
-                "`FROM a \\` continues on the next line",
+                "# syntax=docker/dockerfile:1\nFROM a\n",
+                "`# syntax=docker/dockerfile:1` picks a builder frontend timmy does not judge",
+            ),
+            (
+                "FROM a\nCOPY --from=other:1 /x /x\n",
+                "`COPY --from=other:1 /x /x` is a COPY timmy does not judge",
+            ),
+            (
+                "FROM a\nCOPY --chown=1 \\\n  --from=other:1 /x /x\n",
+                "`COPY --chown=1    --from=other:1 /x /x` is a COPY timmy does not judge",
+            ),
+            (
+                "FROM a\nCOPY --from=0 /x /x\n",
+                "`COPY --from=0 /x /x` is a COPY timmy does not judge",
+            ),
+            (
+                "FROM a\nADD https://example.com/x /x\n",
+                "`ADD https://example.com/x /x` is a ADD timmy does not judge",
+            ),
+            (
+                "FROM a\nRUN --mount=type=bind,from=b:1,target=/b true\n",
+                "`RUN --mount=type=bind,from=b:1,target=/b true` is a RUN timmy does not judge",
             ),
             (
                 "FROM ${A:-x}\n",
