@@ -116,9 +116,10 @@ pub(super) fn entry_findings(
 /// random string) under a key that does not say it is secret. A password inside a URL is the
 /// usual `DATABASE_URL`, not worth a warning. The value is never named.
 pub(super) fn secret_under_plain_key(out: &mut Findings, env: &str, e: &Entry) {
-    if let Some(kind) = secrets::secret_kind(&e.value)
+    // The key first: a value under a secret name is not scanned at all.
+    if !secrets::is_secret_key(&e.key)
+        && let Some(kind) = secrets::secret_kind(&e.value)
         && kind != "a URL with a password"
-        && !secrets::is_secret_key(&e.key)
     {
         out.warn(
             env,
