@@ -16,7 +16,11 @@ pub(super) fn check_typos(out: &mut Findings, input: &Input, entries: &[Entry]) 
     let names: Vec<Name> = known.iter().map(|k| Name::new(k)).collect();
     let mut reported = HashSet::new();
     for e in entries {
+        // Length and characters first, without building the name: most keys of a long
+        // `.env` are near no example key, and those need no other test.
+        let (len, present) = Name::outline(&e.key);
         if e.key.is_empty()
+            || !names.iter().any(|k| k.may_be_near(len, present))
             || known.contains(&e.key)
             || secrets::looks_like_pasted_data(&e.key, &e.value)
             || !reported.insert(e.key.as_str())
@@ -78,13 +82,24 @@ pub(super) struct Name {
 }
 
 impl Name {
+    /// The length in characters and the `present` buckets of `key`, upper-cased.
+    fn outline(key: &str) -> (usize, u128) {
+        key.chars().fold((0, 0), |(len, present), c| {
+            (len + 1, present | 1 << Self::bucket(c.to_ascii_uppercase()))
+        })
+    }
+
+    fn bucket(c: char) -> usize {
+        usize::try_from(u32::from(c)).map_or(127, |b| b.min(127))
+    }
+
     fn new(key: &str) -> Self {
         let upper = key.to_ascii_uppercase();
         let mut counts = [0u16; 128];
         let mut present = 0u128;
         let mut len = 0;
         for c in upper.chars() {
-            let bucket = usize::try_from(u32::from(c)).map_or(127, |b| b.min(127));
+            let bucket = Self::bucket(c);
             counts[bucket] = counts[bucket].saturating_add(1);
             present |= 1 << bucket;
             len += 1;
@@ -97,17 +112,30 @@ impl Name {
         }
     }
 
+    /// Edits this name allows: one, two for names of 8 characters or more; none under 4.
+    fn allowed(&self) -> usize {
+        match self.len {
+            0..4 => 0,
+            4..8 => 1,
+            _ => 2,
+        }
+    }
+
+    /// Whether a name of `len` characters with the buckets `present` passes the quick tests
+    /// of [`Name::is_likely_typo_of`] against this one.
+    fn may_be_near(&self, len: usize, present: u128) -> bool {
+        let allowed = self.allowed();
+        allowed > 0
+            && len.abs_diff(self.len) <= allowed
+            && (present ^ self.present).count_ones() as usize <= 2 * allowed
+    }
+
     /// See [`edit_distance`]: one edit, two for names of 8 characters or more.
     fn is_likely_typo_of(&self, known: &Name) -> bool {
-        if known.len < 4 {
+        if !known.may_be_near(self.len, self.present) {
             return false;
         }
-        let allowed = if known.len >= 8 { 2 } else { 1 };
-        if self.len.abs_diff(known.len) > allowed
-            || (self.present ^ known.present).count_ones() as usize > 2 * allowed
-        {
-            return false;
-        }
+        let allowed = known.allowed();
         let apart: usize = self
             .counts
             .iter()
