@@ -2,7 +2,7 @@
 //! Compose reads differently than they look, shell values that win, token shapes, secrets
 //! under plain names, bare `KEY` lines and control characters.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::{Finding, Findings, is_plain_key};
 use crate::dotenv::{self, Entry, Quote};
@@ -17,11 +17,12 @@ pub(super) fn entry_findings(
     shell: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<(Vec<Finding>, bool)> {
     let mut per_entry = Vec::with_capacity(entries.len());
-    let mut last_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    let mut last_line: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(entries.len(), FxBuildHasher);
     for e in entries {
         last_line.insert(&e.key, e.line);
     }
-    let mut reported_shadow = HashSet::new();
+    let mut reported_shadow = FxHashSet::default();
     for e in entries {
         let mut out = Findings::default();
         let out = &mut out;

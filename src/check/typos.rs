@@ -1,6 +1,6 @@
 //! Keys of `.env` one or two letters away from a key of `.env.example`.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use super::{EXAMPLE_FILE, Findings, Input, is_plain_key};
 use crate::dotenv::Entry;
@@ -14,7 +14,7 @@ pub(super) fn check_typos(out: &mut Findings, input: &Input, entries: &[Entry]) 
     };
     let known = example_keys(example);
     let names: Vec<Name> = known.iter().map(|k| Name::new(k)).collect();
-    let mut reported = HashSet::new();
+    let mut reported = FxHashSet::default();
     for e in entries {
         // Length and characters first, without building the name: most keys of a long
         // `.env` are near no example key, and those need no other test.
