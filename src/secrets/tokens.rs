@@ -237,10 +237,15 @@ pub fn is_placeholder(value: &str) -> bool {
     placeholder_words(v) || (unprefixed.len() < v.len() && placeholder_words(unprefixed))
 }
 
+/// The longest marker below is 13 characters: the words' first 16 decide every rule but
+/// `_here` at the end.
+const HEAD: usize = 16;
+
 fn placeholder_words(text: &str) -> bool {
     // The text as words: letters and digits lower-cased (every marker below is ASCII, so
-    // only ASCII letters need it), anything else as `_`, and no `_` at either end. Compared
-    // character by character, without building it: `check` asks this of every entry.
+    // only ASCII letters need it), anything else as `_`, and no `_` at either end. Only the
+    // first 16 characters are built, in place (`check` asks this of every entry); a
+    // character no marker holds (not ASCII) stands as a byte no marker has.
     let words = text.trim_matches(|c: char| !c.is_alphanumeric());
     let norm = |c: char| {
         if c.is_alphanumeric() {
@@ -249,24 +254,28 @@ fn placeholder_words(text: &str) -> bool {
             '_'
         }
     };
-    // Every marker starts with a letter: most texts are told apart by their first.
-    let Some(first) = words.chars().next().map(norm) else {
-        return false;
-    };
-    let starts = |p: &str| {
-        let mut w = words.chars().map(norm);
-        p.starts_with(first) && p.chars().all(|c| w.next() == Some(c))
-    };
+    let mut head = [0u8; HEAD];
+    let mut chars = words.chars();
+    let mut len = 0;
+    for (slot, c) in head.iter_mut().zip(chars.by_ref()) {
+        *slot = u8::try_from(norm(c))
+            .ok()
+            .filter(u8::is_ascii)
+            .unwrap_or(0xff);
+        len += 1;
+    }
+    // The whole words fit in `head` when nothing is left after it.
+    let whole = len < HEAD || chars.next().is_none();
+    let head = &head[..len];
+    let is = |p: &str| whole && head == p.as_bytes();
+    let starts = |p: &str| head.starts_with(p.as_bytes());
     let ends = |p: &str| {
         let mut w = words.chars().rev().map(norm);
         p.chars().rev().all(|c| w.next() == Some(c))
     };
-    // Markers are ASCII: one of as many characters as the words, or none.
-    let length = words.chars().count();
-    let is = |p: &str| {
-        let mut w = words.chars().map(norm);
-        p.len() == length && p.starts_with(first) && p.chars().all(|c| w.next() == Some(c))
-    };
+    if head.is_empty() {
+        return false;
+    }
     if EXACT.iter().any(|p| is(p)) {
         return true;
     }
