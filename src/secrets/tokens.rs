@@ -113,8 +113,35 @@ fn shape_by_prefix(value: &str) -> Option<Result<&'static str, String>> {
     None
 }
 
+/// True when `key` holds one of the words [`family_by_parts`] looks for, in any ASCII case.
+fn names_a_family(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    let at = |i: usize, word: &str| {
+        bytes
+            .get(i..i + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    (0..bytes.len()).any(|i| match bytes[i] | 0x20 {
+        b'g' => at(i, "gh") || at(i, "github") || at(i, "google") || at(i, "gemini"),
+        b'c' => at(i, "clickup") || at(i, "claude"),
+        b'a' => at(i, "anthropic"),
+        b'o' => at(i, "openai"),
+        _ => false,
+    })
+}
+
 /// The token family a key name asks for, with the prefixes it accepts.
 fn family_by_key(key: &str) -> Option<(&'static str, &'static [&'static str])> {
+    // Each family's name stands in an ASCII key as it is (a non-ASCII key may upper-case
+    // into one: `ı` is `I`): most keys name none, decided in one pass without splitting them.
+    if key.is_ascii() && !names_a_family(key) {
+        return None;
+    }
+    family_by_parts(key)
+}
+
+/// [`family_by_key`] from the key's word parts.
+fn family_by_parts(key: &str) -> Option<(&'static str, &'static [&'static str])> {
     if !is_secret_key(key) {
         return None;
     }
@@ -452,5 +479,52 @@ mod tests {
         }
         // The inputs reach the rules, not only their "no".
         assert!(found > 100, "{found}");
+    }
+
+    #[test]
+    fn family_by_key_agrees_with_the_word_parts() {
+        let mut keys: Vec<String> = [
+            "GITHUB_TOKEN",
+            "gh_pat",
+            "myGithubToken",
+            "GH-PAT",
+            "ClickUp_Key",
+            "CLICKUP_PAT",
+            "ANTHROPIC_API_KEY",
+            "claudeApiKey",
+            "OPENAI_API_KEY",
+            "GOOGLE_API_KEY",
+            "geminiApiKey",
+            "G\u{131}THUB_TOKEN",
+            "\u{131}_GH_TOKEN",
+            "SETTING_00001",
+            "PORT",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        for text in crate::secrets::tests::generated_inputs().iter().take(5_000) {
+            for word in [
+                "GITHUB",
+                "GH",
+                "CLICKUP",
+                "ANTHROPIC",
+                "CLAUDE",
+                "OPENAI",
+                "GOOGLE",
+                "GEMINI",
+            ] {
+                keys.push(format!("{word}{text}"));
+                keys.push(format!("{text}_{}", word.to_lowercase()));
+            }
+            keys.push(text.clone());
+        }
+        let mut named = 0;
+        for key in &keys {
+            let expected = family_by_parts(key);
+            assert_eq!(family_by_key(key), expected, "{key:?}");
+            named += usize::from(expected.is_some());
+        }
+        assert!(named > 1_000, "{named}");
     }
 }
