@@ -302,7 +302,12 @@ fn check_text_shape(out: &mut Findings, env: &str, text: &str) {
             Some("save the file as UTF-8 without BOM".to_owned()),
         );
     }
-    if let Some(at) = text.find("\r\n") {
+    // A `\r` is found by memchr, where a search for the pair compares at every byte.
+    let crlf = text
+        .match_indices('\r')
+        .map(|(at, _)| at)
+        .find(|&at| text.as_bytes().get(at + 1) == Some(&b'\n'));
+    if let Some(at) = crlf {
         let line = text[..at].matches('\n').count() + 1;
         out.warn(
             env,

@@ -110,8 +110,23 @@ pub fn read_env_file(root: &Path) -> Result<EnvFile, UserError> {
     })
 }
 
+/// The calling shell's variable `name` (as `std::env::var`: none unless valid UTF-8). timmy
+/// never changes its own environment, so it is read once, sorted, and looked up by binary
+/// search: `check` asks for every key of `.env`, and `getenv` scans the whole environment.
 pub fn shell_lookup(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    static SHELL: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
+        let mut vars: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        // The first of a repeated name wins, as in getenv.
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars.dedup_by(|later, first| later.0 == first.0);
+        vars
+    });
+    SHELL
+        .binary_search_by(|(k, _)| k.as_str().cmp(name))
+        .ok()
+        .map(|at| SHELL[at].1.clone())
 }
 
 /// Every finding for `stack`, errors first.
@@ -513,6 +528,18 @@ pub fn resolved_env(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_lookup_reads_the_environment_as_std_env_var() {
+        let mut names: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect();
+        assert!(names.iter().any(|n| n == "PATH"), "{names:?}");
+        names.extend(["", "TIMMY_NOT_SET_ANYWHERE", "PATH=", "A\u{0}B"].map(String::from));
+        for name in names {
+            assert_eq!(shell_lookup(&name), std::env::var(&name).ok(), "{name:?}");
+        }
+    }
 
     fn finding(level: Level, message: &str, key: Option<&str>) -> Finding {
         Finding {

@@ -587,6 +587,11 @@ fn crlf_bom_and_final_newline() {
         &env("A=1\nB=2\r\n"),
         "W .env:2: has Windows (CRLF) line endings",
     );
+    // A lone `\r` is no line ending: the first `\r\n` is named.
+    has(
+        &env("A=\"1\r\"\nB=2\n\nC=3\r\n"),
+        "W .env:4: has Windows (CRLF) line endings",
+    );
     has(
         &env("\u{feff}A=1\n"),
         "W .env:1: starts with a UTF-8 byte order mark; Compose ignores it, other tools may not",
