@@ -342,11 +342,16 @@ struct LastByKey(Vec<usize>);
 
 impl LastByKey {
     fn new(entries: &[Entry]) -> Self {
-        let mut order: Vec<usize> = (0..entries.len()).collect();
-        // By key, the last definition first; then one per key.
-        order.sort_unstable_by(|&a, &b| entries[a].key.cmp(&entries[b].key).then(b.cmp(&a)));
-        order.dedup_by(|a, b| entries[*a].key == entries[*b].key);
-        Self(order)
+        // By key, the last definition first; then one per key. The keys stand beside their
+        // index while sorting, not behind it.
+        let mut order: Vec<(&str, usize)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.as_str(), i))
+            .collect();
+        order.sort_unstable_by(|a, b| a.0.cmp(b.0).then(b.1.cmp(&a.1)));
+        order.dedup_by(|a, b| a.0 == b.0);
+        Self(order.into_iter().map(|(_, i)| i).collect())
     }
 
     fn get<'e>(&self, entries: &'e [Entry], key: &str) -> Option<&'e Entry> {

@@ -190,12 +190,18 @@ pub fn mask(value: &str) -> String {
 /// digits and no `_`, `-` or `.`). Such a key must never be printed: it may be the secret.
 #[must_use]
 pub fn looks_like_pasted_data(key: &str, value: &str) -> bool {
-    let length = key.chars().count();
-    let has = |pred: fn(&char) -> bool| key.chars().any(|c| pred(&c));
-    let digits = has(char::is_ascii_digit);
-    let mixed_case = has(char::is_ascii_lowercase) && has(char::is_ascii_uppercase);
-    let separators = has(|c| matches!(c, '_' | '-' | '.'));
-    let padding = !value.is_empty() && value.chars().all(|c| c == '=');
+    // One pass over the key (`check` asks this of every entry, twice).
+    let (mut length, mut digits, mut lower, mut upper, mut separators) =
+        (0, false, false, false, false);
+    for c in key.chars() {
+        length += 1;
+        digits |= c.is_ascii_digit();
+        lower |= c.is_ascii_lowercase();
+        upper |= c.is_ascii_uppercase();
+        separators |= matches!(c, '_' | '-' | '.');
+    }
+    let mixed_case = lower && upper;
+    let padding = !value.is_empty() && value.bytes().all(|b| b == b'=');
     (padding && !separators && length >= 8)
         || (mixed_case && digits && length >= 16)
         || (digits && !separators && length >= 24)
