@@ -6,6 +6,7 @@
 //! the rules here were checked against `docker compose config` (see
 //! `tests/dotenv_compose.rs` and `tests/dotenv_corpus/`).
 
+mod go_quote;
 mod parse;
 mod template;
 

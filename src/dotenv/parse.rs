@@ -8,7 +8,8 @@
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::template::{TemplateErrorKind, go_quote, substitute};
+use super::go_quote::go_quote;
+use super::template::{TemplateErrorKind, substitute};
 use super::{Entry, ParseError, ParseErrorKind, Quote};
 
 /// Compose's "space" inside a line: what it skips around keys and after `=`.
