@@ -196,7 +196,12 @@ impl<'a> Reader<'a> {
             };
             self.pos += consumed;
             self.line += 1;
-            let comment = line.as_bytes().windows(2).position(|w| w == b" #");
+            // The first ` #`: each `#` found by memchr, then the byte before it.
+            let comment = line
+                .match_indices('#')
+                .map(|(at, _)| at)
+                .find(|&at| at > 0 && line.as_bytes()[at - 1] == b' ')
+                .map(|at| at - 1);
             let before_comment = comment.map_or(line, |at| &line[..at]);
             let raw = before_comment.trim_end().to_owned();
             (raw.clone(), raw)
