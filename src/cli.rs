@@ -8,6 +8,10 @@ use clap_complete::engine::ArgValueCandidates;
 
 use crate::project;
 
+mod deploy;
+
+pub use deploy::DeployArgs;
+
 const ABOUT: &str = "Run the Timmy service stack on Docker Compose v2: the right files for each \
 environment, a validated .env, health waits and no orphans.";
 
@@ -290,25 +294,7 @@ Examples:
     Config(ConfigArgs),
 
     /// Deploy an environment to a Docker Swarm as a stack; --render prints its stack file
-    #[command(after_help = "\
-Examples:
-  timmy deploy --render             prod's stack file for `docker stack deploy`, secrets masked
-  timmy deploy dev --render --publish host
-  timmy deploy --render --show-secrets > stack.yml
-  timmy deploy                      build, tag by content, deploy prod, wait until healthy
-  timmy deploy --scale timmy=3      three replicas of timmy
-  timmy deploy --registry 127.0.0.1:5000   push the images there; every node pulls them
-
-The stack file is the env's merged compose configuration (docker/swarm.compose.yml added),
-translated for Swarm: every key Swarm drops or changes is a warning naming its file:line, every
-key it refuses an error (exit 1, nothing printed on stdout). .env is checked first, exactly as
-for `timmy up`. Secret values of .env become Swarm secrets (mounted at /run/secrets/KEY, with
-KEY_FILE in the environment) unless --secrets env. docs/SWARM.md has the table of keys.
-Without --render: the engine must be a swarm manager; the images are built and tagged
-<project>-<service>:<12 hex digits of the image id> (never latest), the stack deployed, and
-timmy waits until every service is at its replicas, running and healthy. A task that fails
-stops the wait at once, naming the service with docker's error and its last log lines (exit 1).
-timmy ps/logs/down ENV then act on the deployed stack.")]
+    #[command(after_help = deploy::AFTER_HELP)]
     Deploy(DeployArgs),
 
     /// Print a shell completion script
@@ -493,49 +479,6 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args)]
-#[allow(
-    clippy::struct_excessive_bools,
-    reason = "independent command-line flags, as clap defines them"
-)]
-pub struct DeployArgs {
-    /// Environment to deploy
-    #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "prod")]
-    pub env: String,
-    /// Print the stack file (secret values masked) and what Swarm drops or refuses; needs no
-    /// Swarm and changes nothing
-    #[arg(long)]
-    pub render: bool,
-    /// Print secret values in full
-    #[arg(long)]
-    pub show_secrets: bool,
-    /// How published ports are reached: `ingress` (every node, Swarm's routing mesh) or
-    /// `host` (the node running the task); both bind every interface. Overrides
-    /// `SWARM_PUBLISH_MODE` of .env
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub publish: Option<crate::swarm::PublishMode>,
-    /// Where the secret values of .env go: `swarm` (Swarm secrets, `KEY_FILE` in the
-    /// environment) or `env` (the environment, as with timmy up)
-    #[arg(long, value_enum, value_name = "MODE", default_value = "swarm")]
-    pub secrets: crate::swarm::SecretsMode,
-    /// Treat warnings of the .env check as errors
-    #[arg(long)]
-    pub strict: bool,
-    /// Return once docker accepted the stack, without waiting for it to converge
-    #[arg(long, conflicts_with = "render")]
-    pub detach: bool,
-    /// Replicas of a service, over what the files say (repeatable): --scale timmy=3
-    #[arg(long, value_name = "SERVICE=N")]
-    pub scale: Vec<String>,
-    /// Push the images to this registry (HOST:PORT) and deploy them from it: every node of a
-    /// swarm with more than one node pulls them from there
-    #[arg(long, value_name = "HOST:PORT")]
-    pub registry: Option<String>,
-    /// Seconds to wait for every service to be at its replicas, running and healthy
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
-    pub timeout: u64,
-}
-
-#[derive(Debug, Args)]
 pub struct ManArgs {
     /// The command whose page to print (timmy-COMMAND(1)); the main page when left out
     #[arg(value_name = "COMMAND")]
@@ -549,67 +492,4 @@ pub struct CompletionsArgs {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn every_subcommand_help_has_an_example() {
-        let cmd = Cli::command();
-        for sub in cmd.get_subcommands() {
-            let after = sub
-                .get_after_help()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            assert!(
-                after.contains("Examples:") && after.contains("timmy "),
-                "`timmy {}` has no example in its help",
-                sub.get_name()
-            );
-        }
-    }
-
-    #[test]
-    fn exec_needs_a_command_after_double_dash() {
-        assert!(Cli::try_parse_from(["timmy", "exec", "timmy"]).is_err());
-        let cli = Cli::try_parse_from(["timmy", "exec", "timmy", "--", "ls", "-la"]).unwrap();
-        match cli.command {
-            Some(Command::Exec(a)) => assert_eq!(a.command, ["ls", "-la"]),
-            other => panic!("parsed as {other:?}"),
-        }
-    }
-
-    #[test]
-    fn no_command_is_the_status_view() {
-        let cli = Cli::try_parse_from(["timmy", "-p", "x"]).unwrap();
-        assert!(cli.command.is_none());
-        assert_eq!(cli.global.project_name.as_deref(), Some("x"));
-    }
-
-    #[test]
-    fn run_takes_one_or_two_names_then_the_command() {
-        let names = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
-            Ok(Some(Command::Run(a))) => Ok((a.names, a.command)),
-            Ok(other) => panic!("parsed as {other:?}"),
-            Err(e) => Err(e.kind()),
-        };
-        assert_eq!(
-            names(&["timmy", "run", "timmy", "--", "node", "-v"]).unwrap(),
-            (
-                vec!["timmy".to_string()],
-                vec!["node".to_string(), "-v".to_string()]
-            )
-        );
-        assert_eq!(
-            names(&["timmy", "run", "prod", "timmy"]).unwrap(),
-            (vec!["prod".to_string(), "timmy".to_string()], vec![])
-        );
-        assert!(names(&["timmy", "run"]).is_err());
-        assert!(names(&["timmy", "run", "a", "b", "c"]).is_err());
-    }
-}
+mod tests;

@@ -1,7 +1,8 @@
 //! `timmy` without a command: where the project is, its environments, whether `.env` passes
 //! `timmy check` for the dev stack, what runs (every stack of this checkout, found by label,
-//! one `docker compose ps` each), and the most useful next command. Deciding what to suggest is pure ([`next_steps`]); only [`run`] reads
-//! the disk and asks docker.
+//! its services asked of the engine: the socket, else `docker compose ps`), and the most useful
+//! next command. Deciding what to suggest is pure ([`next_steps`]); only [`run`] reads the
+//! disk and asks docker.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,14 +13,13 @@ use crate::check::Level;
 use crate::checkout::{self, Found};
 use crate::cli::Global;
 use crate::commands::Ctx;
-use crate::compose;
 use crate::docker::Docker;
 use crate::engine::Engine;
 use crate::exit::UserError;
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status::{self, Health, Service, State};
+use crate::status::{Health, Service, State};
 use crate::ui;
 use crate::validate;
 
@@ -117,51 +117,26 @@ fn running(
     found
         .into_iter()
         .map(|f| {
-            let running = stack_state(&docker, root, &f.name, f.env);
+            let running = stack_state(engine, &docker, root, &f.name, f.env);
             (f.name, running)
         })
         .collect()
 }
 
-/// `env`: the environment the label query found, else the one `compose ps` shows.
-fn stack_state(docker: &Docker, root: &Path, name: &str, env: Option<String>) -> Running {
-    let out = match docker.query_ok(&compose::ps(root, name)) {
-        Ok(out) => out,
-        Err(e) => return Running::Unknown(format!("{e:#}")),
-    };
-    match status::parse_ps(&out) {
+/// What runs under `name` (asked through [`Engine::services_of`]); `env`: the environment the
+/// label query found.
+fn stack_state(
+    engine: &Engine,
+    docker: &Docker,
+    root: &Path,
+    name: &str,
+    env: Option<String>,
+) -> Running {
+    match engine.services_of(docker, root, name) {
         Err(e) => Running::Unknown(format!("{e:#}")),
         Ok(services) if services.is_empty() => Running::Nothing,
-        Ok(services) => Running::Stack {
-            env: env.or_else(|| env_of_ps(&out)),
-            services,
-        },
+        Ok(services) => Running::Stack { env, services },
     }
-}
-
-/// The environment of a running stack, from the config-files label that `docker compose ps`
-/// prints inside its comma-joined `Labels` (JSON array or JSON Lines).
-pub fn env_of_ps(text: &str) -> Option<String> {
-    let trimmed = text.trim();
-    let values: Vec<serde_json::Value> = if trimmed.starts_with('[') {
-        serde_json::from_str(trimmed).ok()?
-    } else {
-        trimmed
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    };
-    let files: Vec<std::path::PathBuf> = values
-        .iter()
-        .filter_map(|v| v.get("Labels")?.as_str())
-        .flat_map(|labels| labels.split([',', '=']))
-        .map(std::path::PathBuf::from)
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("yml"))
-        })
-        .collect();
-    status::env_of_files(&files)
 }
 
 /// The most useful commands to run next, each with why; at most three.
@@ -386,15 +361,6 @@ mod tests {
             cmds(&next_steps(&EnvState::Warnings(2), &stopped)),
             ["timmy up", "timmy down"]
         );
-    }
-
-    #[test]
-    fn env_of_ps_reads_the_config_files_label_in_both_forms() {
-        let line = r#"{"Service":"timmy","Labels":"com.docker.compose.config-hash=abc,com.docker.compose.project.config_files=/p/docker/docker-compose.yml,/p/docker/docker-compose.prod.yml,com.docker.compose.project.working_dir=/p"}"#;
-        assert_eq!(env_of_ps(line).as_deref(), Some("prod"));
-        assert_eq!(env_of_ps(&format!("[{line}]")).as_deref(), Some("prod"));
-        assert_eq!(env_of_ps(r#"{"Service":"timmy"}"#), None);
-        assert_eq!(env_of_ps(""), None);
     }
 
     #[test]

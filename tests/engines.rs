@@ -1,9 +1,10 @@
 //! CLI tests for what timmy does per engine: the engine-specific compose file
 //! (`docker/engine25.compose.yml`: timmy asks the engine's socket for its API version, `GET
 //! /version`, and adds the file from Engine 25, API 1.44, on, in `--dry-run`, `config --files`
-//! and under `-v`), `ps` through the socket with the compose fallback, and `check` following
-//! the installed Compose version. The engine here is a fake:
-//! a Unix socket that answers `GET /version` with a chosen API version; docker is the fake
+//! and under `-v`), `ps`, bare `timmy` and a failed `up`'s explanation through the socket with
+//! the compose fallback, and `check` following the installed Compose version. The engine
+//! here is a fake: a Unix socket that answers `GET /version` with a chosen API version (and
+//! `GET /containers/json` with chosen containers, or a 500); docker is the fake
 //! CLI of tests/common, found on PATH (with `TIMMY_DOCKER` set timmy never asks the socket).
 
 mod common;
@@ -431,4 +432,129 @@ fn bare_check_asks_the_engine_once_for_every_environment() {
         "timmy: .env is valid for the dev stack (docker/docker-compose.yml + docker/docker-compose.dev.yml)\n"
     );
     assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// Bare `timmy` asks the engine for each stack's services (`Engine::services_of`), not
+/// `docker compose ps`.
+#[test]
+fn bare_timmy_reads_the_engine_socket_and_starts_no_process() {
+    let p = Project::new();
+    let socket = fake_engine_with(&p, "1.51", CONTAINERS);
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .arg("-v")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(p.calls().is_empty(), "{:?}", p.calls());
+    let root = p.root().display().to_string();
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "project  {root}\n\
+             envs     dev, prod, test\n\
+             .env     valid for the dev stack\n\
+             running  prod stack `proj` is up: redis healthy, timmy healthy\n\
+             next     timmy logs -f  follow the logs\n\
+             \x20        timmy down     stop the stack\n"
+        )
+    );
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "running: GET /containers/json?all=1 (label com.docker.compose.project.working_dir={root}) on the Docker socket\n\
+             running: GET /containers/json?all=1 (label com.docker.compose.project=proj) on the Docker socket\n"
+        )
+    );
+}
+
+/// The same when the socket fails: `docker ps` and `docker compose ps`, each with a warning.
+#[test]
+fn bare_timmy_falls_back_to_the_cli_when_the_socket_fails() {
+    let p = Project::new();
+    let socket = failing_engine(&p);
+    let root = p.root().display().to_string();
+    p.answer_here(&common::container_line("a", "proj", "prod", &root));
+    p.answer_to(
+        &["compose", "ps"],
+        r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 3 minutes (healthy)"}"#,
+        0,
+    );
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            "compose --env-file /dev/null -p proj ps --all --format json".to_string()
+        ]
+    );
+    let boom = "warning: the engine answered 500 to GET /containers/json: {\"message\":\"boom\"}";
+    assert_eq!(
+        stderr_of(&out),
+        format!("{boom}; asking `docker ps` instead\n{boom}; asking `docker compose ps` instead\n")
+    );
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "project  {root}\n\
+             envs     dev, prod, test\n\
+             .env     valid for the dev stack\n\
+             running  prod stack `proj` is up: redis healthy\n\
+             next     timmy logs -f  follow the logs\n\
+             \x20        timmy down     stop the stack\n"
+        )
+    );
+}
+
+/// A failed `up` names the failed service from what the engine's socket reports
+/// (`Engine::services_of`), asking no `docker compose ps`.
+#[test]
+fn failed_up_explains_the_failure_from_the_engine_socket() {
+    let p = Project::new();
+    let root = p.root().display().to_string();
+    let containers = format!(
+        r#"[{{"Id":"a","Names":["/proj-dev-timmy-1"],"Image":"proj-dev-timmy","State":"exited","Status":"Exited (3) 2 seconds ago","Ports":[],"Labels":{{"com.docker.compose.project":"proj-dev","com.docker.compose.service":"timmy","com.docker.compose.project.working_dir":"{root}"}}}}]"#
+    );
+    let socket = fake_engine_with(&p, "1.41", &containers);
+    p.answer_to(&["config", "--format", "json"], "{}", 0);
+    p.answer_to(&["compose", "up"], "", 1);
+    p.answer_to(&["compose", "logs", "timmy"], "crash-marker\n", 0);
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(["up", "-d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let files = format!(
+        "--project-directory {root} --env-file {root}/.env -p proj-dev -f {root}/docker/docker-compose.yml -f {root}/docker/docker-compose.dev.yml"
+    );
+    assert_eq!(
+        p.calls(),
+        [
+            format!("compose {files} config --format json"),
+            format!(
+                "compose {files} up --detach --wait --wait-timeout 120 --remove-orphans --build"
+            ),
+            "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 20 timmy"
+                .to_string(),
+            "inspect --format {{.Name}}\t{{json .State.Health}} proj-dev-timmy-1".to_string(),
+        ]
+    );
+    assert_eq!(
+        stderr_of(&out),
+        "error: service `timmy` exited with exit code 3\n\
+         --- last 20 log lines of timmy ---\n\
+         crash-marker\n  \
+         hint: fix the service, then run timmy up again; timmy down removes what was started\n"
+    );
 }

@@ -31,7 +31,7 @@ use crate::preflight;
 use crate::project::Project;
 use crate::secrets;
 use crate::stack::{self, Stack};
-use crate::status::{self, Container, Service, State};
+use crate::status::{Container, Service, State};
 use crate::ui;
 
 /// What every command runs with: the global flags, the directory timmy was started in, and
@@ -244,12 +244,8 @@ impl Ctx {
             .containers_with(docker, root, &label, after_signal)
     }
 
-    pub(super) fn services(docker: &Docker, root: &Path, name: &str) -> Result<Vec<Service>> {
-        let out = docker.query_ok(&compose::ps(root, name))?;
-        status::parse_ps(&out)
-    }
-
-    /// The project's services for `ps` and the table after `up` (see [`Engine::services_of`]).
+    /// The project's services for `ps`, the table after `up` and the explanation of a failed
+    /// `up` or `restart` (see [`Engine::services_of`]).
     pub(super) fn service_list(
         &self,
         docker: &Docker,

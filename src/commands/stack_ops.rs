@@ -105,7 +105,7 @@ impl Ctx {
                 .filter(|s| wanted.is_empty() || wanted.contains(&s.service))
                 .collect();
             if services.iter().any(Service::is_failed) {
-                Self::explain_failure(docker, root, name)?;
+                self.explain_failure(docker, root, name)?;
                 return Err(Exit::Failure.into());
             }
             let ready = |s: &Service| match s.state {

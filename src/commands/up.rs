@@ -65,7 +65,7 @@ impl Ctx {
             Err(e) => return Err(Self::after_interrupt(&docker, &stack.root, &stack.name, e)),
         };
         if code != 0 && !self.recovered(&docker, &stack.root, &stack.name, started)? {
-            Self::explain_failure(&docker, &stack.root, &stack.name)?;
+            self.explain_failure(&docker, &stack.root, &stack.name)?;
             return Err(Exit::Docker(code).into());
         }
         let services = self.service_list(&docker, &stack.root, &stack.name)?;
@@ -143,16 +143,16 @@ impl Ctx {
     }
 
     /// Name each exited or unhealthy service, with its last log lines and health-check output.
-    pub(super) fn explain_failure(docker: &Docker, root: &Path, name: &str) -> Result<()> {
+    pub(super) fn explain_failure(&self, docker: &Docker, root: &Path, name: &str) -> Result<()> {
         // A crash-looping container can be caught just restarted, `running` with its health
         // `starting` (seen with Engine 28.5 + Compose 2.40): look again for about a second.
-        let mut services = Self::services(docker, root, name)?;
+        let mut services = self.service_list(docker, root, name)?;
         for _ in 0..FAILURE_LOOKS {
             if services.iter().any(Service::is_failed) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(250));
-            services = Self::services(docker, root, name)?;
+            services = self.service_list(docker, root, name)?;
         }
         let failed = match verdict(name, &services) {
             Verdict::NotUp(line) => {
