@@ -127,6 +127,8 @@ pub fn check_with(input: &Input, shared: Option<&Shared>) -> Vec<Finding> {
     check_entries(&mut out, env, entries, &shared.per_entry, &needs);
     out.0.extend(shared.control_characters.iter().cloned());
     check_types(&mut out, input, entries, &shared.last, &trees);
+    out.0
+        .extend(crate::swarm::env_findings(env, entries, input.shell));
     out.0.extend(shared.bare_lines.iter().cloned());
     check_example(&mut out, input, entries, &shared.last, &needs);
     out.0.extend(shared.typos.iter().cloned());

@@ -13,6 +13,7 @@ use crate::docker::Docker;
 use crate::engine_api::{self, ApiVersion, EngineApi};
 use crate::preflight;
 use crate::status::{self, Container, Service};
+use crate::swarm::{converge, invoke};
 use crate::ui;
 
 /// How the engine is asked.
@@ -99,6 +100,55 @@ impl Engine {
         }
         let out = docker.query_ok(&compose::ps(root, name))?;
         status::parse_ps(&out)
+    }
+
+    /// The ids of the services of Swarm stack `name` (label `com.docker.stack.namespace`);
+    /// `None` when it has none, or when the engine is not a swarm manager (no stack can be
+    /// deployed there: the socket answers 503, `docker service ls` says so). Any other failure
+    /// is an error, never "nothing deployed": a socket that answers otherwise falls back to
+    /// `docker service ls` with a warning, and that failing is an error.
+    pub fn stack_services(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+    ) -> Result<Option<Vec<String>>> {
+        if let Some(api) = &self.api {
+            let label = format!("{}={name}", converge::LABEL_NAMESPACE);
+            if docker.verbose {
+                ui::command_line(
+                    "running:",
+                    &format!("GET /services (label {label}) on the Docker socket"),
+                );
+            }
+            match api.service_ids_with(&label) {
+                Ok(found) => return Ok(found.filter(|ids| !ids.is_empty())),
+                Err(e) => ui::warning(&format!("{e}; asking `docker service ls` instead")),
+            }
+        }
+        let query = invoke::service_ids(root, name);
+        let out = docker.query(&query)?;
+        if out.code != 0 {
+            if invoke::not_a_manager(&out.stderr) {
+                return Ok(None);
+            }
+            let first = docker
+                .masker
+                .text(out.stderr.lines().next().unwrap_or("").trim());
+            anyhow::bail!(
+                "`{}` failed with code {}: {first}",
+                docker.shown(&query),
+                out.code
+            );
+        }
+        let ids: Vec<String> = out
+            .stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        Ok((!ids.is_empty()).then_some(ids))
     }
 }
 

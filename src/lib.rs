@@ -65,6 +65,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(user) = empty_project_dir(&e) {
+                ui::error(&user.message);
+                if let Some(hint) = &user.hint {
+                    ui::hint(hint);
+                }
+                return ExitCode::from(exit::USAGE);
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
                 exit::USAGE
@@ -83,6 +90,22 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => report(&e),
     };
     ExitCode::from(code)
+}
+
+/// clap takes an empty `TIMMY_PROJECT_DIR` for `--project-dir` given without a value and says
+/// so, naming a flag the user did not type: say which variable is empty instead.
+fn empty_project_dir(e: &clap::Error) -> Option<UserError> {
+    use clap::error::{ContextKind, ContextValue};
+    let named = matches!(
+        e.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg.starts_with("--project-dir")
+    );
+    let empty = std::env::var_os("TIMMY_PROJECT_DIR").is_some_and(|v| v.is_empty());
+    (named && empty && e.kind() == clap::error::ErrorKind::InvalidValue).then(|| {
+        UserError::new("TIMMY_PROJECT_DIR is set but empty").hint(
+            "unset TIMMY_PROJECT_DIR to find the project from the current directory, or set it to the project root",
+        )
+    })
 }
 
 fn report(e: &anyhow::Error) -> u8 {

@@ -22,6 +22,13 @@ use crate::status;
 use crate::ui;
 use crate::validate;
 
+/// Published ports are bound on the engine's host: this machine's only when the engine is
+/// reached through a local socket (not TCP, SSH or another context). `up` and `doctor` check
+/// ports only then.
+pub fn on_this_machine(env: &crate::preflight::Env) -> bool {
+    crate::preflight::daemon_socket(env).is_some()
+}
+
 /// One host port a service publishes, as Compose resolved it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {

@@ -119,8 +119,11 @@ pub fn project_name(
     let base = match name_override {
         None => folder,
         Some(name) => {
-            let hint =
-                format!("pass a name such as `{folder}`, or leave out -p to use the folder name");
+            // The name comes from -p or from TIMMY_PROJECT_NAME (set, perhaps empty, by a
+            // script): the hint names both.
+            let hint = format!(
+                "give -p or TIMMY_PROJECT_NAME a name such as `{folder}`, or leave out -p and unset TIMMY_PROJECT_NAME to use the folder name"
+            );
             if name.is_empty() {
                 return Err(UserError::new("the project name is empty").hint(hint));
             }
@@ -180,7 +183,9 @@ mod tests {
         assert_eq!(err.message, message);
         assert_eq!(
             err.hint.as_deref(),
-            Some("pass a name such as `myapp`, or leave out -p to use the folder name")
+            Some(
+                "give -p or TIMMY_PROJECT_NAME a name such as `myapp`, or leave out -p and unset TIMMY_PROJECT_NAME to use the folder name"
+            )
         );
     }
 

@@ -996,6 +996,18 @@ catalogue! {
         ],
         ..BASE
     };
+    // Was a bug: `TIMMY_PROJECT_DIR=` (set but empty) was reported as `--project-dir` given
+    // without a value, a flag the user had not typed.
+    usage_project_dir_empty_in_the_environment: Case {
+        runs: &[&["ps"], &["up"], &["check"]],
+        env: &[("TIMMY_PROJECT_DIR", "")],
+        code: 2,
+        stderr: &[
+            "error: TIMMY_PROJECT_DIR is set but empty",
+            "  hint: unset TIMMY_PROJECT_DIR to find the project from the current directory, or set it to the project root",
+        ],
+        ..BASE
+    };
     usage_unknown_flag: Case {
         runs: &[&["check", "--bogus"]],
         code: 2,
@@ -1110,7 +1122,7 @@ catalogue! {
         runs: &[&["-p", "!!!", "up", "prod"], &["-p", "!!!", "down"], &["-p", "!!!", "ps"], &["-p", "!!!", "--dry-run", "up"]],
         stderr: &[
             "error: invalid project name `!!!`: Compose allows lower-case letters, digits, `-` and `_`, starting with a letter or digit",
-            "  hint: pass a name such as `proj`, or leave out -p to use the folder name",
+            "  hint: give -p or TIMMY_PROJECT_NAME a name such as `proj`, or leave out -p and unset TIMMY_PROJECT_NAME to use the folder name",
         ],
         ..BASE
     };
@@ -1119,7 +1131,19 @@ catalogue! {
         runs: &[&["-p", "", "down", "--volumes", "--yes"], &["-p", "", "up"]],
         stderr: &[
             "error: the project name is empty",
-            "  hint: pass a name such as `proj`, or leave out -p to use the folder name",
+            "  hint: give -p or TIMMY_PROJECT_NAME a name such as `proj`, or leave out -p and unset TIMMY_PROJECT_NAME to use the folder name",
+        ],
+        ..BASE
+    };
+    // Was a bug: `TIMMY_PROJECT_NAME=` (set but empty) got the hint `leave out -p`, which was
+    // not given. An empty variable is not taken for unset: a script's failed expansion must
+    // not turn `down` onto the folder's own project.
+    project_name_empty_in_the_environment: Case {
+        runs: &[&["down"], &["up"], &["ps"], &["check"]],
+        env: &[("TIMMY_PROJECT_NAME", "")],
+        stderr: &[
+            "error: the project name is empty",
+            "  hint: give -p or TIMMY_PROJECT_NAME a name such as `proj`, or leave out -p and unset TIMMY_PROJECT_NAME to use the folder name",
         ],
         ..BASE
     };

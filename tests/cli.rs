@@ -241,7 +241,16 @@ fn down_with_nothing_running_says_so() {
         stderr_of(&out),
         "timmy: no stack of this checkout is running\n"
     );
-    assert_eq!(p.calls(), [here_query(&p)]);
+    // No Swarm stack deployed under this checkout's names either.
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            stack_query("proj-dev"),
+            stack_query("proj"),
+            stack_query("proj-test")
+        ]
+    );
     p.forget_calls();
     let out = p.timmy().args(["down", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -269,7 +278,14 @@ fn with_p_and_no_env_only_that_names_stacks_are_picked() {
         stderr_of(&out),
         "timmy: no stack of this checkout is running under `mine` (-p)\n"
     );
-    assert_eq!(p.calls(), [here_query(&p)]);
+    let deployed = [
+        stack_query("mine-dev"),
+        stack_query("mine"),
+        stack_query("mine-test"),
+    ];
+    let mut expected = vec![here_query(&p)];
+    expected.extend(deployed.clone());
+    assert_eq!(p.calls(), expected);
 
     p.forget_calls();
     let out = p
@@ -282,10 +298,11 @@ fn with_p_and_no_env_only_that_names_stacks_are_picked() {
     assert_eq!(
         p.calls(),
         [
-            here_query(&p),
-            label_query("mine-dev"),
-            "compose --env-file /dev/null -p mine-dev ps --all --format json".to_string(),
+            vec![here_query(&p), label_query("mine-dev")],
+            deployed.to_vec(),
+            vec!["compose --env-file /dev/null -p mine-dev ps --all --format json".to_string()],
         ]
+        .concat()
     );
 
     p.forget_calls();
@@ -1510,6 +1527,9 @@ fn down_volumes_of_a_stopped_stack_removes_them_and_guards_prods() {
         p.calls(),
         [
             here_query(&p),
+            stack_query("proj-dev"),
+            stack_query("proj"),
+            stack_query("proj-test"),
             volumes("proj-dev"),
             volumes("proj"),
             volumes("proj-test"),

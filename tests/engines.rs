@@ -269,6 +269,9 @@ fn ps_asks_compose_where_there_is_no_socket() {
         [
             here_query(&p),
             label_query("proj-dev"),
+            common::stack_query("proj-dev"),
+            common::stack_query("proj"),
+            common::stack_query("proj-test"),
             "compose --env-file /dev/null -p proj-dev ps --all --format json".to_string()
         ]
     );
@@ -326,13 +329,24 @@ fn a_failed_socket_request_falls_back_to_the_cli_and_verbose_says_which() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let ps = "compose --env-file /dev/null -p proj-dev ps --all --format json";
-    assert_eq!(p.calls(), [label_query("proj-dev"), ps.to_string()]);
+    // The engine gives no answer to `GET /services` either: `docker service ls` is asked,
+    // never "no stack deployed" assumed.
+    assert_eq!(
+        p.calls(),
+        [
+            label_query("proj-dev"),
+            common::stack_query("proj-dev"),
+            ps.to_string()
+        ]
+    );
     let label = "com.docker.compose.project=proj-dev";
     let expected = format!(
         "running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
              warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker ps` instead\n\
              running: docker ps --all --no-trunc --filter 'label={label}' --format '{LABEL_FORMAT}'\n\
              running: GET /services (label com.docker.stack.namespace=proj-dev) on the Docker socket\n\
+             warning: bad HTTP answer from the engine: no end of headers; asking `docker service ls` instead\n\
+             running: docker service ls --quiet --filter 'label=com.docker.stack.namespace=proj-dev'\n\
              running: GET /containers/json?all=1 (label {label}) on the Docker socket\n\
              warning: the engine answered 500 to GET /containers/json: {{\"message\":\"boom\"}}; asking `docker compose ps` instead\n\
              running: docker {ps}\n",
@@ -556,5 +570,106 @@ fn failed_up_explains_the_failure_from_the_engine_socket() {
          --- last 20 log lines of timmy ---\n\
          crash-marker\n  \
          hint: fix the service, then run timmy up again; timmy down removes what was started\n"
+    );
+}
+
+/// `timmy doctor --json`'s row `id`: (status, detail).
+fn doctor_row(out: &std::process::Output, id: &str) -> (String, String) {
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == id)
+        .unwrap_or_else(|| panic!("no row {id}: {rows}"));
+    (
+        row["status"].as_str().unwrap().to_string(),
+        row["detail"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn doctor_does_not_try_a_remote_engines_ports_here() {
+    // Was a hole: with DOCKER_HOST=tcp://… doctor bound this machine's ports and failed on one
+    // the remote engine would never use. `up` checks ports only with a local socket; so does
+    // doctor.
+    let p = Project::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", "tcp://127.0.0.1:9")
+        .env("TIMMY_PORT", &port)
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        doctor_row(&out, "port-app"),
+        (
+            "ok".to_string(),
+            "not checked: the engine (tcp://127.0.0.1:9) publishes it on its own host (TIMMY_PORT from the shell)".to_string()
+        )
+    );
+    assert!(
+        !p.calls().iter().any(|c| c.contains(" ps")),
+        "{:?}",
+        p.calls()
+    );
+}
+
+#[test]
+fn doctor_asks_the_engine_socket_who_holds_a_port_not_compose_ps() {
+    let p = Project::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let root = p.root().display().to_string();
+    let containers = serde_json::json!([{
+        "Id": "c1",
+        "Names": ["/proj-dev-timmy-1"],
+        "Image": "proj-timmy",
+        "State": "running",
+        "Status": "Up 2 minutes",
+        "Ports": [{"IP": "127.0.0.1", "PrivatePort": 3000, "PublicPort": port, "Type": "tcp"}],
+        "Labels": {
+            "com.docker.compose.project": "proj-dev",
+            "com.docker.compose.service": "timmy",
+            "com.docker.compose.oneoff": "False",
+            "com.docker.compose.project.working_dir": root,
+            "com.docker.compose.project.config_files":
+                format!("{root}/docker/docker-compose.yml,{root}/docker/docker-compose.dev.yml")
+        }
+    }])
+    .to_string();
+    let socket = fake_engine_with(&p, "1.41", &containers);
+    p.answer_to(&["compose", "version"], "2.26.1\n", 0);
+    p.answer_to(
+        &["version", "--format"],
+        r#"{"Client":{"Version":"28.2.2","Context":"default"},"Server":{"Version":"20.10.24"}}"#,
+        0,
+    );
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .env("TIMMY_PORT", port.to_string())
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        doctor_row(&out, "port-app"),
+        (
+            "ok".to_string(),
+            format!(
+                "127.0.0.1:{port} is published by this project's `timmy` container (proj-dev-timmy-1)"
+            )
+        )
+    );
+    assert!(
+        !p.calls()
+            .iter()
+            .any(|c| c.contains("compose") && c.contains(" ps")),
+        "{:?}",
+        p.calls()
     );
 }

@@ -125,13 +125,12 @@ fn a_closed_pipe_ends_quietly_with_code_0() {
 fn piped_logs_have_no_escape_codes_or_carriage_returns() {
     let p = Project::new();
     // Compose 2.26 writes ESC[2K before each line even with --ansi never (measured).
-    // calls 1 and 2 are the label queries (this checkout's stacks, then dev's project)
-    p.answer(
-        3,
+    p.answer_to(
+        &["compose", "logs"],
         "\u{1b}[2Ktimmy-1  | {\"msg\":\"listening\"}\r\n\u{1b}[2Ktimmy-1  | two\r",
         0,
-    );
-    p.on_call(3, "printf '\\r\\n'");
+    )
+    .run("printf '\\r\\n'");
     let out = p.timmy().args(["logs", "--tail", "2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
@@ -143,6 +142,9 @@ fn piped_logs_have_no_escape_codes_or_carriage_returns() {
         [
             here_query(&p),
             label_query("proj-dev"),
+            common::stack_query("proj-dev"),
+            common::stack_query("proj"),
+            common::stack_query("proj-test"),
             "compose --ansi never --env-file /dev/null -p proj-dev logs --tail 2".to_string()
         ]
     );

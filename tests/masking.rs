@@ -266,13 +266,12 @@ fn dry_run_verbose_and_error_command_lines_are_masked() {
 #[test]
 fn piped_logs_are_masked() {
     let p = project();
-    // Calls 1 and 2 are the label queries, call 3 `logs`.
-    p.answer(
-        3,
+    p.answer_to(
+        &["compose", "logs"],
         &format!("timmy-1  | gh {GH_CLI}\ntimmy-1  | posting to {WEBHOOK}\n"),
         0,
-    );
-    p.answer_stderr(3, &format!("timmy-1  | Authorization: Basic {BASIC}\n"));
+    )
+    .stderr(&format!("timmy-1  | Authorization: Basic {BASIC}\n"));
     let out = run(&p, &["logs"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     leaks_nothing(&out);
@@ -282,7 +281,7 @@ fn piped_logs_are_masked() {
     );
     assert_eq!(stderr_of(&out), "timmy-1  | Authorization: Basic ****\n");
     assert_eq!(
-        p.calls()[2],
+        p.calls().last().unwrap(),
         "compose --ansi never --env-file /dev/null -p proj-dev logs"
     );
 }

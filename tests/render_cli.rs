@@ -238,11 +238,59 @@ fn a_bad_env_stops_before_docker_is_asked_anything() {
     );
     let out = p.timmy().args(["deploy", "--render"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+    // `check`'s verdict, which `deploy` applies first: deploy's own message, with the line.
     assert_eq!(
         stderr_of(&out),
-        "error: .env: SWARM_ENDPOINT_MODE must be vip or dnsrr\n  hint: vip: a virtual IP per service (Swarm's default); dnsrr: DNS round robin, for hosts without IPVS\n"
+        "error: .env:4: SWARM_ENDPOINT_MODE must be vip or dnsrr\n  hint: vip: a virtual IP per service (Swarm's default); dnsrr: DNS round robin, for hosts without IPVS\n\
+         error: 1 error in the configuration; nothing was started\n"
     );
     assert!(p.calls().is_empty());
+}
+
+#[test]
+fn check_reports_the_swarm_settings_deploy_would_refuse() {
+    // Was a hole: a bad SWARM_PUBLISH_MODE passed `check prod`, then failed at deploy.
+    let p = Project::new();
+    p.write(
+        ".env",
+        &format!(
+            "{}SWARM_PUBLISH_MODE=mesh\nSWARM_ENDPOINT_MODE=dnsrr\n",
+            common::GOOD_ENV
+        ),
+    );
+    let out = p.timmy().args(["check", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: .env:4: SWARM_PUBLISH_MODE must be ingress or host\n  \
+         hint: ingress: the port answers on every node; host: only on the node running the task\n\
+         error: 1 error in the configuration\n"
+    );
+    // The shell's value is the one deploy takes.
+    let out = p
+        .timmy()
+        .env("SWARM_PUBLISH_MODE", "host")
+        .env("SWARM_ENDPOINT_MODE", "VIP")
+        .args(["check", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: .env: SWARM_ENDPOINT_MODE (set in your shell) must be vip or dnsrr\n  \
+         hint: vip: a virtual IP per service (Swarm's default); dnsrr: DNS round robin, for hosts without IPVS\n\
+         warning: .env:4: SWARM_PUBLISH_MODE is also set in your shell with a different value; Compose uses the shell's\n  \
+         hint: unset SWARM_PUBLISH_MODE in your shell, or remove it from .env\n\
+         warning: .env:5: SWARM_ENDPOINT_MODE is also set in your shell with a different value; Compose uses the shell's\n  \
+         hint: unset SWARM_ENDPOINT_MODE in your shell, or remove it from .env\n\
+         error: 1 error in the configuration\n"
+    );
+    p.write(
+        ".env",
+        &format!("{}SWARM_PUBLISH_MODE=\n", common::GOOD_ENV),
+    );
+    let out = p.timmy().args(["check", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
 }
 
 #[test]
@@ -295,4 +343,35 @@ fn the_swarm_settings_of_env_example_keep_check_quiet_set_or_not() {
             assert_eq!(out.status.code(), Some(0));
         }
     }
+}
+
+#[test]
+fn start_first_updates_with_a_host_mode_port_are_a_warning() {
+    // Measured on Engine 28.5, one node: a redeploy of such a service (a changed secret) waited
+    // for the old task's port until --timeout and failed; stop-first converged in 24 s.
+    let p = Project::new();
+    p.write("docker/docker-compose.prod.yml", PROD);
+    p.answer_to(
+        &["compose", "config", "--format", "json"],
+        r#"{"name": "proj", "services": {"timmy": {"image": "proj-timmy:prod",
+  "deploy": {"update_config": {"order": "start-first"}, "rollback_config": {"order": "start-first"}},
+  "ports": [{"mode": "ingress", "target": 3000, "published": "3000", "protocol": "tcp"}]}}}"#,
+        0,
+    );
+    let warning = "warning: docker/swarm.compose.yml: service `timmy` updates start-first (update_config, rollback_config) and publishes port 3000 in host mode: the new task cannot bind it while the old one holds it on the same node, so on one node every update of `timmy` waits until --timeout\n  \
+                   hint: set `order: stop-first` in update_config and rollback_config of `timmy` (a short gap per update), or publish in ingress mode\n";
+    let out = p
+        .timmy()
+        .args(["deploy", "--render", "--publish", "host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), warning);
+    let out = p
+        .timmy()
+        .args(["deploy", "--render", "--publish", "ingress"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
 }

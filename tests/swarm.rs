@@ -257,6 +257,45 @@ fn scale_timmy_3_gives_three_healthy_tasks() {
 
 #[test]
 #[ignore = "needs a Docker engine in swarm mode (TIMMY_E2E=1 runs it)"]
+fn a_redeploy_with_a_changed_secret_removes_the_earlier_value() {
+    let _swarm = SwarmGuard::join();
+    let s = Stack::start("swsecret", SWARM_ENV);
+    add_portless_env(&s, "swarm");
+    let n = format!("{}-swarm", s.name);
+    let _stack = Deployed::new(&n);
+    let secrets = || lines(&["secret", "ls", "--filter", &ns(&n), "--format", "{{.Name}}"]);
+
+    ok(&s.timmy(&["deploy", "swarm", "--timeout", "120"]));
+    let before = secrets();
+    let old: Vec<&String> = before
+        .iter()
+        .filter(|s| s.starts_with(&format!("{n}_GITHUB_TOKEN_")))
+        .collect();
+    assert_eq!(old.len(), 1, "{before:?}");
+    let old = old[0].clone();
+
+    let env = std::fs::read_to_string(s.root().join(".env")).unwrap();
+    std::fs::write(
+        s.root().join(".env"),
+        format!("{env}GITHUB_TOKEN=ghp_Q8v1XkR3mQ9tL2pW7sN4bH6cJ0dF5gY1aE3z\n"),
+    )
+    .unwrap();
+    let out = s.timmy(&["deploy", "swarm", "--timeout", "120"]);
+    ok(&out);
+    assert!(
+        stderr(&out).ends_with(&format!(
+            "timmy: removed 1 earlier secret the stack no longer uses: {old}\n"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let after = secrets();
+    assert_eq!(after.len(), before.len(), "one secret per key: {after:?}");
+    assert!(!after.contains(&old), "{after:?}");
+}
+
+#[test]
+#[ignore = "needs a Docker engine in swarm mode (TIMMY_E2E=1 runs it)"]
 fn a_redeploy_with_a_changed_app_rolls_while_health_keeps_answering() {
     let _swarm = SwarmGuard::join();
     let s = Stack::start("swroll", SWARM_ENV);

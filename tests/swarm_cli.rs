@@ -140,6 +140,8 @@ fn deploy_builds_tags_by_content_deploys_from_stdin_and_waits_until_healthy() {
         "stack deploy --compose-file - --resolve-image never --prune proj".to_string(),
     ];
     expected.extend(STACK_QUERIES.map(String::from));
+    // Converged: the stack's secrets, none of them an earlier value to remove.
+    expected.push(SECRET_NAMES.to_string());
     assert_eq!(calls, expected);
     let stack = std::fs::read_to_string(p.fake.join("stack.yml")).unwrap();
     assert!(
@@ -163,6 +165,91 @@ fn deploy_builds_tags_by_content_deploys_from_stdin_and_waits_until_healthy() {
         "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
          redis    1/1       healthy  -       -      redis:7\n\
          timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+}
+
+/// The names of the stack's secrets, asked once it converged.
+const SECRET_NAMES: &str =
+    "secret ls --filter label=com.docker.stack.namespace=proj --format {{.Name}}";
+
+#[test]
+fn a_converged_deploy_removes_the_earlier_values_of_its_secrets() {
+    // Measured on Engine 28.5: each new value of a key is a new secret (named by content), and
+    // `docker stack deploy --prune` leaves the earlier ones on the swarm.
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task("t-timmy", "timmy", "proj-timmy:0123456789ab", "running", ""),
+        ],
+    );
+    p.answer_to(
+        &["secret", "ls", "--filter"],
+        "proj_GITHUB_TOKEN_d03680ebb084\nproj_GITHUB_TOKEN_ed974400d0ce\n",
+        0,
+    );
+    p.answer_to(
+        &["secret", "rm"],
+        "proj_GITHUB_TOKEN_d03680ebb084\nproj_GITHUB_TOKEN_ed974400d0ce\n",
+        0,
+    );
+    let out = p.timmy().args(["deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let calls = p.calls();
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            SECRET_NAMES.to_string(),
+            "secret rm proj_GITHUB_TOKEN_d03680ebb084 proj_GITHUB_TOKEN_ed974400d0ce".to_string()
+        ]
+    );
+    assert!(
+        stderr_of(&out).ends_with(
+            "timmy: removed 2 earlier secrets the stack no longer uses: proj_GITHUB_TOKEN_d03680ebb084, proj_GITHUB_TOKEN_ed974400d0ce\n"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+    // docker's own list of removed names stays off stdout, the table's.
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy  -       -      redis:7\n\
+         timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+
+    // A removal docker refuses is a warning: the deploy itself succeeded.
+    p.forget_answers();
+    answer_deploy_inputs(&p, "active true\n");
+    answer_stack(
+        &p,
+        &[service("timmy", 1, "proj-timmy:0123456789ab", true)],
+        &[task(
+            "t-timmy",
+            "timmy",
+            "proj-timmy:0123456789ab",
+            "running",
+            "",
+        )],
+    );
+    p.answer_to(&["secret", "ls", "--filter"], "proj_X_1\n", 0);
+    p.answer_to(&["secret", "rm"], "", 1).stderr(
+        "Error response from daemon: rpc error: code = InvalidArgument desc = secret 'proj_X_1' is in use by the following service: other\n",
+    );
+    let out = p.timmy().args(["deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).ends_with(
+            "warning: `docker secret rm proj_X_1` failed with code 1: Error response from daemon: rpc error: code = InvalidArgument desc = secret 'proj_X_1' is in use by the following service: other; earlier secret values stay on the swarm: proj_X_1\n"
+        ),
+        "{}",
+        stderr_of(&out)
     );
 }
 
@@ -493,4 +580,299 @@ fn up_refuses_a_name_a_deployed_stack_uses() {
          hint: timmy down prod removes the stack first (its named volumes stay); timmy ps prod shows it\n"
     );
     assert_eq!(p.calls(), [label_query("proj"), stack_query("proj")]);
+}
+
+/// A fake engine on its own socket: `GET /version` (API 1.41) and `GET /containers/json…`
+/// (`[]`) answer as an engine does, `GET /services…` with `services` (a whole HTTP answer,
+/// status line first). Runs until the test process ends.
+fn engine_answering_services(p: &Project, services: &'static str) -> std::path::PathBuf {
+    use std::io::{Read, Write};
+    let path = p.dir.path().join("engine.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let ok = |body: &str| {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let answer = if request.starts_with(b"GET /version ") {
+                ok(r#"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#)
+            } else if request.starts_with(b"GET /containers/json?") {
+                ok("[]")
+            } else if request.starts_with(b"GET /services?") {
+                services.to_string()
+            } else {
+                continue;
+            };
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    path
+}
+
+/// `timmy ARGS` asking the fake engine at `socket`, docker found on PATH.
+fn timmy_on_engine(p: &Project, socket: &std::path::Path, args: &[&str]) -> std::process::Output {
+    p.timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_socket_error_on_get_services_asks_docker_service_ls_never_reads_it_as_no_stack() {
+    // Was a hole: any answer but 200 or 503 read as "no stack": `down prod` said nothing ran.
+    let p = Project::new();
+    let socket = engine_answering_services(
+        &p,
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 18\r\n\r\n{\"message\":\"boom\"}",
+    );
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0)
+        .once();
+    let out = timmy_on_engine(&p, &socket, &["down", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: the engine answered 500 to GET /services: {\"message\":\"boom\"}; asking `docker service ls` instead\n\
+         timmy: removed stack `proj` from the swarm: no service, container, network, secret or config of it is left\n"
+    );
+    let filter = "label=com.docker.stack.namespace=proj";
+    assert_eq!(
+        p.calls(),
+        [
+            stack_query("proj"),
+            "stack rm proj".to_string(),
+            stack_query("proj"),
+            format!("ps --all --quiet --filter {filter}"),
+            format!("network ls --quiet --filter {filter}"),
+            format!("secret ls --quiet --filter {filter}"),
+            format!("config ls --quiet --filter {filter}"),
+        ]
+    );
+}
+
+#[test]
+fn a_garbage_answer_to_get_services_asks_docker_service_ls() {
+    let p = Project::new();
+    let socket = engine_answering_services(
+        &p,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\nnot json!",
+    );
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task("t-timmy", "timmy", "proj-timmy:0123456789ab", "running", ""),
+        ],
+    );
+    let out = timmy_on_engine(&p, &socket, &["ps", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: unexpected answer from the engine: expected ident at line 1 column 2; asking `docker service ls` instead\n\
+         timmy: stack `proj`, deployed on the swarm\n"
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy  -       -      redis:7\n\
+         timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+    assert_eq!(p.calls(), STACK_QUERIES.map(String::from));
+}
+
+#[test]
+fn a_failing_service_ls_is_an_error_and_an_engine_outside_a_swarm_has_no_stack() {
+    let p = Project::new();
+    p.answer_to(
+        &["service", "ls", "--quiet"],
+        "",
+        1,
+    )
+    .stderr("Error response from daemon: rpc error: code = Unavailable desc = the swarm does not have a leader\n")
+    .once();
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: `docker service ls --quiet --filter 'label=com.docker.stack.namespace=proj'` failed with code 1: \
+         Error response from daemon: rpc error: code = Unavailable desc = the swarm does not have a leader\n"
+    );
+    assert_eq!(p.calls(), [label_query("proj"), stack_query("proj")]);
+
+    // Measured on Engine 20.10 and 28: outside a swarm, docker service ls says so.
+    p.answer_to(&["service", "ls", "--quiet"], "", 1).stderr(
+        "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.\n",
+    );
+    let out = p.timmy().args(["down", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: nothing of project `proj` is running\n"
+    );
+}
+
+#[test]
+fn without_an_environment_ps_and_logs_show_the_deployed_stack_and_down_names_it() {
+    // Was a hole: with only a deployed stack, a bare `timmy down` said nothing was running.
+    let p = Project::new();
+    for other in ["proj-dev", "proj-test"] {
+        let filter = format!("label=com.docker.stack.namespace={other}");
+        p.answer_to(&["service", "ls", "--quiet", "--filter", &filter], "", 0);
+    }
+    answer_stack(
+        &p,
+        &[
+            service("redis", 1, "redis:7", true),
+            service("timmy", 1, "proj-timmy:0123456789ab", true),
+        ],
+        &[
+            task("t-redis", "redis", "redis:7", "running", ""),
+            task("t-timmy", "timmy", "proj-timmy:0123456789ab", "running", ""),
+        ],
+    );
+    let lookups = [
+        common::here_query(&p),
+        label_query("proj-dev"),
+        stack_query("proj-dev"),
+        stack_query("proj"),
+        stack_query("proj-test"),
+    ];
+
+    let out = p.timmy().args(["ps"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "timmy: stack `proj`, deployed on the swarm\n"
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "SERVICE  REPLICAS  HEALTH   UPDATE  PORTS  IMAGE\n\
+         redis    1/1       healthy  -       -      redis:7\n\
+         timmy    1/1       healthy  -       -      proj-timmy:0123456789ab\n"
+    );
+    let mut expected = lookups.to_vec();
+    expected.extend(STACK_QUERIES[1..].iter().map(|q| (*q).to_string()));
+    assert_eq!(p.calls(), expected);
+
+    p.forget_calls();
+    let out = p.timmy().args(["logs", "timmy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mut expected = lookups.to_vec();
+    expected.push("service logs proj_timmy".to_string());
+    assert_eq!(p.calls(), expected);
+
+    p.forget_calls();
+    let out = p.timmy().args(["down"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: no Compose stack of this checkout is running, but `proj` is deployed as a Swarm stack on this engine\n  \
+         hint: timmy down prod removes it (a deployed stack is only removed when its environment is named)\n"
+    );
+    assert_eq!(
+        p.calls(),
+        [
+            common::here_query(&p),
+            stack_query("proj-dev"),
+            stack_query("proj"),
+            stack_query("proj-test"),
+        ]
+    );
+
+    // Several deployed under this checkout's names: which one is for the user to say.
+    let p = Project::new();
+    p.answer_to(&["service", "ls", "--quiet"], "svc-x\n", 0);
+    let out = p.timmy().args(["ps"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "error: 3 stacks of this checkout's names are deployed on the swarm: dev (`proj-dev`), prod (`proj`), test (`proj-test`)\n  \
+         hint: name the environment, e.g. timmy ps dev\n"
+    );
+}
+
+#[test]
+fn ctrl_c_while_deploy_waits_says_the_swarm_goes_on() {
+    // Measured on Engine 28.5: Ctrl-C during the wait exited 130 and said nothing, while the
+    // swarm went on rolling the update docker had accepted.
+    let p = Project::new();
+    answer_deploy_inputs(&p, "active true\n");
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0)
+        .run("trap '' INT TERM; kill -INT \"$FAKE_DOCKER_CALLER\"; sleep 0.3");
+    let out = p.timmy().args(["deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    let err = err.strip_prefix(WARNINGS).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "{DOCKER_SAYS}timmy: stopped waiting; the swarm goes on deploying stack `proj`: timmy ps prod shows how far it got\n"
+        )
+    );
+    assert_eq!(stdout_of(&out), "");
+    assert_eq!(
+        p.calls().last().unwrap(),
+        "service ls --quiet --filter label=com.docker.stack.namespace=proj"
+    );
+}
+
+#[test]
+fn restart_exec_shell_and_run_refuse_a_deployed_stack() {
+    // Was a hole (measured on Engine 28.5): `restart prod` restarted the swarm's task
+    // container behind its back and showed a table without redis; `exec` said "service timmy
+    // is not running"; `run` failed on the stack's network with Compose's label error.
+    let p = Project::new();
+    // A task container: Compose's project label (inherited from the image), no working dir.
+    p.answer_labels("proj", "t1\tproj_timmy.1.abc\trunning\ttimmy\t\t\tproj\t\n");
+    p.answer_to(&["service", "ls", "--quiet"], "svc-timmy\n", 0);
+    let exec_hint = "  hint: docker ps --filter label=com.docker.stack.namespace=proj lists its task containers, for docker exec\n";
+    for (args, expected) in [
+        (
+            &["restart", "prod"][..],
+            "error: `proj` is deployed as a Swarm stack on this engine: timmy restart acts on Compose stacks\n  \
+             hint: docker service update --force proj_SERVICE restarts a service's tasks on the swarm\n"
+                .to_string(),
+        ),
+        (
+            &["exec", "prod", "timmy", "--", "true"][..],
+            format!("error: `proj` is deployed as a Swarm stack on this engine: timmy exec acts on Compose stacks\n{exec_hint}"),
+        ),
+        (
+            &["shell", "prod"][..],
+            format!("error: `proj` is deployed as a Swarm stack on this engine: timmy shell acts on Compose stacks\n{exec_hint}"),
+        ),
+        (
+            &["run", "prod", "timmy", "--", "true"][..],
+            "error: `proj` is deployed as a Swarm stack on this engine\n  \
+             hint: timmy down prod removes the stack first (its named volumes stay); timmy ps prod shows it\n"
+                .to_string(),
+        ),
+    ] {
+        p.forget_calls();
+        let out = p.timmy().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr_of(&out));
+        assert_eq!(stderr_of(&out), expected, "{args:?}");
+        assert_eq!(
+            p.calls(),
+            [label_query("proj"), stack_query("proj")],
+            "{args:?}: nothing acted"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use crate::compose;
 use crate::exit::{Exit, UserError};
 use crate::project::Project;
 use crate::stack::Stack;
-use crate::swarm::{self, EndpointMode, PublishMode};
+use crate::swarm;
 use crate::ui;
 use crate::validate;
 
@@ -40,7 +40,10 @@ impl Ctx {
         let config: serde_json::Value = serde_json::from_str(&out.stdout)
             .context("cannot read the JSON of `docker compose config`")?;
         let sources = sources(&stack);
-        let rendered = swarm::render(&config, &sources, &options);
+        let mut rendered = swarm::render(&config, &sources, &options);
+        rendered
+            .findings
+            .extend(swarm::update_hazards(&rendered.stack));
         validate::report(
             &rendered.findings,
             false,
@@ -120,26 +123,14 @@ fn options(
             .filter(|v| !v.is_empty())
     };
     let mut options = swarm::Options::new(&stack.name, &stack.root, secrets_dir);
+    let refused =
+        |bad: swarm::BadSetting| UserError::new(format!(".env: {}", bad.message)).hint(bad.hint);
     if let Some(value) = lookup(swarm::ENDPOINT_MODE_KEY) {
-        options.endpoint_mode = EndpointMode::parse(value).ok_or_else(|| {
-            UserError::new(format!(
-                ".env: {} must be vip or dnsrr",
-                swarm::ENDPOINT_MODE_KEY
-            ))
-            .hint("vip: a virtual IP per service (Swarm's default); dnsrr: DNS round robin, for hosts without IPVS")
-        })?;
+        options.endpoint_mode = swarm::endpoint_mode_setting(value).map_err(refused)?;
     }
     options.publish_mode = match (a.publish, lookup(swarm::PUBLISH_MODE_KEY)) {
         (Some(mode), _) => Some(mode),
-        (None, Some(value)) => Some(PublishMode::parse(value).ok_or_else(|| {
-            UserError::new(format!(
-                ".env: {} must be ingress or host",
-                swarm::PUBLISH_MODE_KEY
-            ))
-            .hint(
-                "ingress: the port answers on every node; host: only on the node running the task",
-            )
-        })?),
+        (None, Some(value)) => Some(swarm::publish_mode_setting(value).map_err(refused)?),
         (None, None) => None,
     };
     options.secrets = a.secrets;
@@ -173,7 +164,7 @@ mod tests {
     fn case(
         extra: &[&str],
         env: &[(&str, &str)],
-        expected: Result<(EndpointMode, Option<PublishMode>), &str>,
+        expected: Result<(swarm::EndpointMode, Option<swarm::PublishMode>), &str>,
     ) {
         let env: Vec<(String, String)> = env
             .iter()
@@ -187,8 +178,8 @@ mod tests {
 
     #[test]
     fn modes_come_from_the_flag_then_env_then_the_defaults() {
-        use EndpointMode::{Dnsrr, Vip};
-        use PublishMode::{Host, Ingress};
+        use swarm::EndpointMode::{Dnsrr, Vip};
+        use swarm::PublishMode::{Host, Ingress};
         case(&[], &[], Ok((Vip, None)));
         case(&[], &[("SWARM_ENDPOINT_MODE", "")], Ok((Vip, None)));
         case(

@@ -11,9 +11,7 @@ use anyhow::Result;
 use super::Ctx;
 use super::down::confirm_volume_removal;
 use crate::docker::{Docker, Outcome};
-use crate::engine_api::EngineApi;
 use crate::exit::{Exit, UserError};
-use crate::preflight;
 use crate::swarm::converge::{self, SwarmService, Task};
 use crate::swarm::invoke::{self, Leftover};
 use crate::ui;
@@ -32,14 +30,57 @@ pub(super) fn ids(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A stack deployed under one of this checkout's project names.
+pub(super) struct Deployed {
+    pub env: String,
+    pub name: String,
+    pub ids: Vec<String>,
+}
+
 impl Ctx {
+    /// For `ps`, `logs` and `down` without an environment when no Compose stack of this
+    /// checkout is there: the stack deployed under one of this checkout's project names (one
+    /// lookup per environment). A stack carries no checkout label, so its name is all there
+    /// is to go by; several are an error naming each.
+    pub(super) fn deployed_here(
+        &self,
+        docker: &Docker,
+        project: &crate::project::Project,
+        command: &str,
+    ) -> Result<Option<Deployed>> {
+        let mut found = Vec::new();
+        for (env, name) in self.names(project)? {
+            if let Some(ids) = self.deployed(docker, &project.root, &name)? {
+                found.push(Deployed { env, name, ids });
+            }
+        }
+        if found.len() > 1 {
+            let list: Vec<String> = found
+                .iter()
+                .map(|d| format!("{} (`{}`)", d.env, d.name))
+                .collect();
+            return Err(UserError::new(format!(
+                "{} stacks of this checkout's names are deployed on the swarm: {}",
+                found.len(),
+                list.join(", ")
+            ))
+            .hint(format!(
+                "name the environment, e.g. timmy {command} {}",
+                found[0].env
+            ))
+            .into());
+        }
+        Ok(found.pop())
+    }
+
     /// [`Ctx::deployed`], asked only when no container under the name was created by Compose
     /// (all lack its working-dir label): a stack's task containers carry the Compose project
     /// label too, inherited from the image `docker compose build` labelled (measured with
     /// Compose 2.26 and 2.40), so they look like the project's.
     /// Only for an environment named on the command line (`timmy ps prod`): without one,
     /// these commands act on the stack of this checkout that runs, learnt from Compose's
-    /// working-dir label, which a stack's containers do not carry.
+    /// working-dir label, which a stack's containers do not carry (when none runs, see
+    /// [`Ctx::deployed_here`]).
     pub(super) fn deployed_unless_compose(
         &self,
         docker: &Docker,
@@ -78,35 +119,49 @@ impl Ctx {
         Ok(())
     }
 
-    /// The ids of the services of stack `name`; `None` when there are none, or when the engine
-    /// is not a swarm manager (`docker service ls` refuses: no stack can be deployed there).
-    /// Asked of the engine's socket (no process: `ps` of a Compose stack stays process-free),
-    /// else through `docker service ls`.
+    /// For `restart`, `exec` and `shell` of a name a deployed stack uses (its task containers,
+    /// which Compose did not create, under the project label): refuse. Measured on Engine
+    /// 28.5: `restart` restarted the swarm's task container behind its back and showed a
+    /// table without redis; `exec` said "service timmy is not running".
+    pub(super) fn refuse_compose_on_stack(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+        ours: &[crate::status::Container],
+        command: &str,
+    ) -> Result<()> {
+        if !ours.iter().any(|c| c.working_dir.is_empty())
+            || self
+                .deployed_unless_compose(docker, root, (name, true), ours)?
+                .is_none()
+        {
+            return Ok(());
+        }
+        let hint = if command == "restart" {
+            format!(
+                "docker service update --force {name}_SERVICE restarts a service's tasks on the swarm"
+            )
+        } else {
+            format!(
+                "docker ps --filter label=com.docker.stack.namespace={name} lists its task containers, for docker exec"
+            )
+        };
+        Err(UserError::new(format!(
+            "`{name}` is deployed as a Swarm stack on this engine: timmy {command} acts on Compose stacks"
+        ))
+        .hint(hint)
+        .into())
+    }
+
+    /// The ids of the services of stack `name` (see [`crate::engine::Engine::stack_services`]).
     pub(super) fn deployed(
         &self,
         docker: &Docker,
         root: &Path,
         name: &str,
     ) -> Result<Option<Vec<String>>> {
-        let api = (self.env.timmy_docker.is_none())
-            .then(|| preflight::daemon_socket(&self.env))
-            .flatten()
-            .map(|socket| EngineApi::new(&socket));
-        let label = format!("{}={name}", converge::LABEL_NAMESPACE);
-        if let Some(api) = api {
-            if docker.verbose {
-                ui::command_line(
-                    "running:",
-                    &format!("GET /services (label {label}) on the Docker socket"),
-                );
-            }
-            // An engine that cannot answer this cannot have deployed the stack either.
-            let found = api.service_ids_with(&label).ok().flatten();
-            return Ok(found.filter(|ids| !ids.is_empty()));
-        }
-        let out = docker.query(&invoke::service_ids(root, name))?;
-        let found = ids(&out.stdout);
-        Ok((out.code == 0 && !found.is_empty()).then_some(found))
+        self.engine.stack_services(docker, root, name)
     }
 
     /// The stack's services and every task of theirs, as docker reports them. A task removed
@@ -234,6 +289,20 @@ impl Ctx {
         ui::info(&format!("removed stack `{name}` from the swarm: {removed}"));
         Ok(())
     }
+}
+
+/// `down` without an environment finds no Compose stack of this checkout but a deployed one:
+/// named with the command that removes it, never removed unasked (nothing tells which
+/// checkout deployed it).
+pub(super) fn deployed_not_picked(d: &Deployed) -> UserError {
+    UserError::new(format!(
+        "no Compose stack of this checkout is running, but `{}` is deployed as a Swarm stack on this engine",
+        d.name
+    ))
+    .hint(format!(
+        "timmy down {} removes it (a deployed stack is only removed when its environment is named)",
+        d.env
+    ))
 }
 
 /// The error and hint when `docker stack rm` left something behind.

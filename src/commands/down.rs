@@ -125,6 +125,9 @@ impl Ctx {
             }
             None => match checkout::pick(&self.stacks_here(docker, project)?, "down")? {
                 Some(found) => (found.env, found.name),
+                None if let Some(d) = self.deployed_here(docker, project, "down")? => {
+                    return Err(super::deployed::deployed_not_picked(&d).into());
+                }
                 None if a.volumes => {
                     let Some(found) = self.stacks_with_volumes(docker, project)? else {
                         ui::info(

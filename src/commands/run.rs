@@ -77,6 +77,7 @@ pub fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
         )
         .into());
     }
+    ctx.refuse_deployed_stack(&docker, &stack, &split.ours)?;
     if let Some(other) = checkout::other_env(&split.ours, &stack.env) {
         let command = format!("run {} {service}", stack.env);
         return Err(checkout::other_env_under(&stack.name, &other, &stack.env, &command).into());

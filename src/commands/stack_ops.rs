@@ -37,6 +37,13 @@ impl Ctx {
         {
             return Self::stack_ps(&docker, &project.root, &name, &ids, a.json);
         }
+        if !asked
+            && split.ours.is_empty()
+            && split.other().is_none()
+            && let Some(d) = self.deployed_here(&docker, &project, "ps")?
+        {
+            return Self::stack_ps(&docker, &project.root, &d.name, &d.ids, a.json);
+        }
         let mut services = self.service_list(&docker, &project.root, &name)?;
         if split.other().is_some() {
             services.retain(|s| split.ours.iter().any(|c| c.name == s.name));
@@ -69,6 +76,19 @@ impl Ctx {
                 &project.root,
                 (&name, &shown_env),
                 &ids,
+                &services,
+                a,
+            );
+        }
+        if !asked
+            && split.ours.is_empty()
+            && let Some(d) = self.deployed_here(&docker, &project, "logs")?
+        {
+            return Self::stack_logs(
+                &docker,
+                &project.root,
+                (&d.name, &d.env),
+                &d.ids,
                 &services,
                 a,
             );
@@ -162,6 +182,7 @@ impl Ctx {
         let asked = env.clone();
         let (_, name) = self.target(&docker, project, env, what)?;
         let split = self.ours_only(&docker, project, &name)?;
+        self.refuse_compose_on_stack(&docker, &project.root, &name, &split.ours, what)?;
         let prod_name = self.name(project, crate::stack::PROD)?;
         checkout::refuse_other_env(asked.as_deref(), &split.ours, &name, &prod_name, "entering")?;
         let inv = compose::exec(&project.root, &name, service, command, is_interactive());
@@ -177,6 +198,7 @@ impl Ctx {
         let asked = env.clone();
         let (_, name) = self.target(&docker, &project, env, "restart")?;
         let split = self.ours_only(&docker, &project, &name)?;
+        self.refuse_compose_on_stack(&docker, &project.root, &name, &split.ours, "restart")?;
         let prod_name = self.name(&project, crate::stack::PROD)?;
         checkout::refuse_other_env(
             asked.as_deref(),

@@ -118,6 +118,28 @@ pub(super) fn missing_bind_sources(stack: &Value) -> Vec<PathBuf> {
     out
 }
 
+/// The stack's secrets (`listed`, by name) that the stack file just deployed (`stack`) no
+/// longer names: a value's earlier versions (each version is its own secret, named by content).
+/// Docker refuses to remove one a service still uses.
+pub(super) fn stale_secrets(stack_name: &str, stack: &Value, listed: &[String]) -> Vec<String> {
+    let current: Vec<String> = stack
+        .get("secrets")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(key, def)| {
+            def.get("name")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("{stack_name}_{key}"), str::to_owned)
+        })
+        .collect();
+    listed
+        .iter()
+        .filter(|n| !current.contains(n))
+        .cloned()
+        .collect()
+}
+
 impl Ctx {
     /// Build, tag, deploy and wait. `render` renders the stack for the image tags given.
     pub(super) fn deploy_run(
@@ -189,6 +211,47 @@ impl Ctx {
             return Ok(());
         }
         self.wait_converged(&docker, stack, since, run.timeout)
+            .inspect_err(|e| {
+                // Ctrl-C stops the wait only: docker accepted the stack and the swarm goes on.
+                if let Some(Exit::Signal(_)) = e.downcast_ref::<Exit>() {
+                    ui::info(&format!(
+                        "stopped waiting; the swarm goes on deploying stack `{}`: timmy ps {} shows how far it got",
+                        stack.name, stack.env
+                    ));
+                }
+            })?;
+        Self::prune_secrets(&docker, stack, &rendered.stack);
+        Ok(())
+    }
+
+    /// Once the stack converged (no update left to roll back): remove the secrets of the stack
+    /// that it no longer names, each an earlier value of a key. A failure is only a warning:
+    /// the deploy itself succeeded.
+    fn prune_secrets(docker: &Docker, stack: &Stack, rendered: &Value) {
+        let listed = match docker.query_ok(&invoke::secret_names(&stack.root, &stack.name)) {
+            Ok(out) => super::deployed::ids(&out),
+            Err(e) => {
+                ui::warning(&format!("{e:#}; earlier secret values stay on the swarm"));
+                return;
+            }
+        };
+        let stale = stale_secrets(&stack.name, rendered, &listed);
+        if stale.is_empty() {
+            return;
+        }
+        // Captured: docker prints each removed name on stdout, which is the service table's.
+        // Never reached under --dry-run (the deploy returned before the wait).
+        match docker.query_ok(&invoke::remove_secrets(&stack.root, &stale)) {
+            Ok(_) => ui::info(&format!(
+                "removed {} the stack no longer uses: {}",
+                crate::validate::plural(stale.len(), "earlier secret"),
+                stale.join(", ")
+            )),
+            Err(e) => ui::warning(&format!(
+                "{e:#}; earlier secret values stay on the swarm: {}",
+                stale.join(", ")
+            )),
+        }
     }
 
     /// Poll the stack until [`converge::verdict`] says converged (the service table then),
@@ -343,6 +406,30 @@ pub(super) fn parse_scale(items: &[String]) -> Result<BTreeMap<String, u64>, Use
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_secrets_are_the_stacks_own_the_file_no_longer_names() {
+        let stack = serde_json::json!({"secrets": {
+            "GITHUB_TOKEN_a5adb0c0ebf0": {"file": "/x", "name": "hp_GITHUB_TOKEN_a5adb0c0ebf0"},
+            "extra": {"file": "/y"}
+        }});
+        let listed: Vec<String> = [
+            "hp_GITHUB_TOKEN_d03680ebb084",
+            "hp_GITHUB_TOKEN_a5adb0c0ebf0",
+            "hp_extra",
+            "hp_OPENAI_API_KEY_e9f00239a75e",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            stale_secrets("hp", &stack, &listed),
+            [
+                "hp_GITHUB_TOKEN_d03680ebb084",
+                "hp_OPENAI_API_KEY_e9f00239a75e"
+            ]
+        );
+        assert!(stale_secrets("hp", &stack, &[]).is_empty());
+    }
 
     #[test]
     fn only_a_manager_deploys() {

@@ -43,8 +43,7 @@ impl Ctx {
         } else {
             self.split(&docker, &project, &base)?.ours
         };
-        // Ports are bound on the engine's host: this machine's only with a local socket.
-        let local = crate::preflight::daemon_socket(&self.env).is_some();
+        let local = crate::ports::on_this_machine(&self.env);
         let plan = plan(
             &stack,
             &base,

@@ -38,13 +38,12 @@ pub fn judge(facts: &Facts) -> Vec<Check> {
         machine::disk_space_check(facts.disk.as_ref()),
     ];
     for port in &facts.ports {
-        checks.push(port_check(
-            port.id,
-            port.var,
-            &port.setting,
-            port.bound,
-            &facts.holders,
-        ));
+        checks.push(match &facts.remote_engine {
+            Some(endpoint) if port.setting.port.is_some_and(|p| p != 0) => {
+                remote_port_check(port.id, port.var, &port.setting, endpoint)
+            }
+            _ => port_check(port.id, port.var, &port.setting, port.bound, &facts.holders),
+        });
     }
     checks.push(machine::clock_check(
         facts.engine_answers(),
@@ -254,6 +253,34 @@ fn holder(services: &[Service], port: u16) -> Option<&Service> {
         .find(|s| s.ports.iter().any(|p| p.contains(&wanted)))
 }
 
+/// A port the remote engine at `endpoint` publishes on its own host: not this machine's to
+/// try (as `up` does not).
+pub fn remote_port_check(
+    id: &'static str,
+    var: &str,
+    setting: &PortSetting,
+    endpoint: &str,
+) -> Check {
+    Check::new(
+        id,
+        &format!("port {}", setting.port.unwrap_or_default()),
+        Status::Ok,
+        format!(
+            "not checked: the engine ({endpoint}) publishes it on its own host ({})",
+            source_of(var, setting)
+        ),
+    )
+}
+
+/// Where the port's value comes from, as the rows say it.
+fn source_of(var: &str, setting: &PortSetting) -> String {
+    if setting.source == "default" {
+        format!("{var} unset")
+    } else {
+        format!("{var} from {}", setting.source)
+    }
+}
+
 pub fn port_check(
     id: &'static str,
     var: &str,
@@ -275,11 +302,7 @@ pub fn port_check(
         .fix(format!("set {var} to a number from 1 to 65535 in .env"));
     };
     let label = format!("port {port}");
-    let source = if setting.source == "default" {
-        format!("{var} unset")
-    } else {
-        format!("{var} from {}", setting.source)
-    };
+    let source = source_of(var, setting);
     if port == 0 {
         return Check::new(
             id,

@@ -8,8 +8,10 @@
 //! (Docker's root dir and clock) only when the engine answered, Compose's own `.env` verdict
 //! ([`validate::compose_findings`]) once timmy's checks found no error, and, only when a port
 //! the dev stack publishes is taken, this checkout's stacks ([`checkout::stacks_here`]) and
-//! `docker compose ps` of each, to tell the project's own container from a stranger. The daemon's socket, the plugin's file, `.env`, the disk and the ports are probed
-//! directly.
+//! the services of each ([`Engine::services_of`]: the socket, else `docker compose ps`), to
+//! tell the project's own container from a stranger. The daemon's socket, the plugin's file,
+//! `.env`, the disk and the ports are probed directly; the ports only when the engine is on
+//! this machine ([`crate::ports::on_this_machine`], as for `up`).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,7 @@ use crate::exit::UserError;
 use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
-use crate::status::{self, Service};
+use crate::status::Service;
 use crate::types;
 use crate::validate;
 
@@ -55,6 +57,9 @@ pub struct Facts {
     pub disk: Option<Disk>,
     /// The dev stack's published ports, app then debugger.
     pub ports: Vec<Port>,
+    /// The engine's endpoint when it is not on this machine (`DOCKER_HOST`, or the context):
+    /// its host publishes the ports, so they are not tried here.
+    pub remote_engine: Option<String>,
     /// The project's containers, asked only when one of `ports` is taken.
     pub holders: Vec<Service>,
     /// `SystemTime` of `docker info`, as the daemon wrote it.
@@ -143,6 +148,17 @@ pub fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Facts {
     let name = found
         .and_then(|p| stack::project_name(&p.root, "dev", global.project_name.as_deref()).ok());
     let engine = Engine::new(env);
+    let remote_engine = (!crate::ports::on_this_machine(env)).then(|| {
+        env.docker_host.clone().unwrap_or_else(|| {
+            let context = versions.as_ref().and_then(|v| v.context.clone());
+            format!(
+                "context {}",
+                context
+                    .or_else(|| env.docker_context.clone())
+                    .unwrap_or_default()
+            )
+        })
+    });
     // Every stack of this checkout may hold the ports (each env has its own project name);
     // dev's name when none is found.
     let holder_names = |d: &Docker, dev: &str| -> Vec<String> {
@@ -161,13 +177,15 @@ pub fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Facts {
         ("port-debug", "TIMMY_DEBUG_PORT", 9229),
     ] {
         let setting = port_setting(found, var, default);
-        let bound = setting.port.filter(|p| *p != 0).map(bind_test);
+        let bound = setting
+            .port
+            .filter(|p| *p != 0 && remote_engine.is_none())
+            .map(bind_test);
         if matches!(bound, Some(Bind::InUse)) && holders.is_none() {
             holders = Some(match (&name, &docker, engine_answers) {
                 (Some(name), Some(d), true) => holder_names(d, name)
                     .iter()
-                    .filter_map(|n| d.query_ok(&compose::ps(cwd, n)).ok())
-                    .filter_map(|out| status::parse_ps(&out).ok())
+                    .filter_map(|n| engine.services_of(d, cwd, n).ok())
                     .flatten()
                     .collect(),
                 _ => Vec::new(),
@@ -194,6 +212,7 @@ pub fn gather(global: &Global, cwd: &Path, env: &preflight::Env) -> Facts {
         env_mode,
         disk,
         ports,
+        remote_engine,
         holders: holders.unwrap_or_default(),
         daemon_time: info.system_time,
         local_time,

@@ -807,6 +807,7 @@ fn healthy_facts() -> Facts {
                 bound: None,
             },
         ],
+        remote_engine: None,
         holders: vec![service(&["127.0.0.1:3000->3000/tcp"])],
         daemon_time: Some("2026-11-27T13:25:07.25Z".into()),
         local_time: parse_rfc3339("2026-11-27T13:25:06Z").unwrap(),
@@ -892,5 +893,44 @@ fn judge_orders_every_row() {
             ("port-debug", Status::Ok),
             ("clock", Status::Warn),
         ]
+    );
+}
+
+/// A remote engine (TCP, SSH, another context) publishes the ports on its own host: they are
+/// not tried here, and the row says why; a value that is no port still fails.
+#[test]
+fn a_remote_engines_ports_are_not_tried_here() {
+    let mut facts = healthy_facts();
+    facts.remote_engine = Some("tcp://10.0.0.5:2376".into());
+    facts.ports[0].bound = None;
+    facts.holders.clear();
+    let rows = judge(&facts);
+    let port = |id: &str| rows.iter().find(|c| c.check == id).unwrap().clone();
+    row(
+        &port("port-app"),
+        "port-app",
+        Status::Ok,
+        "not checked: the engine (tcp://10.0.0.5:2376) publishes it on its own host (TIMMY_PORT unset)",
+        None,
+    );
+    assert_eq!(port("port-app").label, "port 3000");
+    row(
+        &port("port-debug"),
+        "port-debug",
+        Status::Ok,
+        "Docker picks a free port on 127.0.0.1 (TIMMY_DEBUG_PORT from .env)",
+        None,
+    );
+    facts.ports[0].setting = PortSetting {
+        port: None,
+        source: ".env",
+    };
+    assert_eq!(
+        judge(&facts)
+            .iter()
+            .find(|c| c.check == "port-app")
+            .unwrap()
+            .status,
+        Status::Fail
     );
 }

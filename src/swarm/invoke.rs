@@ -25,6 +25,14 @@ fn namespace_filter(name: &str) -> String {
     format!("label={LABEL_NAMESPACE}={name}")
 }
 
+/// docker's stderr when an engine outside a swarm (or a worker) refuses a cluster query such as
+/// [`service_ids`]: "Error response from daemon: This node is not a swarm manager. …" (Engine
+/// 20.10 and 28 alike). No stack can be deployed there.
+#[must_use]
+pub fn not_a_manager(stderr: &str) -> bool {
+    stderr.contains("This node is not a swarm manager")
+}
+
 /// `<node state> <manager?>`, e.g. `active true` on a manager, `inactive false` outside a swarm.
 pub fn swarm_state(root: &Path) -> Invocation {
     inv(
@@ -186,6 +194,25 @@ pub fn volumes_of(root: &Path, name: &str) -> Invocation {
 
 pub fn remove_volumes(root: &Path, names: &[String]) -> Invocation {
     with(inv(root, &["volume", "rm"]), names)
+}
+
+/// The names of the stack's secrets (`docker stack deploy` labels those it creates).
+pub fn secret_names(root: &Path, name: &str) -> Invocation {
+    inv(
+        root,
+        &[
+            "secret",
+            "ls",
+            "--filter",
+            &namespace_filter(name),
+            "--format",
+            "{{.Name}}",
+        ],
+    )
+}
+
+pub fn remove_secrets(root: &Path, names: &[String]) -> Invocation {
+    with(inv(root, &["secret", "rm"]), names)
 }
 
 /// What a removed stack must not leave, in the order `docker stack rm` removes them.
