@@ -15,8 +15,18 @@ pub fn refuses_dashes(version: (u32, u32, u32)) -> bool {
 /// Whether any line's text before its first `=` holds a `-`: a cheap look (no parse) that
 /// is true for every `.env` with a dashed key.
 pub fn may_have_dashed_key(text: &str) -> bool {
-    text.lines()
-        .any(|l| l.split_once('=').is_some_and(|(key, _)| key.contains('-')))
+    // One pass over the bytes: a `-` seen on this line before any `=`, then an `=`.
+    let (mut in_key, mut dash) = (true, false);
+    for &b in text.as_bytes() {
+        match b {
+            b'\n' => (in_key, dash) = (true, false),
+            b'-' if in_key => dash = true,
+            b'=' if in_key && dash => return true,
+            b'=' => in_key = false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// What Compose `version` (as `docker compose version --short` prints it) will do with the
@@ -75,6 +85,22 @@ mod tests {
         // A false alarm costs one version query; `findings` then parses and finds no key.
         assert!(may_have_dashed_key("# x-y=1\n"));
         assert!(findings("# x-y=1\n", "2.29.5").is_empty());
+        // The same answer as the rule by lines on every placement of `-`, `=` and newlines.
+        let by_lines = |text: &str| {
+            text.lines()
+                .any(|l| l.split_once('=').is_some_and(|(key, _)| key.contains('-')))
+        };
+        let pieces = ["-", "=", "\n", "\r\n", "a", "#", " "];
+        let mut texts = vec![String::new()];
+        for _ in 0..5 {
+            texts = texts
+                .iter()
+                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            for text in &texts {
+                assert_eq!(may_have_dashed_key(text), by_lines(text), "{text:?}");
+            }
+        }
     }
 
     #[test]

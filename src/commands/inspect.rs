@@ -73,6 +73,9 @@ impl Ctx {
         for line in others {
             ui::info(&line);
         }
+        // What `.env` gave (an entry and its findings per line) is left for the process's
+        // exit to free: freeing it piece by piece cost 4 % of `check` on 10,000 lines.
+        std::mem::forget(judge);
         Ok(())
     }
 

@@ -6,11 +6,13 @@
 //! the rules here were checked against `docker compose config` (see
 //! `tests/dotenv_compose.rs` and `tests/dotenv_corpus/`).
 
+mod go_quote;
 mod parse;
 mod template;
 
-use std::collections::HashMap;
 use std::fmt;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 pub use template::{RefKind, TemplateError, TemplateErrorKind, VarRef, substitute, variables};
 
@@ -158,7 +160,8 @@ pub fn parse(src: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<E
 /// their first appearance.
 #[must_use]
 pub fn resolve(entries: &[Entry]) -> Vec<(String, String)> {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    let mut index: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(entries.len(), FxBuildHasher);
     let mut out: Vec<(String, String)> = Vec::with_capacity(entries.len());
     for entry in entries {
         if let Some(&at) = index.get(entry.key.as_str()) {

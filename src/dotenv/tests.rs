@@ -416,7 +416,7 @@ fn variables_reports_invalid_template_with_line() {
 
 #[test]
 fn go_quote_escapes_like_go() {
-    use super::template::go_quote;
+    use super::go_quote::go_quote;
     assert_eq!(
         go_quote("a\"b\\c\td\u{1}é\u{a0}"),
         "\"a\\\"b\\\\c\\td\\x01é\\u00a0\""

@@ -44,6 +44,10 @@ const SECRET_WORDS: &[&str] = &[
 /// Suffixes that mark a glued word (`APITOKEN`, `DBPASSWORD`) as secret.
 const SECRET_SUFFIXES: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY"];
 
+/// The last letters of [`SECRET_WORDS`] and [`SECRET_SUFFIXES`]
+/// (`secret_words_end_in_endings` keeps them so).
+const ENDINGS: &[u8] = b"DEHLNSTY";
+
 /// Splits `key` into upper-case word parts at non-alphanumerics and lower→upper case changes.
 fn word_parts(key: &str) -> Vec<String> {
     let mut parts = Vec::new();
@@ -125,11 +129,18 @@ fn secret_by_parts<'a>(parts: impl Iterator<Item = &'a str>) -> bool {
         count += 1;
         first_is_pwd |= count == 1 && is(part, "PWD");
         public |= is(part, "PUBLIC") || is(part, "PUB");
-        let secret_word = SECRET_WORDS.iter().any(|w| is(part, w))
-            || SECRET_SUFFIXES.iter().any(|s| {
-                part.len() > s.len()
-                    && part.as_bytes()[part.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
-            });
+        // Every secret word and suffix ends in one of these letters (most parts do not).
+        let ends_like_one = part
+            .as_bytes()
+            .last()
+            .is_some_and(|b| ENDINGS.contains(&b.to_ascii_uppercase()));
+        let secret_word = ends_like_one
+            && (SECRET_WORDS.iter().any(|w| is(part, w))
+                || SECRET_SUFFIXES.iter().any(|s| {
+                    part.len() > s.len()
+                        && part.as_bytes()[part.len() - s.len()..]
+                            .eq_ignore_ascii_case(s.as_bytes())
+                }));
         if secret_word && (is(part, "KEY") || is(part, "KEYS")) {
             key = true;
         } else {
@@ -179,12 +190,18 @@ pub fn mask(value: &str) -> String {
 /// digits and no `_`, `-` or `.`). Such a key must never be printed: it may be the secret.
 #[must_use]
 pub fn looks_like_pasted_data(key: &str, value: &str) -> bool {
-    let length = key.chars().count();
-    let has = |pred: fn(&char) -> bool| key.chars().any(|c| pred(&c));
-    let digits = has(char::is_ascii_digit);
-    let mixed_case = has(char::is_ascii_lowercase) && has(char::is_ascii_uppercase);
-    let separators = has(|c| matches!(c, '_' | '-' | '.'));
-    let padding = !value.is_empty() && value.chars().all(|c| c == '=');
+    // One pass over the key (`check` asks this of every entry, twice).
+    let (mut length, mut digits, mut lower, mut upper, mut separators) =
+        (0, false, false, false, false);
+    for c in key.chars() {
+        length += 1;
+        digits |= c.is_ascii_digit();
+        lower |= c.is_ascii_lowercase();
+        upper |= c.is_ascii_uppercase();
+        separators |= matches!(c, '_' | '-' | '.');
+    }
+    let mixed_case = lower && upper;
+    let padding = !value.is_empty() && value.bytes().all(|b| b == b'=');
     (padding && !separators && length >= 8)
         || (mixed_case && digits && length >= 16)
         || (digits && !separators && length >= 24)
@@ -360,6 +377,13 @@ mod tests {
                     .any(|s| part.len() > s.len() && part.ends_with(s));
             secret_word && !(public && (part == "KEY" || part == "KEYS"))
         })
+    }
+
+    #[test]
+    fn secret_words_end_in_endings() {
+        for word in SECRET_WORDS.iter().chain(SECRET_SUFFIXES) {
+            assert!(ENDINGS.contains(&word.as_bytes()[word.len() - 1]), "{word}");
+        }
     }
 
     #[test]

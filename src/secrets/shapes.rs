@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use super::is_secret_key;
@@ -58,35 +59,103 @@ const FAMILIES: &[(&str, &str)] = &[
     ),
 ];
 
-struct Patterns {
-    /// Every family in one pattern, family `i` as capture group `i + 1`: one scan per text.
-    families: Regex,
-    authorization: Regex,
-    scheme: Regex,
-    assignment: Regex,
-    token: Regex,
+/// Each pattern compiled the first time a text needs it: most values of a `.env` hold no
+/// literal a family starts with, no `:`/`=` and no scheme word, and compiling all of them
+/// costs more than checking 8,000 values without them.
+fn regex(p: &str) -> Regex {
+    Regex::new(p).expect("a valid built-in pattern")
 }
 
-static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
-    let re = |p: &str| Regex::new(p).expect("a valid built-in pattern");
-    let families = FAMILIES
-        .iter()
-        .map(|(_, p)| format!("({p})"))
-        .collect::<Vec<_>>()
-        .join("|");
-    Patterns {
-        families: re(&families),
-        // `Authorization: Basic …`, `authorization="Bearer …"`, `Authorization: <credential>`.
-        authorization: re(
-            r#"(?i)\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:basic|bearer|token|digest|apikey|key)[ \t]+)?([^\s"',;]+)"#,
-        ),
-        // A bare `Basic …`/`Bearer …` credential, e.g. in a curl line or a header list.
-        scheme: re(r"\b(?:Basic|Bearer|basic|bearer)[ \t]+([A-Za-z0-9+/=._~-]{8,})"),
-        // `password=…`, `"apiKey": "…"`, `GITHUB_TOKEN: …` in free text.
-        assignment: re(r#"\b([A-Za-z][A-Za-z0-9_.-]*)["']?[ \t]*[=:][ \t]*["']?([^\s"'&,;]+)"#),
-        token: re(r"[A-Za-z0-9+/_=-]+"),
-    }
+/// Every family in one pattern, family `i` as capture group `i + 1`: one scan per text.
+static FAMILY_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        &FAMILIES
+            .iter()
+            .map(|(_, p)| format!("({p})"))
+            .collect::<Vec<_>>()
+            .join("|"),
+    )
 });
+/// `Authorization: Basic …`, `authorization="Bearer …"`, `Authorization: <credential>`.
+static AUTHORIZATION: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?i)\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:basic|bearer|token|digest|apikey|key)[ \t]+)?([^\s"',;]+)"#,
+    )
+});
+/// A bare `Basic …`/`Bearer …` credential, e.g. in a curl line or a header list.
+static SCHEME: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:Basic|Bearer|basic|bearer)[ \t]+([A-Za-z0-9+/=._~-]{8,})"));
+/// `password=…`, `"apiKey": "…"`, `GITHUB_TOKEN: …` in free text.
+static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"\b([A-Za-z][A-Za-z0-9_.-]*)["']?[ \t]*[=:][ \t]*["']?([^\s"'&,;]+)"#)
+});
+
+/// The literal text each family's matches start with (after `\b`): every match of
+/// [`FAMILIES`] starts with one of these (`family_starts_cover_every_family` proves it from the
+/// patterns), so a text with none is not scanned by the family pattern.
+#[rustfmt::skip]
+const FAMILY_STARTS: &[&str] = &[
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+    "glpat-", "gldt-", "glptt-", "glrt-", "glcbt-", "gloas-", "glft-", "glimt-", "glsoat-",
+    "xox", "xapp-",
+    "sk-",
+    "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "APKA",
+    "AIza",
+    "ya29.",
+    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_",
+    "pk_",
+    "npm_",
+    "pypi-",
+    "hf_",
+    "SG.",
+    "doo_v1_", "dop_v1_", "dor_v1_",
+    "shpat_", "shpss_", "shpca_", "shppa_",
+    "eyJ",
+    "-----BEGIN",
+];
+
+/// [`FAMILY_STARTS`] as one automaton: a few hundred instructions per value.
+static FAMILY_START: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(FAMILY_STARTS).expect("built-in literals"));
+
+/// True when `text` contains the start of some token family ([`FAMILY_STARTS`]).
+fn may_hold_family(text: &str) -> bool {
+    FAMILY_START.is_match(text)
+}
+
+/// True when `text` contains `authorization`, `basic` or `bearer` in any ASCII case: one pass,
+/// a word compared only where its first letter stands.
+fn names_a_scheme(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let at = |i: usize, word: &str| {
+        bytes
+            .get(i..i + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    (0..bytes.len()).any(|i| match bytes[i] | 0x20 {
+        b'a' => at(i, "authorization"),
+        b'b' => at(i, "basic") || at(i, "bearer"),
+        _ => false,
+    })
+}
+
+/// The runs of `[A-Za-z0-9+/_=-]` in `text`, longest first from the left: what a regex of
+/// that class finds, without one.
+fn token_runs(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let bytes = text.as_bytes();
+    let is_token =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'=' | b'-');
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = at + bytes[at..].iter().position(|&b| is_token(b))?;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| !is_token(b))
+            .map_or(bytes.len(), |n| start + n);
+        at = end;
+        Some(start..end)
+    })
+}
 
 /// True for a random-looking string: 24 or more characters of letters, digits and `+/_-`
 /// (trailing `=` padding aside) with lower case, upper case and digits, the cases balanced
@@ -226,11 +295,11 @@ fn url_secrets(url: &str, start: usize, found: &mut Vec<Found>) {
 }
 
 /// Token families and `Authorization` credentials.
-fn named_shapes(p: &Patterns, text: &str, found: &mut Vec<Found>) {
+fn named_shapes(text: &str, found: &mut Vec<Found>) {
     // Find first (one fast scan), then ask which family only of what matched.
-    for m in p.families.find_iter(text) {
-        let Some(i) = p
-            .families
+    let families = may_hold_family(text).then(|| &*FAMILY_PATTERN);
+    for m in families.into_iter().flat_map(|f| f.find_iter(text)) {
+        let Some(i) = FAMILY_PATTERN
             .captures(m.as_str())
             .and_then(|c| c.iter().skip(1).position(|g| g.is_some()))
         else {
@@ -247,19 +316,15 @@ fn named_shapes(p: &Patterns, text: &str, found: &mut Vec<Found>) {
     {
         return;
     }
-    let lower = text.to_ascii_lowercase();
-    if !["authorization", "basic", "bearer"]
-        .iter()
-        .any(|w| lower.contains(w))
-    {
+    if !names_a_scheme(text) {
         return;
     }
-    for c in p.authorization.captures_iter(text) {
+    for c in AUTHORIZATION.captures_iter(text) {
         if let Some(cred) = c.get(1) {
             push(found, cred.range(), "an Authorization credential");
         }
     }
-    for c in p.scheme.captures_iter(text) {
+    for c in SCHEME.captures_iter(text) {
         // A credential has digits or base64's `+/=`; `Basic Authentication` is prose.
         if let Some(cred) = c.get(1)
             && cred
@@ -275,9 +340,8 @@ fn named_shapes(p: &Patterns, text: &str, found: &mut Vec<Found>) {
 /// paths, `Authorization` credentials, the values of `password=…`-style assignments, and,
 /// when `random` is set, random-looking strings.
 pub(super) fn shapes(text: &str, random: bool) -> Vec<Found> {
-    let p = &*PATTERNS;
     let mut found = Vec::new();
-    named_shapes(p, text, &mut found);
+    named_shapes(text, &mut found);
     // Each `://` starts a URL, also one inside another's authority (`redis://:a@h1,redis://:b@h2`).
     // Most values have no `:` at all: no search for `://` then.
     let colon = text.as_bytes().contains(&b':');
@@ -301,7 +365,7 @@ pub(super) fn shapes(text: &str, random: bool) -> Vec<Found> {
         }
     }
     if text.bytes().any(|b| b == b'=' || b == b':') {
-        for c in p.assignment.captures_iter(text) {
+        for c in ASSIGNMENT.captures_iter(text) {
             if let (Some(key), Some(value)) = (c.get(1), c.get(2))
                 && is_secret_key(key.as_str())
                 // `key: value` and `keys=…` name no secret; `Authorization` has its own rule.
@@ -331,16 +395,15 @@ pub(super) fn shapes(text: &str, random: bool) -> Vec<Found> {
                 at..end
             })
             .collect();
-        for m in p.token.find_iter(text) {
-            let wordy = m.as_str().contains('/')
-                && m.as_str()
+        for m in token_runs(text) {
+            let token = &text[m.clone()];
+            let wordy = token.contains('/')
+                && token
                     .split('/')
                     .any(|part| part.len() >= 3 && part.chars().all(|c| c.is_ascii_lowercase()));
-            let url = in_url
-                .iter()
-                .any(|r| r.start < m.end() && m.start() < r.end);
-            if !wordy && !url && looks_random(m.as_str()) {
-                push(&mut found, m.range(), "a random-looking string");
+            let url = in_url.iter().any(|r| r.start < m.end && m.start < r.end);
+            if !wordy && !url && looks_random(token) {
+                push(&mut found, m, "a random-looking string");
             }
         }
     }
@@ -516,6 +579,80 @@ mod tests {
             "my-service-name-v2-Production-01",
         ] {
             assert!(!looks_random(token), "{token}");
+        }
+    }
+
+    /// Every match of a family starts with one of [`FAMILY_STARTS`]: the literal prefixes the
+    /// regex engine itself extracts from each pattern all begin with one, so the pre-filter
+    /// never hides a token (a family added without its start fails here).
+    #[test]
+    fn family_starts_cover_every_family() {
+        use regex_syntax::hir::literal::Extractor;
+        for (what, pattern) in FAMILIES {
+            let hir = regex_syntax::parse(pattern).expect("a valid pattern");
+            let prefixes = Extractor::new().extract(&hir);
+            let literals = prefixes.literals().expect("a finite set of prefixes");
+            assert!(!literals.is_empty(), "{what}");
+            for literal in literals {
+                assert!(
+                    FAMILY_STARTS
+                        .iter()
+                        .any(|start| literal.as_bytes().starts_with(start.as_bytes())),
+                    "{what}: {:?} starts with none of FAMILY_STARTS",
+                    String::from_utf8_lossy(literal.as_bytes())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn family_pre_filter_passes_every_token_and_stops_plain_text() {
+        for token in [
+            GH,
+            GH_FINE,
+            CLICKUP,
+            GOOGLE,
+            PEM,
+            "AKIAIOSFODNN7EXAMPLE",
+            "x ya29.a0AfH6SMBx",
+        ] {
+            assert!(may_hold_family(token), "{token}");
+        }
+        for text in [
+            "plain-value-12-abcdefghijklmnop",
+            "double quoted and \n escape",
+            "",
+        ] {
+            assert!(!may_hold_family(text), "{text}");
+        }
+    }
+
+    /// The runs of token characters are the matches of the class as a regex, on every
+    /// generated input and on each test value.
+    #[test]
+    fn token_runs_are_the_regex_matches() {
+        let class = Regex::new(r"[A-Za-z0-9+/_=-]+").unwrap();
+        let mut texts = crate::secrets::tests::generated_inputs();
+        texts.extend(["", "a", "==", " a+b/c= d\u{e9}e-f ", "\u{a0}xY9_", "é"].map(String::from));
+        for text in texts {
+            let runs: Vec<_> = token_runs(&text).collect();
+            let matches: Vec<_> = class.find_iter(&text).map(|m| m.range()).collect();
+            assert_eq!(runs, matches, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn scheme_words_are_found_in_any_case() {
+        for text in [
+            "x AUTHORIZATION: y",
+            "Basic",
+            "a bEaReR b",
+            "proxy-authorization=1",
+        ] {
+            assert!(names_a_scheme(text), "{text}");
+        }
+        for text in ["basi", "bear er", "authorisation", "", "Ω basİc"] {
+            assert!(!names_a_scheme(text), "{text}");
         }
     }
 }

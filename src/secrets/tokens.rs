@@ -113,8 +113,35 @@ fn shape_by_prefix(value: &str) -> Option<Result<&'static str, String>> {
     None
 }
 
+/// True when `key` holds one of the words [`family_by_parts`] looks for, in any ASCII case.
+fn names_a_family(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    let at = |i: usize, word: &str| {
+        bytes
+            .get(i..i + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    (0..bytes.len()).any(|i| match bytes[i] | 0x20 {
+        b'g' => at(i, "gh") || at(i, "github") || at(i, "google") || at(i, "gemini"),
+        b'c' => at(i, "clickup") || at(i, "claude"),
+        b'a' => at(i, "anthropic"),
+        b'o' => at(i, "openai"),
+        _ => false,
+    })
+}
+
 /// The token family a key name asks for, with the prefixes it accepts.
 fn family_by_key(key: &str) -> Option<(&'static str, &'static [&'static str])> {
+    // Each family's name stands in an ASCII key as it is (a non-ASCII key may upper-case
+    // into one: `ı` is `I`): most keys name none, decided in one pass without splitting them.
+    if key.is_ascii() && !names_a_family(key) {
+        return None;
+    }
+    family_by_parts(key)
+}
+
+/// [`family_by_key`] from the key's word parts.
+fn family_by_parts(key: &str) -> Option<(&'static str, &'static [&'static str])> {
     if !is_secret_key(key) {
         return None;
     }
@@ -237,10 +264,15 @@ pub fn is_placeholder(value: &str) -> bool {
     placeholder_words(v) || (unprefixed.len() < v.len() && placeholder_words(unprefixed))
 }
 
+/// The longest marker below is 13 characters: the words' first 16 decide every rule but
+/// `_here` at the end.
+const HEAD: usize = 16;
+
 fn placeholder_words(text: &str) -> bool {
     // The text as words: letters and digits lower-cased (every marker below is ASCII, so
-    // only ASCII letters need it), anything else as `_`, and no `_` at either end. Compared
-    // character by character, without building it: `check` asks this of every entry.
+    // only ASCII letters need it), anything else as `_`, and no `_` at either end. Only the
+    // first 16 characters are built, in place (`check` asks this of every entry); a
+    // character no marker holds (not ASCII) stands as a byte no marker has.
     let words = text.trim_matches(|c: char| !c.is_alphanumeric());
     let norm = |c: char| {
         if c.is_alphanumeric() {
@@ -249,24 +281,28 @@ fn placeholder_words(text: &str) -> bool {
             '_'
         }
     };
-    // Every marker starts with a letter: most texts are told apart by their first.
-    let Some(first) = words.chars().next().map(norm) else {
-        return false;
-    };
-    let starts = |p: &str| {
-        let mut w = words.chars().map(norm);
-        p.starts_with(first) && p.chars().all(|c| w.next() == Some(c))
-    };
+    let mut head = [0u8; HEAD];
+    let mut chars = words.chars();
+    let mut len = 0;
+    for (slot, c) in head.iter_mut().zip(chars.by_ref()) {
+        *slot = u8::try_from(norm(c))
+            .ok()
+            .filter(u8::is_ascii)
+            .unwrap_or(0xff);
+        len += 1;
+    }
+    // The whole words fit in `head` when nothing is left after it.
+    let whole = len < HEAD || chars.next().is_none();
+    let head = &head[..len];
+    let is = |p: &str| whole && head == p.as_bytes();
+    let starts = |p: &str| head.starts_with(p.as_bytes());
     let ends = |p: &str| {
         let mut w = words.chars().rev().map(norm);
         p.chars().rev().all(|c| w.next() == Some(c))
     };
-    // Markers are ASCII: one of as many characters as the words, or none.
-    let length = words.chars().count();
-    let is = |p: &str| {
-        let mut w = words.chars().map(norm);
-        p.len() == length && p.starts_with(first) && p.chars().all(|c| w.next() == Some(c))
-    };
+    if head.is_empty() {
+        return false;
+    }
     if EXACT.iter().any(|p| is(p)) {
         return true;
     }
@@ -443,5 +479,52 @@ mod tests {
         }
         // The inputs reach the rules, not only their "no".
         assert!(found > 100, "{found}");
+    }
+
+    #[test]
+    fn family_by_key_agrees_with_the_word_parts() {
+        let mut keys: Vec<String> = [
+            "GITHUB_TOKEN",
+            "gh_pat",
+            "myGithubToken",
+            "GH-PAT",
+            "ClickUp_Key",
+            "CLICKUP_PAT",
+            "ANTHROPIC_API_KEY",
+            "claudeApiKey",
+            "OPENAI_API_KEY",
+            "GOOGLE_API_KEY",
+            "geminiApiKey",
+            "G\u{131}THUB_TOKEN",
+            "\u{131}_GH_TOKEN",
+            "SETTING_00001",
+            "PORT",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        for text in crate::secrets::tests::generated_inputs().iter().take(5_000) {
+            for word in [
+                "GITHUB",
+                "GH",
+                "CLICKUP",
+                "ANTHROPIC",
+                "CLAUDE",
+                "OPENAI",
+                "GOOGLE",
+                "GEMINI",
+            ] {
+                keys.push(format!("{word}{text}"));
+                keys.push(format!("{text}_{}", word.to_lowercase()));
+            }
+            keys.push(text.clone());
+        }
+        let mut named = 0;
+        for key in &keys {
+            let expected = family_by_parts(key);
+            assert_eq!(family_by_key(key), expected, "{key:?}");
+            named += usize::from(expected.is_some());
+        }
+        assert!(named > 1_000, "{named}");
     }
 }
