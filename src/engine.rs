@@ -72,9 +72,10 @@ impl Engine {
             .map_or(Route::Cli, |api| Route::Socket(api.socket.clone()))
     }
 
-    /// The socket's client, when the engine is asked through its socket.
+    /// The socket's client, when the engine is asked through its socket (not after a request
+    /// on it failed).
     pub fn api(&self) -> Option<&EngineApi> {
-        self.api.as_ref()
+        self.socket()
     }
 
     /// The engine's API version, asked of the socket; `None` over the CLI or without an
@@ -189,6 +190,18 @@ mod tests {
     #[track_caller]
     fn case(env: &preflight::Env, expected: &Route) {
         assert_eq!(&Engine::new(env).route(), expected, "{env:?}");
+    }
+
+    #[test]
+    fn after_a_failed_request_neither_the_engine_nor_its_clones_offer_the_socket() {
+        let engine = Engine {
+            api: Some(EngineApi::new(Path::new("/nonexistent/docker.sock"))),
+            fell_back: Arc::default(),
+        };
+        let clone = engine.clone();
+        assert!(engine.api().is_some() && clone.api().is_some());
+        engine.fall_back(&std::io::Error::other("boom"), "docker ps");
+        assert!(engine.api().is_none() && clone.api().is_none());
     }
 
     #[test]
