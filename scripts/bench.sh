@@ -5,7 +5,7 @@
 #   scripts/bench.sh               full run (root once: installs hyperfine from Debian)
 #   BENCH_UP_RUNS=3 BENCH_DOWN_RUNS=3 BENCH_FAST_RUNS=10 scripts/bench.sh   quicker, noisier
 #
-# Works in a throw-away copy of docker/, app/, scripts/ and .env.example under a temp dir, with
+# Works in a throw-away copy of docker/, app/, scripts/, .env.example and .dockerignore under a temp dir, with
 # its own .env (offline images, ports picked by Docker) and its own project name, and always
 # removes its containers, network, volume, image and temp dir, whatever happens. Every pair is
 # timed in ONE hyperfine run, so each ratio timmy/bare comes from the same minutes on the same
@@ -28,6 +28,11 @@
 #   BENCH_ONLY=healthy [BENCH_HEALTHY_RUNS=7] [BENCH_HEALTHY_OUT=file.md] scripts/bench.sh
 # times `timmy up -d` until every service is healthy against the bare compose call (and, on
 # Engine 25+, the bare call without docker/engine25.compose.yml) and prints a Markdown table.
+#
+# A no-op up, on either engine (the doc is not rewritten):
+#   BENCH_ONLY=noop [BENCH_NOOP_RUNS=10] [BENCH_NOOP_OUT=file.md] scripts/bench.sh
+# starts the dev stack once, then times `timmy up -d` on it (nothing changed) beside the
+# compose calls it makes and could make instead, and one such `up` call by call.
 # shellcheck disable=SC2016 # backquotes inside single quotes are Markdown, not expansions
 set -euo pipefail
 export LC_ALL=C
@@ -36,6 +41,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 up_runs=${BENCH_UP_RUNS:-7}
 healthy_runs=${BENCH_HEALTHY_RUNS:-7}
+noop_runs=${BENCH_NOOP_RUNS:-10}
 down_runs=${BENCH_DOWN_RUNS:-6}
 fast_runs=${BENCH_FAST_RUNS:-30}
 out_doc=${BENCH_OUT:-$repo/docs/PERFORMANCE.md}
@@ -120,7 +126,7 @@ trap 'exit 143' TERM
 
 for dir in "$proj" "$big"; do
     mkdir -p "$dir"
-    cp -R "$repo/docker" "$repo/app" "$repo/scripts" "$repo/.env.example" "$dir/"
+    cp -R "$repo/docker" "$repo/app" "$repo/scripts" "$repo/.env.example" "$repo/.dockerignore" "$dir/"
 done
 # The end-to-end tests' .env (tests/fixtures/stack.env); port 0 lets Docker pick free ports.
 {
@@ -382,7 +388,43 @@ EOS
     } >&2
 }
 
-if [ "${BENCH_ONLY:-}" = healthy ] || [ "${BENCH_ONLY:-}" = swarm ]; then
+# --- a no-op up --------------------------------------------------------------------------------
+# `timmy up -d` (dev) on a stack that already runs with the same configuration and current
+# images: what it costs today and what each part costs alone, for a fast path that skips
+# Compose only when nothing would change. Against whichever engine DOCKER_HOST points at.
+noop_table() {
+    local prefix=${up_cmd%% up --detach*}
+    say "no-op up: the stack is started once, then timmy up -d and its parts ($noop_runs runs each)"
+    "$work/bin/stack-up"
+    "$bin" up -d >/dev/null 2>&1 || die "timmy up -d failed on the running stack"
+    bench noop --warmup 1 --runs "$noop_runs" \
+        -n "timmy up -d (nothing changed)" "$bin up -d" \
+        -n "timmy up -d --build (the full up)" "$bin up -d --build" \
+        -n "docker compose … up --detach --wait … --build" "$up_cmd" \
+        -n "… the same without --build" "${up_cmd% --build}" \
+        -n "docker compose … config --format json" "$prefix config --format json" \
+        -n "docker compose … config --hash '*'" "$prefix config --hash *" \
+        -n "timmy ps (the engine's socket)" "$bin ps" >&2
+    timeline noop ' up( |$)' "$bin" up -d
+    local engine
+    engine="Engine $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), Compose $(docker compose version --short)"
+    {
+        printf '### a no-op `timmy up -d` on %s\n\n' "$engine"
+        printf '%s, timmy at %s; the dev stack running, nothing changed.\n\n' \
+            "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        table noop "docker compose … up --detach --wait … --build"
+        printf '\nOne `timmy up -d`, call by call:\n\n'
+        cat "$work/results/timeline-noop.txt"
+        printf '\n```sh\nhyperfine %s\n```\n' "$(shown "$work/results/noop.cmd")"
+    } >"$work/results/noop.md"
+    printf '\n' >&2
+    cat "$work/results/noop.md" >&2
+    if [ -n "${BENCH_NOOP_OUT:-}" ]; then
+        cp "$work/results/noop.md" "$BENCH_NOOP_OUT"
+    fi
+}
+
+if [ "${BENCH_ONLY:-}" = healthy ] || [ "${BENCH_ONLY:-}" = swarm ] || [ "${BENCH_ONLY:-}" = noop ]; then
     # The table helpers are defined with the results below; this mode needs only these two.
     table() { # result ref-name
         jq -r --arg ref "$2" '
@@ -397,6 +439,8 @@ if [ "${BENCH_ONLY:-}" = healthy ] || [ "${BENCH_ONLY:-}" = swarm ]; then
     }
     if [ "$BENCH_ONLY" = swarm ]; then
         swarm_bench
+    elif [ "$BENCH_ONLY" = noop ]; then
+        noop_table
     else
         healthy_table
     fi
@@ -729,7 +773,7 @@ $(call_list down)
 
 ### exact commands
 
-\`\$PROJ\` is a temp copy of docker/, app/, scripts/ and .env.example with the .env above;
+\`\$PROJ\` is a temp copy of docker/, app/, scripts/, .env.example and .dockerignore with the .env above;
 \`\$BIG\` the same with the 10,000-line .env; \`\$NAME\` the project name (\`TIMMY_PROJECT_NAME\`
 for timmy); \`\$BENCH/stack-up\` and \`\$BENCH/stack-down\` run the bare up and down commands
 quietly; cwd \`\$PROJ\`.

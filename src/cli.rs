@@ -322,8 +322,9 @@ pub struct UpArgs {
     /// Environment: dev, prod, test or any docker/docker-compose.<env>.yml
     #[arg(add = ArgValueCandidates::new(project::env_candidates), default_value = "dev")]
     pub env: String,
-    /// Accepted for scripts: `up` always builds the env's image (the builder's cache skips
-    /// what did not change)
+    /// Always run Compose's `up --build`, also when nothing changed since the last `up`
+    /// (without it, `up -d` on a stack that runs unchanged skips Compose; every `up` that runs
+    /// Compose builds the env's image, the builder's cache skipping what did not change)
     #[arg(long, hide = true)]
     pub build: bool,
     /// Do not follow the logs after the stack is up (the default outside dev)

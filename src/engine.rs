@@ -49,6 +49,11 @@ impl Engine {
             .map_or(Route::Cli, |api| Route::Socket(api.socket.clone()))
     }
 
+    /// The socket's client, when the engine is asked through its socket.
+    pub fn api(&self) -> Option<&EngineApi> {
+        self.api.as_ref()
+    }
+
     /// The engine's API version, asked of the socket; `None` over the CLI or without an
     /// answer.
     pub fn api_version(&self) -> Option<ApiVersion> {

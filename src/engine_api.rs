@@ -44,6 +44,13 @@ impl std::fmt::Display for ApiVersion {
     }
 }
 
+/// A project's containers, the same containers as services, and image ID by container ID.
+pub type Snapshot = (
+    Vec<Container>,
+    Vec<Service>,
+    std::collections::HashMap<String, String>,
+);
+
 #[derive(Debug, Clone)]
 pub struct EngineApi {
     pub socket: PathBuf,
@@ -105,6 +112,50 @@ impl EngineApi {
     /// The project's containers as `docker compose ps --all --format json` describes them.
     pub fn services_of(&self, name: &str) -> io::Result<Vec<Service>> {
         parse_services(&self.labelled(&format!("{LABEL_PROJECT}={name}"))?)
+    }
+
+    /// Project `name`'s containers in one request: as [`Container`]s, as [`Service`]s (for
+    /// their health) and each container's image ID by container ID.
+    pub fn project_snapshot(&self, name: &str) -> io::Result<Snapshot> {
+        #[derive(Deserialize)]
+        struct Ids {
+            #[serde(rename = "Id")]
+            id: String,
+            #[serde(rename = "ImageID", default)]
+            image_id: String,
+        }
+        let body = self.labelled(&format!("{LABEL_PROJECT}={name}"))?;
+        let ids: Vec<Ids> = serde_json::from_slice(&body)
+            .map_err(|e| io::Error::other(format!("unexpected answer from the engine: {e}")))?;
+        Ok((
+            parse_containers(&body)?,
+            parse_services(&body)?,
+            ids.into_iter().map(|i| (i.id, i.image_id)).collect(),
+        ))
+    }
+
+    /// The ID of the image `reference` names (`GET /images/{name}/json`); `None` when the
+    /// engine has no such image.
+    pub fn image_id(&self, reference: &str) -> io::Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct Image {
+            #[serde(rename = "Id")]
+            id: String,
+        }
+        let (status, body) = self.get(&format!("/images/{}/json", percent_encode(reference)))?;
+        match status {
+            200 => {
+                let image: Image = serde_json::from_slice(&body).map_err(|e| {
+                    io::Error::other(format!("unexpected answer from the engine: {e}"))
+                })?;
+                Ok(Some(image.id))
+            }
+            404 => Ok(None),
+            _ => Err(io::Error::other(format!(
+                "the engine answered {status} to GET /images/{reference}/json: {}",
+                String::from_utf8_lossy(&body).trim()
+            ))),
+        }
     }
 
     /// The ids of the swarm services carrying the label `KEY=VALUE` (a stack's:

@@ -15,7 +15,7 @@
 //!   socket or the CLI), [`engine_api`] (read-only questions over the socket), [`status`]
 //!   (docker's output parsed), [`checkout`] (which stacks are this
 //!   checkout's), [`lock`] (one timmy changes a stack at a time), [`ports`] (host ports
-//!   before `up`);
+//!   before `up`), [`noop`] (when `up` may skip Compose: the facts and the pure decision);
 //! - Swarm: [`swarm`] (the compose configuration translated into a stack file, pure);
 //! - output: [`ui`] (styling and the one stdout writer), [`exit`] (exit codes).
 
@@ -33,6 +33,7 @@ pub mod engine_api;
 pub mod exit;
 pub mod lock;
 pub mod man;
+pub mod noop;
 pub mod overview;
 pub mod ports;
 pub mod preflight;

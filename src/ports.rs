@@ -393,8 +393,13 @@ pub fn preflight(docker: &Docker, stack: &Stack) -> Result<()> {
     if out.code != 0 {
         return Ok(());
     }
+    preflight_config(docker, stack, &out.stdout)
+}
+
+/// [`preflight`] with the configuration (`config --format json`) already asked of Compose.
+pub fn preflight_config(docker: &Docker, stack: &Stack, config_json: &str) -> Result<()> {
     let mut conflicts = Vec::new();
-    for p in published(&out.stdout)? {
+    for p in published(config_json)? {
         if !in_use(&p) {
             continue;
         }

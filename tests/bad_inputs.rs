@@ -1544,7 +1544,8 @@ fn project_path_with_spaces_and_non_ascii_works() {
             "{FOREIGN}running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
              config --quiet\n\
-             {}{}running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
+             {}{}no-op up: full up: the engine is not asked through its local socket\n\
+             running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \
              -f '{r}/docker/docker-compose.yml' -f '{r}/docker/docker-compose.dev.yml' \
              config --format json\n\
              running: docker compose --project-directory '{r}' --env-file '{r}/.env' -p myprject-dev \

@@ -1588,3 +1588,60 @@ fn through_a_symlinked_folder_the_project_is_named_as_the_shell_sees_it() {
         )
     );
 }
+
+/// The no-op check needs the engine's socket: through the CLI (here a fake docker) and under
+/// --dry-run `up` always runs Compose, `-v` says why, and a full `up` first forgets what an
+/// earlier one recorded (its record no longer describes what runs).
+#[test]
+fn up_without_the_engines_socket_or_under_dry_run_is_never_skipped() {
+    use sha2::{Digest, Sha256};
+    let p = Project::new();
+    let out = p
+        .timmy()
+        .args(["-v", "--dry-run", "up", "-d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("\nno-op up: full up: --dry-run shows the full up\n"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(p.calls(), [label_query("proj-dev"), label_query("proj")]);
+
+    let mut key = Sha256::new();
+    key.update(p.root().as_os_str().as_encoded_bytes());
+    key.update(b"\0proj-dev");
+    let key = key.finalize()[..8]
+        .iter()
+        .fold(String::new(), |s, b| s + &format!("{b:02x}"));
+    let record = p
+        .root()
+        .parent()
+        .unwrap()
+        .join(format!(".cache/timmy/noop-{key}.json"));
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    std::fs::write(&record, "{}").unwrap();
+    p.answer_to(&["compose", "ps"], PS_HEALTHY, 0);
+    p.answer_to(&["config", "--format", "json"], r#"{"services":{}}"#, 0);
+    let out = p.timmy().args(["-v", "up", "-d"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out)
+            .contains("\nno-op up: full up: the engine is not asked through its local socket\n"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!record.exists(), "the earlier record is forgotten");
+    assert_eq!(
+        p.calls()[4..],
+        [
+            format!("{} config --format json", stack(&p, "dev")),
+            format!(
+                "{} up --detach --wait --wait-timeout 120 --remove-orphans --build",
+                stack(&p, "dev")
+            ),
+            "compose --env-file /dev/null -p proj-dev ps --all --format json".to_string(),
+        ]
+    );
+}

@@ -13,6 +13,7 @@ use crate::cli;
 use crate::compose::{self, Invocation};
 use crate::docker::{Docker, Outcome};
 use crate::exit::{Exit, UserError};
+use crate::noop;
 use crate::stack::{self, Stack};
 use crate::status::{self, Container, Health, Service, State};
 use crate::ui;
@@ -54,8 +55,23 @@ impl Ctx {
             local,
         )?;
         let lock = self.lock(&project.root, &stack.name, "up")?;
+        let pending = match self.no_op(&docker, &stack, a)? {
+            NoOp::Skipped => {
+                ui::info(&up_line(&stack));
+                ui::info(
+                    "nothing changed since the last full up (configuration, images, build inputs): Compose was not run; timmy up --build runs it",
+                );
+                let services = self.service_list(&docker, &stack.root, &stack.name)?;
+                ui::out(ui::service_table(&services))?;
+                return Ok(());
+            }
+            NoOp::Full(pending) => pending,
+        };
         if plan.check_ports {
-            crate::ports::preflight(&docker, &stack)?;
+            match &pending {
+                Some(p) => crate::ports::preflight_config(&docker, &stack, &p.config_json)?,
+                None => crate::ports::preflight(&docker, &stack)?,
+            }
         }
         let started = std::time::Instant::now();
         let code = match docker.run_masked(&plan.up) {
@@ -66,6 +82,11 @@ impl Ctx {
         if code != 0 && !self.recovered(&docker, &stack.root, &stack.name, started)? {
             self.explain_failure(&docker, &stack.root, &stack.name)?;
             return Err(Exit::Docker(code).into());
+        }
+        if code == 0
+            && let Some(p) = pending
+        {
+            self.remember_up(&stack, &p);
         }
         let services = self.service_list(&docker, &stack.root, &stack.name)?;
         ui::info(&up_line(&stack));
@@ -82,6 +103,101 @@ impl Ctx {
             }
         }
         Ok(())
+    }
+
+    /// May this `up` skip Compose? Gathers the facts (the resolved configuration from Compose,
+    /// the rest from the engine's socket) and asks [`noop::decide`]; `-v` shows each reason.
+    /// A full `up` first forgets the stack's record and gets what to record once it succeeded.
+    fn no_op(&self, docker: &Docker, stack: &Stack, a: &cli::UpArgs) -> Result<NoOp> {
+        let say = |line: &str| {
+            if docker.verbose {
+                ui::command_line("no-op up:", line);
+            }
+        };
+        if docker.dry_run {
+            say(&format!("full up: {}", noop::Reason::DryRun));
+            return Ok(NoOp::Full(None));
+        }
+        let Some(cache) = cache_dir() else {
+            say("full up: no cache folder to record it in (XDG_CACHE_HOME, HOME)");
+            return Ok(NoOp::Full(None));
+        };
+        let store = noop::Store::new(&cache, stack);
+        let full = |why: &str| {
+            say(&format!("full up: {why}"));
+            store.forget();
+            Ok(NoOp::Full(None))
+        };
+        let Some(api) = self.engine.api() else {
+            return full("the engine is not asked through its local socket");
+        };
+        let out = docker.query(&compose::config_json(stack))?;
+        if out.code != 0 {
+            return full("docker compose config failed");
+        }
+        let config = noop::config_digest(&out.stdout);
+        // Nothing to record, but the port check still reads this configuration.
+        let unrecorded = |why: &str, config_json: String| {
+            say(&format!("full up: {why}"));
+            store.forget();
+            Ok(NoOp::Full(Some(Pending {
+                store: store.clone(),
+                config: String::new(),
+                config_json,
+                wanted: None,
+            })))
+        };
+        let wanted = match noop::wanted(api, &out.stdout) {
+            Ok(wanted) => wanted,
+            Err(why) => return unrecorded(&why, out.stdout),
+        };
+        let running = match noop::running(api, stack) {
+            Ok(running) => running,
+            Err(e) => return unrecorded(&format!("the engine's containers: {e}"), out.stdout),
+        };
+        let facts = noop::Facts {
+            request: noop::Request {
+                detach: a.detach,
+                build: a.build,
+                dry_run: docker.dry_run,
+            },
+            config,
+            record: store.load(),
+            wanted,
+            running,
+        };
+        match noop::decide(&facts) {
+            noop::Decision::Skip => {
+                say(
+                    "skip: the same configuration, containers, images and build inputs as the last full up, every service ready",
+                );
+                Ok(NoOp::Skipped)
+            }
+            noop::Decision::Full(reasons) => {
+                for reason in &reasons {
+                    say(&format!("full up: {reason}"));
+                }
+                store.forget();
+                Ok(NoOp::Full(Some(Pending {
+                    store,
+                    config: facts.config,
+                    config_json: out.stdout,
+                    wanted: Some(facts.wanted),
+                })))
+            }
+        }
+    }
+
+    /// After a successful full `up`: record what it left, for the next `up` to compare with.
+    fn remember_up(&self, stack: &Stack, p: &Pending) {
+        let (Some(api), Some(wanted)) = (self.engine.api(), &p.wanted) else {
+            return;
+        };
+        if let Ok(now) = noop::running(api, stack)
+            && let Some(record) = noop::record(&p.config, wanted, &now)
+        {
+            p.store.save(&record);
+        }
     }
 
     /// Compose's `up --wait` gives up at once on an unhealthy container, also one it left
@@ -194,6 +310,30 @@ impl Ctx {
             .ok()?;
         status::last_health_check(&out.stdout)
     }
+}
+
+/// The no-op check's outcome: skipped, or the full `up` with what to record after it.
+enum NoOp {
+    Skipped,
+    Full(Option<Pending>),
+}
+
+/// What a full `up` records once it succeeded, gathered before it ran.
+struct Pending {
+    store: noop::Store,
+    config: String,
+    /// Compose's resolved configuration, also the port check's input.
+    config_json: String,
+    /// `None`: nothing to record (the facts could not be gathered).
+    wanted: Option<std::collections::BTreeMap<String, noop::Wanted>>,
+}
+
+/// timmy's cache folder: `$XDG_CACHE_HOME` when absolute, else `$HOME/.cache`.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
 }
 
 /// What `up` runs, decided before docker is asked to start anything.
