@@ -47,58 +47,31 @@ struct Remembered {
     key: String,
 }
 
-/// The names of the shell's variables that stand in `text` as a word between characters that
-/// cannot be part of a `.env` key (letters, digits, `_.-[]`).
+/// The names of the shell's variables that stand in `text` as a word (see [`words_among`]).
 fn shell_names_in(text: &str) -> Vec<String> {
-    let shell: Vec<String> = std::env::vars_os()
-        .filter_map(|(k, _)| k.into_string().ok())
-        .collect();
-    // The names by their first byte: a word is compared only with those that start like it.
-    let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); 256];
-    for (i, name) in shell.iter().enumerate() {
-        if let Some(first) = name.bytes().next() {
-            by_first[usize::from(first)].push(i);
-        }
-    }
-    let mut found = vec![false; shell.len()];
-    let mut see = |w: &str| {
-        if let Some(first) = w.bytes().next() {
-            for &i in &by_first[usize::from(first)] {
-                found[i] |= shell[i] == w;
-            }
-        }
-    };
+    words_among(
+        text,
+        std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+    )
+}
+
+/// The `names` that stand in `text` as a word between characters that cannot be part of a
+/// `.env` key (letters, digits, `_.-[]`), in the order given.
+fn words_among(text: &str, names: impl Iterator<Item = String>) -> Vec<String> {
     let key_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']');
-    // Cut at ASCII separators byte by byte (always a character boundary); a piece with other
-    // characters is cut again by character.
-    let mut separator = [false; 128];
-    for (b, is) in (0u8..).zip(separator.iter_mut()) {
-        *is = !key_char(char::from(b));
-    }
+    // Each name is looked for in the text (a vectorised search; the shell has a few dozen),
+    // and an occurrence counts where no key character touches it. A name starts and ends with
+    // a whole character, so it matches only at character boundaries.
     let bytes = text.as_bytes();
-    let (mut start, mut other) = (0, false);
-    for i in 0..=bytes.len() {
-        let b = bytes.get(i).copied().unwrap_or(b' ');
-        if b >= 0x80 {
-            other = true;
-            continue;
-        }
-        if !separator[usize::from(b)] {
-            continue;
-        }
-        let piece = &text[start..i];
-        if other {
-            piece.split(|c: char| !key_char(c)).for_each(&mut see);
-        } else {
-            see(piece);
-        }
-        (start, other) = (i + 1, false);
-    }
-    shell
-        .into_iter()
-        .zip(found)
-        .filter_map(|(name, found)| found.then_some(name))
-        .collect()
+    let a_word = |name: &str| {
+        !name.is_empty()
+            && name.chars().all(key_char)
+            && memchr::memmem::find_iter(bytes, name.as_bytes()).any(|at| {
+                !text[..at].chars().next_back().is_some_and(key_char)
+                    && !text[at + name.len()..].chars().next().is_some_and(key_char)
+            })
+    };
+    names.filter(|name| a_word(name)).collect()
 }
 
 impl Remembered {
@@ -171,4 +144,32 @@ pub fn compose_gate(docker: &Docker, stack: &Stack) -> anyhow::Result<()> {
     let found = compose_findings(docker, stack)?;
     report(&found, false, Some("nothing was started"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::words_among;
+
+    #[track_caller]
+    fn case(text: &str, names: &[&str], expected: &[&str]) {
+        let found = words_among(text, names.iter().map(|n| (*n).to_string()));
+        assert_eq!(found, expected, "{text:?}");
+    }
+
+    #[test]
+    fn a_name_counts_only_as_a_whole_word() {
+        let names = ["_", "HOME", "PATH", "NODE_ENV", "A B", "", "X.Y", "ÉTÉ"];
+        case("", &names, &[]);
+        case("NODE_ENV=production\n", &names, &["NODE_ENV"]);
+        // `_` inside every key, `HOME` and `PATH` inside longer words: none of them.
+        case("HOME_DIR=x\nMY_PATH=${PATHS}\n", &names, &[]);
+        case("A=${HOME}/bin:$PATH # _\n", &names, &["_", "HOME", "PATH"]);
+        // Letters, digits and `_.-[]` join a word; other characters part it.
+        case("HOME.x PATH-1 [NODE_ENV] X.Y\n", &names, &["X.Y"]);
+        case("é{HOME}ÉTÉ·PATH", &names, &["HOME", "PATH", "ÉTÉ"]);
+        case("HOMEé PATHÉ éNODE_ENV ÉTÉS", &names, &[]);
+        // A name with a character no key holds is never a word; an empty one neither.
+        case("A B A=B", &names, &[]);
+        case("HOME", &["HOME", "HOME"], &["HOME", "HOME"]);
+    }
 }
