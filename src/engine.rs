@@ -142,6 +142,39 @@ impl Engine {
         root: &Path,
         name: &str,
     ) -> Result<Option<Vec<String>>> {
+        Ok(self
+            .stack_lookup(docker, root, name)?
+            .filter(|ids| !ids.is_empty()))
+    }
+
+    /// [`Engine::stack_services`] of each name in turn, stopping at the first answer that the
+    /// engine is not a swarm manager (then one request on the socket, or one `docker service
+    /// ls`, whatever the number of names): the names with a stack, with their services' ids.
+    pub fn stacks_among<'a>(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        names: &'a [String],
+    ) -> Result<Vec<(&'a str, Vec<String>)>> {
+        let mut found = Vec::new();
+        for name in names {
+            match self.stack_lookup(docker, root, name)? {
+                None => break,
+                Some(ids) if ids.is_empty() => {}
+                Some(ids) => found.push((name.as_str(), ids)),
+            }
+        }
+        Ok(found)
+    }
+
+    /// The ids of stack `name`'s services (maybe none); `None` when the engine is not a swarm
+    /// manager.
+    fn stack_lookup(
+        &self,
+        docker: &Docker,
+        root: &Path,
+        name: &str,
+    ) -> Result<Option<Vec<String>>> {
         if let Some(api) = self.socket() {
             let label = format!("{}={name}", converge::LABEL_NAMESPACE);
             if docker.verbose {
@@ -151,7 +184,7 @@ impl Engine {
                 );
             }
             match api.service_ids_with(&label) {
-                Ok(found) => return Ok(found.filter(|ids| !ids.is_empty())),
+                Ok(found) => return Ok(found),
                 Err(e) => self.fall_back(&e, "docker service ls"),
             }
         }
@@ -177,7 +210,7 @@ impl Engine {
             .filter(|l| !l.is_empty())
             .map(str::to_string)
             .collect();
-        Ok((!ids.is_empty()).then_some(ids))
+        Ok(Some(ids))
     }
 }
 

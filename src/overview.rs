@@ -1,7 +1,7 @@
 //! `timmy` without a command: where the project is, its environments, whether `.env` passes
 //! `timmy check` for the dev stack, what runs (every stack of this checkout, found by label,
-//! its services asked of the engine: the socket, else `docker compose ps`), and the most useful
-//! next command. Deciding what to suggest is pure ([`next_steps`]); only [`run`] reads the
+//! its services asked of the engine: the socket, else `docker compose ps`), a stack deployed on
+//! the swarm under one of its names (`Engine::stacks_among`), and the most useful next command. Deciding what to suggest is pure ([`next_steps`]); only [`run`] reads the
 //! disk and asks docker.
 
 use std::fmt::Write as _;
@@ -20,6 +20,7 @@ use crate::preflight;
 use crate::project::Project;
 use crate::stack::{self, Stack};
 use crate::status::{Health, Service, State};
+use crate::swarm::converge;
 use crate::ui;
 use crate::validate;
 
@@ -64,12 +65,19 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     })?;
     let dev_name = stack::project_name(&project.root, "dev", global.project_name.as_deref())?;
     let env_state = env_state(&project, global);
-    let stacks = running(global, env, &ctx.engine, &project);
+    let (stacks, docker) = running(global, env, &ctx.engine, &project);
     let text = match stacks.as_slice() {
         [] => render(&project, &dev_name, &env_state, &Running::Nothing),
         [(name, one)] => render(&project, name, &env_state, one),
         several => render_several(&project, &env_state, several),
     };
+    let deployed = docker.map_or_else(Vec::new, |docker| {
+        match ctx.deployed_rows(&docker, &project) {
+            Ok(found) => found.iter().map(deployed_line).collect(),
+            Err(e) => vec![format!("unknown: {e:#}")],
+        }
+    });
+    let text = with_deployed(&text, &deployed);
     ui::out(text.as_bytes())?;
     Ok(())
 }
@@ -95,32 +103,96 @@ fn env_state(project: &Project, global: &Global) -> EnvState {
 }
 
 /// Every stack of this checkout with what runs in it, running ones first; one `Unknown` when
-/// Docker cannot say, none when nothing of this checkout is there.
+/// Docker cannot say, none when nothing of this checkout is there. The docker to ask further,
+/// when it answered.
 fn running(
     global: &Global,
     env: &preflight::Env,
     engine: &Engine,
     project: &Project,
-) -> Vec<(String, Running)> {
+) -> (Vec<(String, Running)>, Option<Docker>) {
     let root = &project.root;
     let program = match preflight::ready(env) {
         Ok(program) => program,
-        Err(e) => return vec![(String::new(), Running::Unknown(e.message))],
+        Err(e) => return (vec![(String::new(), Running::Unknown(e.message))], None),
     };
     let docker = Docker::new(program, global);
     let mut found: Vec<Found> =
         match checkout::stacks_here(engine, &docker, project, global.project_name.as_deref()) {
             Ok(found) => found,
-            Err(e) => return vec![(String::new(), Running::Unknown(format!("{e:#}")))],
+            Err(e) => {
+                let unknown = Running::Unknown(format!("{e:#}"));
+                return (vec![(String::new(), unknown)], None);
+            }
         };
     found.sort_by_key(|f| !f.running);
-    found
+    let stacks = found
         .into_iter()
         .map(|f| {
             let running = stack_state(engine, &docker, root, &f.name, f.env);
             (f.name, running)
         })
-        .collect()
+        .collect();
+    (stacks, Some(docker))
+}
+
+/// A deployed stack in one line: its services with their running and wanted replicas, and the
+/// command that shows more.
+fn deployed_line((env, name, rows): &(String, String, Vec<converge::Row>)) -> String {
+    let list: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let mut word = format!("{} {}/{}", r.service, r.running, r.desired);
+            for extra in [&r.health, &r.update] {
+                if !extra.is_empty() {
+                    let _ = write!(word, " {extra}");
+                }
+            }
+            word
+        })
+        .collect();
+    let which = if env.is_empty() {
+        "stack".to_string()
+    } else {
+        format!("{env} stack")
+    };
+    let more = if env.is_empty() {
+        format!("docker stack ps {name}")
+    } else {
+        format!("timmy ps {env}")
+    };
+    format!(
+        "{which} `{name}` on the swarm: {} ({more} shows more)",
+        list.join(", ")
+    )
+}
+
+/// The status screen with a `deployed` line for each stack deployed on the swarm, after the
+/// `running` lines (the text as it is without one).
+fn with_deployed(text: &str, deployed: &[String]) -> String {
+    if deployed.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut added = false;
+    for line in text.lines() {
+        if !added && (line.starts_with("next ") || line.is_empty()) {
+            push_deployed(&mut out, deployed);
+            added = true;
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if !added {
+        push_deployed(&mut out, deployed);
+    }
+    out
+}
+
+fn push_deployed(out: &mut String, deployed: &[String]) {
+    for (i, line) in deployed.iter().enumerate() {
+        let label = if i == 0 { "deployed" } else { "" };
+        let _ = writeln!(out, "{label:<9}{line}");
+    }
 }
 
 /// What runs under `name` (asked through [`Engine::services_of`]); `env`: the environment the
@@ -361,6 +433,36 @@ mod tests {
             cmds(&next_steps(&EnvState::Warnings(2), &stopped)),
             ["timmy up", "timmy down"]
         );
+    }
+
+    #[test]
+    fn deployed_stacks_go_after_the_running_lines() {
+        let row = |service: &str, running, desired, health: &str| converge::Row {
+            service: service.into(),
+            name: format!("p_{service}"),
+            running,
+            desired,
+            health: health.into(),
+            update: String::new(),
+            image: String::new(),
+            ports: Vec::new(),
+        };
+        let prod = (
+            "prod".to_string(),
+            "p".to_string(),
+            vec![row("redis", 1, 1, "healthy"), row("timmy", 0, 2, "")],
+        );
+        let unnamed = (String::new(), "q".to_string(), vec![row("web", 1, 1, "")]);
+        let lines = [deployed_line(&prod), deployed_line(&unnamed)];
+        let text = "running  nothing of `p-dev`\nnext     timmy up  start the dev stack\n";
+        assert_eq!(
+            with_deployed(text, &lines),
+            "running  nothing of `p-dev`\n\
+             deployed prod stack `p` on the swarm: redis 1/1 healthy, timmy 0/2 (timmy ps prod shows more)\n\
+             \x20        stack `q` on the swarm: web 1/1 (docker stack ps q shows more)\n\
+             next     timmy up  start the dev stack\n"
+        );
+        assert_eq!(with_deployed(text, &[]), text);
     }
 
     #[test]

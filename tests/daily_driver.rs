@@ -286,12 +286,21 @@ const PS_DEV_UP: &str = r#"{"Name":"proj-redis-1","Service":"redis","State":"run
 {"Name":"proj-timmy-1","Service":"timmy","State":"running","Health":"starting","ExitCode":0,"Labels":"com.docker.compose.project.config_files=/p/docker/docker-compose.yml,/p/docker/docker-compose.dev.yml,com.docker.compose.service=timmy"}
 "#;
 
+/// `docker service ls` answers as on an engine outside swarm mode (Engine 20.10, measured).
+fn not_a_swarm(p: &Project) {
+    p.answer_to(&["service", "ls"], "", 1).stderr(
+        "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.\n",
+    );
+}
+
 #[test]
 fn bare_timmy_when_nothing_runs_suggests_up() {
     let p = Project::new();
+    not_a_swarm(&p);
     let out = p.timmy().output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(p.calls(), [here_query(&p)]);
+    // Outside swarm mode one `docker service ls` says so: no other name is asked.
+    assert_eq!(p.calls(), [here_query(&p), common::stack_query("proj-dev")]);
     assert_eq!(
         stdout_of(&out),
         format!(
@@ -311,13 +320,15 @@ fn bare_timmy_when_the_dev_stack_runs_suggests_logs_and_down() {
     let root = p.root().display().to_string();
     p.answer_here(&container_line("a", "proj-dev", "dev", &root));
     p.answer_to(&["compose", "ps"], PS_DEV_UP, 0);
+    not_a_swarm(&p);
     let out = p.timmy().output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(
         p.calls(),
         [
             here_query(&p),
-            "compose --env-file /dev/null -p proj-dev ps --all --format json".to_string()
+            "compose --env-file /dev/null -p proj-dev ps --all --format json".to_string(),
+            common::stack_query("proj-dev"),
         ]
     );
     let text = stdout_of(&out);

@@ -23,8 +23,23 @@ fn fake_engine(p: &Project, api: &str) -> PathBuf {
     fake_engine_with(p, api, "[]")
 }
 
-/// The same, answering `GET /containers/json…` with `containers`.
+/// The same, answering `GET /containers/json…` with `containers`; not a swarm manager.
 fn fake_engine_with(p: &Project, api: &str, containers: &str) -> PathBuf {
+    fake_engine_on(p, api, containers, None)
+}
+
+/// The answer of an engine outside swarm mode to `GET /services` (Engine 20.10, measured).
+const NOT_A_MANAGER: &str = r#"{"message":"This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again."}"#;
+
+/// The same; `stacks`: `None`, an engine outside swarm mode (`GET /services` → 503), else a
+/// swarm manager answering `GET /services` for stack `NAME` (the filter holds
+/// `namespace=NAME"`) with the services listed for it, none for another name.
+fn fake_engine_on(
+    p: &Project,
+    api: &str,
+    containers: &str,
+    stacks: Option<Vec<(&'static str, &'static str)>>,
+) -> PathBuf {
     let path = p.dir.path().join(format!("engine-{api}.sock"));
     let listener = UnixListener::bind(&path).unwrap();
     let body = format!(r#"{{"Version":"engine","ApiVersion":"{api}","MinAPIVersion":"1.24"}}"#);
@@ -40,16 +55,28 @@ fn fake_engine_with(p: &Project, api: &str, containers: &str) -> PathBuf {
                     Ok(n) => request.extend_from_slice(&buf[..n]),
                 }
             }
-            let answer = if request.starts_with(b"GET /version ") {
-                &body
+            let (status, answer) = if request.starts_with(b"GET /version ") {
+                ("200 OK", body.as_str())
             } else if request.starts_with(b"GET /containers/json?") {
-                &containers
+                ("200 OK", containers.as_str())
+            } else if request.starts_with(b"GET /services?") {
+                let line = String::from_utf8_lossy(&request);
+                let line = line.lines().next().unwrap_or_default().to_string();
+                match &stacks {
+                    None => ("503 Service Unavailable", NOT_A_MANAGER),
+                    Some(stacks) => {
+                        let listed = stacks
+                            .iter()
+                            .find(|(name, _)| line.contains(&format!("namespace%3D{name}%22")));
+                        ("200 OK", listed.map_or("[]", |(_, services)| *services))
+                    }
+                }
             } else {
                 continue;
             };
             let _ = write!(
                 conn,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
                 answer.len()
             );
         }
@@ -475,8 +502,123 @@ fn bare_timmy_reads_the_engine_socket_and_starts_no_process() {
         stderr_of(&out),
         format!(
             "running: GET /containers/json?all=1 (label com.docker.compose.project.working_dir={root}) on the Docker socket\n\
-             running: GET /containers/json?all=1 (label com.docker.compose.project=proj) on the Docker socket\n"
+             running: GET /containers/json?all=1 (label com.docker.compose.project=proj) on the Docker socket\n\
+             running: GET /services (label com.docker.stack.namespace=proj-dev) on the Docker socket\n"
         )
+    );
+}
+
+/// What `docker service ls` says outside swarm mode (Engine 20.10, measured).
+const NOT_A_MANAGER_CLI: &str = "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.\n";
+
+/// Stack `proj` (prod's name) as the engine reports it: redis with 1 replica, running; timmy
+/// with 2, one task running.
+const STACK_SERVICES: &str = r#"[{"ID":"svc-redis"},{"ID":"svc-timmy"}]"#;
+
+/// The fake docker's answers for stack `proj`'s services and tasks (`Ctx::stack_state`).
+fn answer_deployed(p: &Project) {
+    let service = |name: &str, replicas: u64| {
+        serde_json::json!({
+            "ID": format!("svc-{name}"),
+            "Spec": {
+                "Name": format!("proj_{name}"),
+                "Labels": {"com.docker.stack.namespace": "proj"},
+                "TaskTemplate": {"ContainerSpec": {"Image": format!("{name}:1")}},
+                "Mode": {"Replicated": {"Replicas": replicas}}
+            }
+        })
+    };
+    let task = |id: &str, name: &str, slot: u64| {
+        serde_json::json!({
+            "ID": id,
+            "ServiceID": format!("svc-{name}"),
+            "Slot": slot,
+            "Spec": {"ContainerSpec": {"Image": format!("{name}:1")}},
+            "Status": {"Timestamp": "2099-01-01T00:00:00Z", "State": "running", "Err": ""},
+            "DesiredState": "running"
+        })
+    };
+    let services = serde_json::json!([service("redis", 1), service("timmy", 2)]);
+    p.answer_to(&["service", "inspect"], &services.to_string(), 0);
+    p.answer_to(&["service", "ps"], "t1\nt2\n", 0);
+    let tasks = serde_json::json!([task("t1", "redis", 1), task("t2", "timmy", 1)]);
+    p.answer_to(&["inspect", "--type", "task"], &tasks.to_string(), 0);
+}
+
+/// The overview when nothing of this checkout runs under Compose but prod is deployed.
+fn deployed_overview(root: &str) -> String {
+    format!(
+        "project  {root}\n\
+         envs     dev, prod, test\n\
+         .env     valid for the dev stack\n\
+         running  nothing of `proj-dev`\n\
+         deployed prod stack `proj` on the swarm: redis 1/1, timmy 1/2 (timmy ps prod shows more)\n\
+         next     timmy up  start the dev stack\n"
+    )
+}
+
+/// Bare `timmy` after `timmy deploy prod`: the stack deployed under one of this checkout's
+/// names is shown, found with one `GET /services` per name on a swarm manager.
+#[test]
+fn bare_timmy_shows_a_stack_deployed_on_the_swarm() {
+    let p = Project::new();
+    let socket = fake_engine_on(&p, "1.51", "[]", Some(vec![("proj", STACK_SERVICES)]));
+    answer_deployed(&p);
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let root = p.root().display().to_string();
+    assert_eq!(stdout_of(&out), deployed_overview(&root));
+    assert_eq!(stderr_of(&out), "");
+    assert_eq!(
+        p.calls(),
+        [
+            "service inspect svc-redis svc-timmy",
+            "service ps --quiet --no-trunc svc-redis svc-timmy",
+            "inspect --type task t1 t2",
+        ]
+    );
+}
+
+/// The same when the socket fails: `docker service ls` finds the stack.
+#[test]
+fn bare_timmy_finds_a_deployed_stack_through_the_cli_when_the_socket_fails() {
+    let p = Project::new();
+    let socket = failing_engine(&p);
+    p.answer_to(
+        &["service", "ls", "label=com.docker.stack.namespace=proj"],
+        "svc-redis\nsvc-timmy\n",
+        0,
+    );
+    answer_deployed(&p);
+    let out = p
+        .timmy()
+        .env_remove("TIMMY_DOCKER")
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let root = p.root().display().to_string();
+    assert_eq!(stdout_of(&out), deployed_overview(&root));
+    assert_eq!(
+        stderr_of(&out),
+        "warning: the engine answered 500 to GET /containers/json: {\"message\":\"boom\"}; asking `docker ps` instead\n"
+    );
+    assert_eq!(
+        p.calls(),
+        [
+            here_query(&p),
+            common::stack_query("proj-dev"),
+            common::stack_query("proj"),
+            common::stack_query("proj-test"),
+            "service inspect svc-redis svc-timmy".to_string(),
+            "service ps --quiet --no-trunc svc-redis svc-timmy".to_string(),
+            "inspect --type task t1 t2".to_string(),
+        ]
     );
 }
 
@@ -492,6 +634,8 @@ fn bare_timmy_falls_back_to_the_cli_when_the_socket_fails() {
         r#"{"Name":"proj-redis-1","Service":"redis","State":"running","Health":"healthy","ExitCode":0,"Publishers":[],"Status":"Up 3 minutes (healthy)"}"#,
         0,
     );
+    p.answer_to(&["service", "ls"], "", 1)
+        .stderr(NOT_A_MANAGER_CLI);
     let out = p
         .timmy()
         .env_remove("TIMMY_DOCKER")
@@ -499,11 +643,13 @@ fn bare_timmy_falls_back_to_the_cli_when_the_socket_fails() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // Outside swarm mode one `docker service ls` says so, and no other name is asked.
     assert_eq!(
         p.calls(),
         [
             here_query(&p),
-            "compose --env-file /dev/null -p proj ps --all --format json".to_string()
+            "compose --env-file /dev/null -p proj ps --all --format json".to_string(),
+            common::stack_query("proj-dev"),
         ]
     );
     let boom = "warning: the engine answered 500 to GET /containers/json: {\"message\":\"boom\"}";

@@ -73,6 +73,29 @@ impl Ctx {
         Ok(found.pop())
     }
 
+    /// For bare `timmy`: every stack deployed under one of this checkout's project names
+    /// (asked through [`crate::engine::Engine::stacks_among`]), as `(env, name, rows of timmy
+    /// ps ENV)`.
+    pub(crate) fn deployed_rows(
+        &self,
+        docker: &Docker,
+        project: &crate::project::Project,
+    ) -> Result<Vec<(String, String, Vec<converge::Row>)>> {
+        let names = self.names(project)?;
+        let plain: Vec<String> = names.iter().map(|(_, name)| name.clone()).collect();
+        let mut found = Vec::new();
+        for (name, ids) in self.engine.stacks_among(docker, &project.root, &plain)? {
+            let env = names
+                .iter()
+                .find(|(_, n)| n == name)
+                .map(|(e, _)| e.clone());
+            let (services, tasks) = Self::stack_state(docker, &project.root, &ids)?;
+            let rows = converge::rows(&services, &tasks);
+            found.push((env.unwrap_or_default(), name.to_string(), rows));
+        }
+        Ok(found)
+    }
+
     /// [`Ctx::deployed`], asked only when no container under the name was created by Compose
     /// (all lack its working-dir label): a stack's task containers carry the Compose project
     /// label too, inherited from the image `docker compose build` labelled (measured with
