@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
 use common::{LABEL_FORMAT, Project, here_query, label_query, stderr_of, stdout_of};
@@ -41,45 +39,27 @@ fn fake_engine_on(
     stacks: Option<Vec<(&'static str, &'static str)>>,
 ) -> PathBuf {
     let path = p.dir.path().join(format!("engine-{api}.sock"));
-    let listener = UnixListener::bind(&path).unwrap();
     let body = format!(r#"{{"Version":"engine","ApiVersion":"{api}","MinAPIVersion":"1.24"}}"#);
     let containers = containers.to_owned();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { return };
-            let mut request = Vec::new();
-            let mut buf = [0_u8; 512];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
+    common::fake_engine_at(&path, move |line| {
+        let (status, answer) = if line.starts_with("GET /version ") {
+            ("200 OK", body.as_str())
+        } else if line.starts_with("GET /containers/json?") {
+            ("200 OK", containers.as_str())
+        } else if line.starts_with("GET /services?") {
+            match &stacks {
+                None => ("503 Service Unavailable", NOT_A_MANAGER),
+                Some(stacks) => {
+                    let listed = stacks
+                        .iter()
+                        .find(|(name, _)| line.contains(&format!("namespace%3D{name}%22")));
+                    ("200 OK", listed.map_or("[]", |(_, services)| *services))
                 }
             }
-            let (status, answer) = if request.starts_with(b"GET /version ") {
-                ("200 OK", body.as_str())
-            } else if request.starts_with(b"GET /containers/json?") {
-                ("200 OK", containers.as_str())
-            } else if request.starts_with(b"GET /services?") {
-                let line = String::from_utf8_lossy(&request);
-                let line = line.lines().next().unwrap_or_default().to_string();
-                match &stacks {
-                    None => ("503 Service Unavailable", NOT_A_MANAGER),
-                    Some(stacks) => {
-                        let listed = stacks
-                            .iter()
-                            .find(|(name, _)| line.contains(&format!("namespace%3D{name}%22")));
-                        ("200 OK", listed.map_or("[]", |(_, services)| *services))
-                    }
-                }
-            } else {
-                continue;
-            };
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
+        } else {
+            return None;
+        };
+        Some(common::json_answer(status, answer))
     });
     path
 }
@@ -312,28 +292,14 @@ fn ps_asks_compose_where_there_is_no_socket() {
 /// A fake engine that answers every `GET /containers/json…` with a 500.
 fn failing_engine(p: &Project) -> PathBuf {
     let path = p.dir.path().join("engine-500.sock");
-    let listener = UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { return };
-            let mut request = Vec::new();
-            let mut buf = [0_u8; 512];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            if !request.starts_with(b"GET /containers/json?") {
-                continue;
-            }
-            let body = r#"{"message":"boom"}"#;
-            let _ = write!(
-                conn,
+    common::fake_engine_at(&path, |line| {
+        let body = r#"{"message":"boom"}"#;
+        line.starts_with("GET /containers/json?").then(|| {
+            format!(
                 "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
-            );
-        }
+            )
+        })
     });
     path
 }
@@ -432,30 +398,13 @@ fn bare_check_asks_the_engine_once_for_every_environment() {
         &format!("#: required-in=prod\n{}", common::ENV_EXAMPLE),
     );
     let path = p.dir.path().join("counting.sock");
-    let listener = UnixListener::bind(&path).unwrap();
     let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = asked.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { return };
-            let mut request = Vec::new();
-            let mut buf = [0_u8; 512];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            if request.starts_with(b"GET /version ") {
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let body = r#"{"Version":"engine","ApiVersion":"1.41","MinAPIVersion":"1.24"}"#;
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        }
+    common::fake_engine_at(&path, move |line| {
+        line.starts_with("GET /version ").then(|| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            common::json_ok(r#"{"Version":"engine","ApiVersion":"1.41","MinAPIVersion":"1.24"}"#)
+        })
     });
     let out = p
         .timmy()

@@ -7,8 +7,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixListener;
 use std::sync::{Arc, Mutex};
 
 use common::{Project, stderr_of, stdout_of};
@@ -24,52 +22,31 @@ struct Engine {
 
 fn serve(p: &Project, engine: Arc<Mutex<Engine>>) -> std::path::PathBuf {
     let path = p.dir.path().join("engine.sock");
-    let listener = UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { return };
-            let mut request = Vec::new();
-            let mut buf = [0_u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
+    common::fake_engine_at(&path, move |line| {
+        let engine = engine.lock().unwrap();
+        let (status, body) = if line.starts_with("GET /version ") {
+            (200, r#"{"ApiVersion":"1.41"}"#.to_string())
+        } else if line.starts_with("GET /containers/json?") {
+            let ours = line.contains("proj-dev%22");
+            (
+                200,
+                if ours {
+                    engine.containers.clone()
+                } else {
+                    "[]".into()
+                },
+            )
+        } else if let Some(rest) = line.strip_prefix("GET /images/") {
+            let name = rest.split("/json").next().unwrap_or_default();
+            let name = name.replace("%3A", ":").replace("%2F", "/");
+            match engine.images.get(&name) {
+                Some(id) => (200, format!(r#"{{"Id":"{id}"}}"#)),
+                None => (404, r#"{"message":"No such image"}"#.to_string()),
             }
-            let line = String::from_utf8_lossy(&request)
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let engine = engine.lock().unwrap();
-            let (status, body) = if line.starts_with("GET /version ") {
-                (200, r#"{"ApiVersion":"1.41"}"#.to_string())
-            } else if line.starts_with("GET /containers/json?") {
-                let ours = line.contains("proj-dev%22");
-                (
-                    200,
-                    if ours {
-                        engine.containers.clone()
-                    } else {
-                        "[]".into()
-                    },
-                )
-            } else if let Some(rest) = line.strip_prefix("GET /images/") {
-                let name = rest.split("/json").next().unwrap_or_default();
-                let name = name.replace("%3A", ":").replace("%2F", "/");
-                match engine.images.get(&name) {
-                    Some(id) => (200, format!(r#"{{"Id":"{id}"}}"#)),
-                    None => (404, r#"{"message":"No such image"}"#.to_string()),
-                }
-            } else {
-                continue;
-            };
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-        }
+        } else {
+            return None;
+        };
+        Some(common::json_answer(&format!("{status} X"), &body))
     });
     path
 }

@@ -586,36 +586,18 @@ fn up_refuses_a_name_a_deployed_stack_uses() {
 /// (`[]`) answer as an engine does, `GET /services…` with `services` (a whole HTTP answer,
 /// status line first). Runs until the test process ends.
 fn engine_answering_services(p: &Project, services: &'static str) -> std::path::PathBuf {
-    use std::io::{Read, Write};
     let path = p.dir.path().join("engine.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { return };
-            let mut request = Vec::new();
-            let mut buf = [0_u8; 512];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let ok = |body: &str| {
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-            };
-            let answer = if request.starts_with(b"GET /version ") {
-                ok(r#"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#)
-            } else if request.starts_with(b"GET /containers/json?") {
-                ok("[]")
-            } else if request.starts_with(b"GET /services?") {
-                services.to_string()
-            } else {
-                continue;
-            };
-            let _ = conn.write_all(answer.as_bytes());
+    common::fake_engine_at(&path, move |line| {
+        if line.starts_with("GET /version ") {
+            Some(common::json_ok(
+                r#"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#,
+            ))
+        } else if line.starts_with("GET /containers/json?") {
+            Some(common::json_ok("[]"))
+        } else if line.starts_with("GET /services?") {
+            Some(services.to_string())
+        } else {
+            None
         }
     });
     path

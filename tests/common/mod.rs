@@ -294,6 +294,49 @@ pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A fake Docker engine on the Unix socket `path`: each connection's request is read up to
+/// the blank line after its headers, and `handler` gets its first line (`GET /version HTTP/1.1`)
+/// and returns the whole HTTP answer to write, or `None` to close the connection unanswered
+/// (as for timmy's bare is-the-daemon-up probe). Runs until the test process ends.
+pub fn fake_engine_at(
+    path: &Path,
+    mut handler: impl FnMut(&str) -> Option<String> + Send + 'static,
+) {
+    use std::io::{Read, Write};
+    let listener = UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let request = String::from_utf8_lossy(&request);
+            let line = request.lines().next().unwrap_or_default();
+            if let Some(answer) = handler(line) {
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        }
+    });
+}
+
+/// An HTTP answer with status line `HTTP/1.1 STATUS`, a JSON content type and `body`.
+pub fn json_answer(status: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// `200 OK` with the JSON `body`.
+pub fn json_ok(body: &str) -> String {
+    json_answer("200 OK", body)
+}
+
 // Helpers added for tests/bad_inputs.rs.
 
 /// Wraps the fake `docker` so that call N also leaves `N.argv`: its arguments separated by NUL
